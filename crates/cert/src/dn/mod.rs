@@ -1,0 +1,426 @@
+//! Distinguished names: RFC 4514 strings, RFC 4517 `distinguishedNameMatch`.
+//!
+//! A [`DistinguishedName`] keeps its RDNs in ASN.1 order (the order of the
+//! certificate, usually country first). Its string form is RFC 4514's, which
+//! writes them the other way round (`CN=...,O=...,C=...`), just as
+//! `openssl x509 -nameopt RFC2253` does.
+//!
+//! Matching ([`DistinguishedName::matches`]) follows RFC 4517
+//! `distinguishedNameMatch` the way directory servers apply it:
+//!
+//! - the RDNs must pair up in order (an opt-in mode ignores the order);
+//! - the attributes inside a multi-valued RDN pair up in any order;
+//! - attribute types are compared by OID, so `CN`, `commonName` and
+//!   `2.5.4.3` are the same type;
+//! - string values are compared case-insensitively, with leading and
+//!   trailing spaces ignored and inner runs of spaces folded to one
+//!   (RFC 4518 insignificant space handling);
+//! - values given as `#hex` are compared as their DER: a string type in hex
+//!   equals the same text, anything else is compared byte for byte.
+//!
+//! ```
+//! use certbound_cert::DistinguishedName;
+//!
+//! let registered: DistinguishedName = "CN=client 1, O=Example\\, Inc., C=GB".parse()?;
+//! let presented: DistinguishedName = "cn=CLIENT  1,2.5.4.10=example\\2c inc.,c=gb".parse()?;
+//! assert!(registered.matches(&presented));
+//! assert_eq!(registered.to_string(), "CN=client 1,O=Example\\, Inc.,C=GB");
+//!
+//! // OpenSSL's slash form is refused with a hint.
+//! let err = "/C=GB/O=Example/CN=client".parse::<DistinguishedName>().unwrap_err();
+//! assert!(err.to_string().contains("CN=client,O=Example,C=GB"));
+//! # Ok::<(), certbound_cert::DnError>(())
+//! ```
+
+mod attr;
+mod parse;
+pub(crate) mod value;
+
+use std::fmt::{self, Write as _};
+use std::str::FromStr;
+
+use x509_parser::x509::X509Name;
+
+pub use parse::{DnError, DnErrorKind, MAX_DN_STRING_LEN};
+
+/// A distinguished name: a sequence of RDNs in ASN.1 order.
+///
+/// `==` is structural (same types, same values, same order); use
+/// [`matches`](Self::matches) for RFC 4517 matching.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+pub struct DistinguishedName {
+    rdns: Vec<Rdn>,
+}
+
+/// A relative distinguished name: one or more attributes (`+` in RFC 4514).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Rdn {
+    attributes: Vec<Attribute>,
+}
+
+/// One attribute type and value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Attribute {
+    oid: String,
+    value: AttributeValue,
+}
+
+/// An attribute value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AttributeValue {
+    /// A value of one of the ASN.1 string types, as text.
+    Text(String),
+    /// A value of another type, as its DER encoding (tag, length, content).
+    Der(Vec<u8>),
+}
+
+/// Options for [`DistinguishedName::matches_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DnMatchOptions {
+    /// Match the RDNs as a multiset rather than a sequence. Off by default:
+    /// RFC 4517 makes the order significant, and `CN=a,O=b` and `O=b,CN=a`
+    /// name different entries.
+    pub ignore_rdn_order: bool,
+}
+
+impl DnMatchOptions {
+    /// The default: RDN order significant.
+    pub const fn new() -> Self {
+        Self {
+            ignore_rdn_order: false,
+        }
+    }
+
+    /// Sets [`ignore_rdn_order`](Self::ignore_rdn_order).
+    pub const fn ignore_rdn_order(mut self, yes: bool) -> Self {
+        self.ignore_rdn_order = yes;
+        self
+    }
+}
+
+impl DistinguishedName {
+    /// A name from RDNs in ASN.1 order.
+    pub fn from_rdns(rdns: Vec<Rdn>) -> Self {
+        Self { rdns }
+    }
+
+    /// The RDNs in ASN.1 order (the reverse of the RFC 4514 string).
+    pub fn rdns(&self) -> &[Rdn] {
+        &self.rdns
+    }
+
+    /// Whether the name has no RDN.
+    pub fn is_empty(&self) -> bool {
+        self.rdns.is_empty()
+    }
+
+    /// Every attribute, in ASN.1 order.
+    pub fn attributes(&self) -> impl Iterator<Item = &Attribute> {
+        self.rdns.iter().flat_map(|r| r.attributes.iter())
+    }
+
+    /// The text values of every attribute with this OID, in ASN.1 order.
+    pub fn values_of<'a>(&'a self, oid: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.attributes()
+            .filter(move |a| a.oid == oid)
+            .filter_map(|a| match &a.value {
+                AttributeValue::Text(s) => Some(s.as_str()),
+                AttributeValue::Der(_) => None,
+            })
+    }
+
+    /// The name of a certificate's subject or issuer, as parsed by x509-parser.
+    ///
+    /// Values of the ASN.1 string types become text; anything else is kept
+    /// as DER. This never fails.
+    pub fn from_x509_name(name: &X509Name<'_>) -> Self {
+        let rdns = name
+            .iter_rdn()
+            .map(|rdn| Rdn {
+                attributes: rdn
+                    .iter()
+                    .map(|atv| {
+                        let any = atv.attr_value();
+                        let header = &any.header;
+                        let tag = header.tag().0;
+                        let class = header.class() as u8;
+                        let text = if class == 0 && !header.is_constructed() && tag < 31 {
+                            value::decode_string(tag as u8, any.data)
+                        } else {
+                            None
+                        };
+                        let value = match text {
+                            Some(s) => AttributeValue::Text(s),
+                            None => {
+                                let mut der = Vec::with_capacity(any.data.len() + 6);
+                                value::push_header_full(
+                                    &mut der,
+                                    class,
+                                    header.is_constructed(),
+                                    tag,
+                                    any.data.len(),
+                                );
+                                der.extend_from_slice(any.data);
+                                AttributeValue::Der(der)
+                            }
+                        };
+                        Attribute {
+                            oid: atv.attr_type().to_id_string(),
+                            value,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { rdns }
+    }
+
+    /// RFC 4517 `distinguishedNameMatch` with RDN order significant.
+    pub fn matches(&self, other: &Self) -> bool {
+        self.matches_with(other, DnMatchOptions::new())
+    }
+
+    /// RFC 4517 `distinguishedNameMatch`, with options.
+    pub fn matches_with(&self, other: &Self, options: DnMatchOptions) -> bool {
+        if self.rdns.len() != other.rdns.len() {
+            return false;
+        }
+        if !options.ignore_rdn_order {
+            return self.rdns.iter().zip(&other.rdns).all(|(a, b)| a.matches(b));
+        }
+        // Matching is an equivalence, so pairing greedily finds a pairing
+        // whenever one exists.
+        let mut used = vec![false; other.rdns.len()];
+        self.rdns.iter().all(|a| {
+            let found = other
+                .rdns
+                .iter()
+                .enumerate()
+                .find(|(i, b)| !used[*i] && a.matches(b));
+            match found {
+                Some((i, _)) => {
+                    used[i] = true;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+impl Rdn {
+    /// An RDN from its attributes (at least one).
+    pub fn new(attributes: Vec<Attribute>) -> Self {
+        Self { attributes }
+    }
+
+    /// The attributes, in the order given.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attributes
+    }
+
+    fn matches(&self, other: &Self) -> bool {
+        if self.attributes.len() != other.attributes.len() {
+            return false;
+        }
+        if self.attributes.len() == 1 {
+            return self.attributes[0].matches(&other.attributes[0]);
+        }
+        let mut used = vec![false; other.attributes.len()];
+        self.attributes.iter().all(|a| {
+            let found = other
+                .attributes
+                .iter()
+                .enumerate()
+                .find(|(i, b)| !used[*i] && a.matches(b));
+            match found {
+                Some((i, _)) => {
+                    used[i] = true;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+impl Attribute {
+    /// An attribute from a dotted-decimal OID and a value.
+    pub fn new(oid: impl Into<String>, value: AttributeValue) -> Self {
+        Self {
+            oid: oid.into(),
+            value,
+        }
+    }
+
+    /// The attribute type as a dotted-decimal OID, e.g. `2.5.4.3`.
+    pub fn oid(&self) -> &str {
+        &self.oid
+    }
+
+    /// The short name printed for this type (`CN`, `emailAddress`, ...), if
+    /// it is a known one.
+    pub fn name(&self) -> Option<&'static str> {
+        attr::name_of_oid(&self.oid)
+    }
+
+    /// The value.
+    pub fn value(&self) -> &AttributeValue {
+        &self.value
+    }
+
+    fn matches(&self, other: &Self) -> bool {
+        self.oid == other.oid
+            && match (&self.value, &other.value) {
+                (AttributeValue::Text(a), AttributeValue::Text(b)) => text_matches(a, b),
+                (AttributeValue::Der(a), AttributeValue::Der(b)) => a == b,
+                _ => false,
+            }
+    }
+}
+
+/// Case-insensitive comparison with insignificant spaces folded, without
+/// allocating.
+fn text_matches(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    folded(a).eq(folded(b))
+}
+
+/// The characters of `s` lowercased, with leading and trailing white space
+/// dropped and each inner run of it replaced by one space.
+fn folded(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut pending_space = false;
+    let mut started = false;
+    s.trim().chars().flat_map(move |c| {
+        let mut out = [None, None];
+        if c.is_whitespace() {
+            pending_space = started;
+        } else {
+            if pending_space {
+                out[0] = Some(' ');
+                pending_space = false;
+            }
+            started = true;
+            out[1] = Some(c);
+        }
+        out.into_iter().flatten().flat_map(char::to_lowercase)
+    })
+}
+
+impl fmt::Display for DistinguishedName {
+    /// RFC 4514: RDNs last to first, separated by `,`; attributes of a
+    /// multi-valued RDN separated by `+`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, rdn) in self.rdns.iter().rev().enumerate() {
+            if i > 0 {
+                f.write_char(',')?;
+            }
+            write!(f, "{rdn}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Rdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                f.write_char('+')?;
+            }
+            write!(f, "{a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.name(), &self.value) {
+            (Some(name), AttributeValue::Text(s)) => {
+                write!(f, "{name}=")?;
+                write_escaped(f, s)
+            }
+            (Some(name), AttributeValue::Der(der)) => {
+                write!(f, "{name}=")?;
+                write_hex(f, der)
+            }
+            // RFC 4514 §2.4: a type written as an OID has its value in hex.
+            (None, AttributeValue::Text(s)) => {
+                write!(f, "{}=", self.oid)?;
+                write_hex(f, &value::utf8_string_der(s))
+            }
+            (None, AttributeValue::Der(der)) => {
+                write!(f, "{}=", self.oid)?;
+                write_hex(f, der)
+            }
+        }
+    }
+}
+
+fn write_hex(f: &mut fmt::Formatter<'_>, der: &[u8]) -> fmt::Result {
+    f.write_char('#')?;
+    for b in der {
+        write!(f, "{b:02X}")?;
+    }
+    Ok(())
+}
+
+/// RFC 4514 §2.4 escaping.
+fn write_escaped(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    let last = s.chars().count().saturating_sub(1);
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                f.write_char('\\')?;
+                f.write_char(c)?;
+            }
+            '#' if i == 0 => f.write_str("\\#")?,
+            ' ' if i == 0 || i == last => f.write_str("\\ ")?,
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    write!(f, "\\{b:02X}")?;
+                }
+            }
+            c => f.write_char(c)?,
+        }
+    }
+    Ok(())
+}
+
+impl FromStr for DistinguishedName {
+    type Err = DnError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse::parse(s)
+    }
+}
+
+impl serde::Serialize for DistinguishedName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DistinguishedName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = DistinguishedName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 4514 distinguished name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DistinguishedName, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! Attribute values: the ASN.1 string types decoded to text, anything else
+//! kept as DER.
+
+/// Universal tags of the string types a directory attribute may use.
+const UTF8_STRING: u8 = 12;
+const NUMERIC_STRING: u8 = 18;
+const PRINTABLE_STRING: u8 = 19;
+const TELETEX_STRING: u8 = 20;
+const IA5_STRING: u8 = 22;
+const VISIBLE_STRING: u8 = 26;
+const UNIVERSAL_STRING: u8 = 28;
+const BMP_STRING: u8 = 30;
+
+/// Decodes the content of a universal string type to text. `None` for
+/// other types or undecodable content.
+pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
+    match tag {
+        UTF8_STRING | NUMERIC_STRING | PRINTABLE_STRING | IA5_STRING | VISIBLE_STRING => {
+            std::str::from_utf8(content).ok().map(str::to_owned)
+        }
+        // T.61 is in practice Latin-1 in certificates.
+        TELETEX_STRING => Some(content.iter().map(|&b| char::from(b)).collect()),
+        BMP_STRING => {
+            if content.len() % 2 != 0 {
+                return None;
+            }
+            let units = content
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]));
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
+        }
+        UNIVERSAL_STRING => {
+            if content.len() % 4 != 0 {
+                return None;
+            }
+            content
+                .chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }
+        _ => None,
+    }
+}
+
+/// Splits one DER TLV into its single-byte tag and content, when `der` is
+/// exactly one TLV with a low tag number and a definite length.
+pub(crate) fn split_tlv(der: &[u8]) -> Option<(u8, &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    if tag & 0x1f == 0x1f {
+        // High tag numbers: keep as opaque DER, but still require one TLV.
+        let mut i = 0;
+        loop {
+            let b = *rest.get(i)?;
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let (len, content) = split_length(&rest[i..])?;
+        return (content.len() == len).then_some((tag, content));
+    }
+    let (len, content) = split_length(rest)?;
+    (content.len() == len).then_some((tag, content))
+}
+
+fn split_length(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let (&first, rest) = bytes.split_first()?;
+    if first < 0x80 {
+        return Some((usize::from(first), rest));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 || rest.len() < n {
+        return None;
+    }
+    let len = rest[..n]
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    Some((len, &rest[n..]))
+}
+
+/// DER-encodes text as a UTF8String.
+pub(crate) fn utf8_string_der(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 6);
+    push_header(&mut out, UTF8_STRING, s.len());
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+/// Writes a DER identifier byte (or bytes) and a definite length.
+pub(crate) fn push_header_full(
+    out: &mut Vec<u8>,
+    class: u8,
+    constructed: bool,
+    tag: u32,
+    len: usize,
+) {
+    let first = (class << 6) | if constructed { 0x20 } else { 0 };
+    if tag < 31 {
+        out.push(first | tag as u8);
+    } else {
+        out.push(first | 0x1f);
+        let mut arcs = Vec::new();
+        let mut t = tag;
+        arcs.push((t & 0x7f) as u8);
+        t >>= 7;
+        while t > 0 {
+            arcs.push(0x80 | (t & 0x7f) as u8);
+            t >>= 7;
+        }
+        arcs.reverse();
+        out.extend(arcs);
+    }
+    push_length(out, len);
+}
+
+fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    out.push(tag);
+    push_length(out, len);
+}
+
+fn push_length(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_string_types() {
+        assert_eq!(decode_string(12, "é".as_bytes()).as_deref(), Some("é"));
+        assert_eq!(decode_string(20, &[0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode_string(30, &[0x00, 0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode_string(28, &[0, 0, 0, 0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode_string(30, &[0x00]), None);
+        assert_eq!(decode_string(4, b"x"), None);
+    }
+
+    #[test]
+    fn splits_exactly_one_tlv() {
+        assert_eq!(split_tlv(&[0x0c, 0x01, b'x']), Some((0x0c, &b"x"[..])));
+        assert_eq!(split_tlv(&[0x0c, 0x02, b'x']), None);
+        assert_eq!(split_tlv(&[0x0c, 0x01, b'x', 0]), None);
+        assert_eq!(
+            split_tlv(&[0x0c, 0x81, 0x01, b'x']),
+            Some((0x0c, &b"x"[..]))
+        );
+        assert_eq!(split_tlv(&[]), None);
+        let long = utf8_string_der(&"a".repeat(300));
+        assert_eq!(split_tlv(&long).map(|(_, c)| c.len()), Some(300));
+    }
+}

@@ -1,0 +1,21 @@
+//! certbound: OAuth 2.0 mutual TLS (RFC 8705) for tower, axum and tonic.
+//!
+//! This facade re-exports the certbound crates behind cargo features, so one
+//! dependency brings what an application needs:
+//!
+//! | feature | crate | what it gives |
+//! | --- | --- | --- |
+//! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
+//!
+//! ```
+//! use certbound::cert::Thumbprint;
+//!
+//! let t: Thumbprint = "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0".parse()?;
+//! assert_eq!(t.as_bytes().len(), 32);
+//! # Ok::<(), certbound::cert::ThumbprintError>(())
+//! ```
+#![forbid(unsafe_code)]
+
+/// Certificates, thumbprints, distinguished names and SANs.
+#[cfg(feature = "cert")]
+pub use certbound_cert as cert;
