@@ -29,7 +29,7 @@ use subtle::ConstantTimeEq;
 /// assert!("bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2".parse::<Thumbprint>().is_err());
 /// # Ok::<(), certbound_cert::ThumbprintError>(())
 /// ```
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct Thumbprint([u8; 32]);
 
 /// The encoded length of a thumbprint: 32 bytes in base64url without padding.
@@ -82,6 +82,13 @@ impl PartialEq for Thumbprint {
 }
 
 impl Eq for Thumbprint {}
+
+impl std::hash::Hash for Thumbprint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Consistent with `eq`: equal digests hash the same.
+        self.0.hash(state);
+    }
+}
 
 impl fmt::Display for Thumbprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
