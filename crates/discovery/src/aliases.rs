@@ -1,0 +1,341 @@
+//! RFC 8705 §5 `mtls_endpoint_aliases`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metadata::{AuthorizationServerMetadata, BROWSER_FACING_ENDPOINTS};
+use crate::url::{self, AbsoluteUrl};
+
+/// The `mtls_endpoint_aliases` object (RFC 8705 §5): for some endpoints, the
+/// URL a client that uses mutual TLS calls instead of the top-level one, so a
+/// server can ask for client certificates on a separate host without
+/// bothering browsers or non-mTLS clients.
+///
+/// [`insert`](Self::insert) refuses names that are not `*_endpoint` and the
+/// browser-facing endpoints (`authorization_endpoint`, `end_session_endpoint`):
+/// a browser has no certificate to present. The issuer is never an endpoint,
+/// and the device flow's `verification_uri` is not a metadata endpoint, so
+/// neither can be aliased. A document read from JSON is taken as it is;
+/// [`validate`](AuthorizationServerMetadata::validate) reports what is wrong.
+///
+/// ```
+/// use certbound_discovery::{AuthorizationServerMetadata, MtlsEndpointAliases};
+///
+/// let mut md = AuthorizationServerMetadata::new("https://as.example.com");
+/// md.set_endpoint("authorization_endpoint", "https://as.example.com/authorize");
+/// md.set_endpoint("token_endpoint", "https://as.example.com/token");
+/// let aliases = MtlsEndpointAliases::from_host(&md, "mtls.example.com")?;
+/// assert_eq!(aliases.get("token_endpoint"), Some("https://mtls.example.com/token"));
+/// assert_eq!(aliases.get("authorization_endpoint"), None);
+/// # Ok::<(), certbound_discovery::AliasError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MtlsEndpointAliases(BTreeMap<String, String>);
+
+/// Why an alias could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AliasError {
+    /// Alias names are endpoint metadata names, which end in `_endpoint`.
+    #[error("mtls_endpoint_aliases.{name}: not an endpoint name (must end in _endpoint)")]
+    NotAnEndpoint {
+        /// The refused name.
+        name: String,
+    },
+    /// The endpoint is visited by browsers and must not be aliased.
+    #[error("mtls_endpoint_aliases.{name}: browser-facing endpoints are never aliased")]
+    BrowserFacing {
+        /// The refused name.
+        name: String,
+    },
+    /// The base URL is not an absolute URL without query or fragment.
+    #[error("mTLS base URL is not an absolute URL without query or fragment: {url}")]
+    InvalidBaseUrl {
+        /// The refused URL.
+        url: String,
+    },
+    /// The host is not `host` or `host:port`.
+    #[error("mTLS host is not a host name with an optional port: {host}")]
+    InvalidHost {
+        /// The refused host.
+        host: String,
+    },
+    /// A top-level endpoint URL could not be parsed, so no alias can be derived.
+    #[error("{name}: not an absolute URL: {url}")]
+    InvalidEndpointUrl {
+        /// The endpoint's metadata name.
+        name: String,
+        /// Its URL.
+        url: String,
+    },
+}
+
+impl MtlsEndpointAliases {
+    /// No aliases.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the alias of `endpoint` (a metadata name such as `token_endpoint`),
+    /// returning the previous one.
+    pub fn insert(
+        &mut self,
+        endpoint: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Result<Option<String>, AliasError> {
+        let name = endpoint.into();
+        check_aliasable(&name)?;
+        Ok(self.0.insert(name, url.into()))
+    }
+
+    /// [`insert`](Self::insert), by value, for chaining.
+    pub fn with(
+        mut self,
+        endpoint: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Result<Self, AliasError> {
+        self.insert(endpoint, url)?;
+        Ok(self)
+    }
+
+    /// The alias of `endpoint`, if any.
+    pub fn get(&self, endpoint: &str) -> Option<&str> {
+        self.0.get(endpoint).map(String::as_str)
+    }
+
+    /// Removes and returns the alias of `endpoint`.
+    pub fn remove(&mut self, endpoint: &str) -> Option<String> {
+        self.0.remove(endpoint)
+    }
+
+    /// `(endpoint name, alias URL)` pairs, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many aliases there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// An alias for every top-level endpoint of `metadata` except the
+    /// browser-facing ones, under `base`: the part of the endpoint URL after
+    /// the issuer is appended to `base` (an endpoint outside the issuer keeps
+    /// its whole path). With issuer `https://as.example.com` and base
+    /// `https://mtls.example.com`, `https://as.example.com/token` becomes
+    /// `https://mtls.example.com/token`.
+    pub fn from_base_url(
+        metadata: &AuthorizationServerMetadata,
+        base: &str,
+    ) -> Result<Self, AliasError> {
+        let parsed = AbsoluteUrl::parse(base).filter(|u| u.query.is_none() && !u.has_fragment);
+        if parsed.is_none() {
+            return Err(AliasError::InvalidBaseUrl { url: base.into() });
+        }
+        let base = base.trim_end_matches('/');
+        let issuer = metadata.issuer.trim_end_matches('/');
+        let mut aliases = Self::new();
+        for (name, url) in aliasable(metadata) {
+            let rest = match url.strip_prefix(issuer) {
+                Some(rest) if rest.is_empty() || rest.starts_with(['/', '?']) => rest.to_owned(),
+                _ => parse_endpoint(name, url)?.path_and_query(),
+            };
+            aliases.0.insert(name.to_owned(), format!("{base}{rest}"));
+        }
+        Ok(aliases)
+    }
+
+    /// An alias for every top-level endpoint of `metadata` except the
+    /// browser-facing ones: the same URL on `host` (`host` or `host:port`,
+    /// typically an `mtls.` host name).
+    pub fn from_host(
+        metadata: &AuthorizationServerMetadata,
+        host: &str,
+    ) -> Result<Self, AliasError> {
+        let authority =
+            url::parse_host(host).ok_or_else(|| AliasError::InvalidHost { host: host.into() })?;
+        let mut aliases = Self::new();
+        for (name, url) in aliasable(metadata) {
+            let parsed = parse_endpoint(name, url)?;
+            aliases
+                .0
+                .insert(name.to_owned(), parsed.with_authority(&authority));
+        }
+        Ok(aliases)
+    }
+
+    /// An alias for every top-level endpoint of `metadata` except the
+    /// browser-facing ones, on the same host name prefixed with `mtls.`
+    /// (`https://as.example.com/token` -> `https://mtls.as.example.com/token`).
+    pub fn from_mtls_subdomain(metadata: &AuthorizationServerMetadata) -> Result<Self, AliasError> {
+        let mut aliases = Self::new();
+        for (name, url) in aliasable(metadata) {
+            let parsed = parse_endpoint(name, url)?;
+            let host = format!("mtls.{}", parsed.authority);
+            let authority =
+                url::parse_host(&host).ok_or_else(|| AliasError::InvalidHost { host })?;
+            aliases
+                .0
+                .insert(name.to_owned(), parsed.with_authority(&authority));
+        }
+        Ok(aliases)
+    }
+}
+
+impl<'a> IntoIterator for &'a MtlsEndpointAliases {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Whether `name` may be aliased (RFC 8705 §5, and no browser-facing endpoint).
+pub(crate) fn check_aliasable(name: &str) -> Result<(), AliasError> {
+    if BROWSER_FACING_ENDPOINTS.contains(&name) {
+        return Err(AliasError::BrowserFacing { name: name.into() });
+    }
+    if !name.ends_with("_endpoint") {
+        return Err(AliasError::NotAnEndpoint { name: name.into() });
+    }
+    Ok(())
+}
+
+fn aliasable(metadata: &AuthorizationServerMetadata) -> impl Iterator<Item = (&str, &str)> {
+    metadata
+        .endpoints()
+        .filter(|(name, _)| check_aliasable(name).is_ok())
+}
+
+fn parse_endpoint(name: &str, url: &str) -> Result<AbsoluteUrl, AliasError> {
+    AbsoluteUrl::parse(url).ok_or_else(|| AliasError::InvalidEndpointUrl {
+        name: name.into(),
+        url: url.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(issuer: &str) -> AuthorizationServerMetadata {
+        let mut md = AuthorizationServerMetadata::new(issuer);
+        for (name, path) in [
+            ("authorization_endpoint", "/authorize"),
+            ("token_endpoint", "/token"),
+            ("introspection_endpoint", "/introspect"),
+            ("end_session_endpoint", "/logout"),
+            ("jwks_uri", "/jwks"),
+        ] {
+            md.set_endpoint(name, format!("{issuer}{path}"));
+        }
+        md
+    }
+
+    #[test]
+    fn browser_facing_and_non_endpoint_names_are_refused() {
+        let mut a = MtlsEndpointAliases::new();
+        assert!(matches!(
+            a.insert("authorization_endpoint", "https://m/a"),
+            Err(AliasError::BrowserFacing { .. })
+        ));
+        assert!(matches!(
+            a.insert("end_session_endpoint", "https://m/a"),
+            Err(AliasError::BrowserFacing { .. })
+        ));
+        assert!(matches!(
+            a.insert("issuer", "https://m"),
+            Err(AliasError::NotAnEndpoint { .. })
+        ));
+        assert!(matches!(
+            a.insert("verification_uri", "https://m/device"),
+            Err(AliasError::NotAnEndpoint { .. })
+        ));
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn base_url_aliases_every_back_channel_endpoint() {
+        let md = metadata("https://as.example.com");
+        let a = MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com/").unwrap();
+        let got: Vec<_> = a.iter().collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "introspection_endpoint",
+                    "https://mtls.example.com/introspect"
+                ),
+                ("token_endpoint", "https://mtls.example.com/token"),
+            ]
+        );
+    }
+
+    #[test]
+    fn base_url_keeps_the_path_below_an_issuer_with_a_path() {
+        let md = metadata("https://as.example.com/realms/a");
+        let a = MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com:8443/realms/a")
+            .unwrap();
+        assert_eq!(
+            a.get("token_endpoint"),
+            Some("https://mtls.example.com:8443/realms/a/token")
+        );
+    }
+
+    #[test]
+    fn endpoint_outside_the_issuer_keeps_its_whole_path() {
+        let mut md = AuthorizationServerMetadata::new("https://as.example.com/t1");
+        md.set_endpoint("token_endpoint", "https://tokens.example.com/oauth/token");
+        let a = MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com").unwrap();
+        assert_eq!(
+            a.get("token_endpoint"),
+            Some("https://mtls.example.com/oauth/token")
+        );
+    }
+
+    #[test]
+    fn base_url_with_query_is_refused() {
+        let md = metadata("https://as.example.com");
+        assert!(matches!(
+            MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com/?a=b"),
+            Err(AliasError::InvalidBaseUrl { .. })
+        ));
+        assert!(matches!(
+            MtlsEndpointAliases::from_base_url(&md, "mtls.example.com"),
+            Err(AliasError::InvalidBaseUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn host_replaces_only_the_authority() {
+        let md = metadata("https://as.example.com/t1");
+        let a = MtlsEndpointAliases::from_host(&md, "mtls.example.com").unwrap();
+        assert_eq!(
+            a.get("introspection_endpoint"),
+            Some("https://mtls.example.com/t1/introspect")
+        );
+        assert_eq!(a.len(), 2);
+        assert!(matches!(
+            MtlsEndpointAliases::from_host(&md, "https://mtls.example.com"),
+            Err(AliasError::InvalidHost { .. })
+        ));
+    }
+
+    #[test]
+    fn mtls_subdomain_prefixes_each_host() {
+        let md = metadata("https://as.example.com:8443");
+        let a = MtlsEndpointAliases::from_mtls_subdomain(&md).unwrap();
+        assert_eq!(
+            a.get("token_endpoint"),
+            Some("https://mtls.as.example.com:8443/token")
+        );
+    }
+}

@@ -1,0 +1,539 @@
+//! Building a metadata document that says only what the server does.
+
+use serde_json::Value;
+
+use crate::aliases::{AliasError, MtlsEndpointAliases};
+use crate::metadata::AuthorizationServerMetadata;
+use crate::validate::{Profile, ValidationErrors};
+
+/// Builds [`AuthorizationServerMetadata`] from the issuer and endpoint URLs,
+/// the client authentication methods really configured, and the mTLS
+/// aliases; [`build`](Self::build) validates the result.
+///
+/// ```
+/// use certbound_discovery::AuthorizationServerMetadata;
+///
+/// let md = AuthorizationServerMetadata::builder("https://as.example.com")
+///     .standard_endpoints()
+///     .tls_client_certificate_bound_access_tokens(true)
+///     .auth_methods(["tls_client_auth", "self_signed_tls_client_auth"])
+///     .token_endpoint_auth_methods(["client_secret_basic", "tls_client_auth"])
+///     .mtls_host("mtls.example.com")
+///     .build()?;
+/// assert_eq!(
+///     md.token_endpoint_auth_methods_supported.as_deref().unwrap(),
+///     ["tls_client_auth", "self_signed_tls_client_auth", "client_secret_basic"]
+/// );
+/// assert_eq!(
+///     md.mtls_endpoint_aliases.as_ref().unwrap().get("token_endpoint"),
+///     Some("https://mtls.example.com/token")
+/// );
+/// # Ok::<(), certbound_discovery::BuildError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MetadataBuilder {
+    md: AuthorizationServerMetadata,
+    shared_methods: Vec<String>,
+    token_methods: Vec<String>,
+    introspection_methods: Vec<String>,
+    revocation_methods: Vec<String>,
+    alias_source: Option<AliasSource>,
+    explicit_aliases: Vec<(String, String)>,
+    profile: Profile,
+    fields: Vec<(String, Value)>,
+}
+
+#[derive(Debug, Clone)]
+enum AliasSource {
+    BaseUrl(String),
+    Host(String),
+    MtlsSubdomain,
+}
+
+/// Why [`MetadataBuilder::build`] failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An mTLS alias could not be made.
+    #[error(transparent)]
+    Alias(#[from] AliasError),
+    /// A field set with [`MetadataBuilder::field`] does not fit its type.
+    #[error("{field}: {reason}")]
+    Field {
+        /// The field.
+        field: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// The document breaks a rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+}
+
+/// The paths [`MetadataBuilder::standard_endpoints`] puts under the issuer.
+pub const STANDARD_ENDPOINTS: &[(&str, &str)] = &[
+    ("authorization_endpoint", "/authorize"),
+    ("token_endpoint", "/token"),
+    ("introspection_endpoint", "/introspect"),
+    ("revocation_endpoint", "/revoke"),
+    ("pushed_authorization_request_endpoint", "/par"),
+    ("userinfo_endpoint", "/userinfo"),
+    ("jwks_uri", "/jwks"),
+];
+
+impl AuthorizationServerMetadata {
+    /// A [`MetadataBuilder`] for the server whose issuer identifier is `issuer`.
+    pub fn builder(issuer: impl Into<String>) -> MetadataBuilder {
+        MetadataBuilder::new(issuer)
+    }
+}
+
+impl MetadataBuilder {
+    /// A builder for the server whose issuer identifier is `issuer`.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            md: AuthorizationServerMetadata::new(issuer),
+            shared_methods: Vec::new(),
+            token_methods: Vec::new(),
+            introspection_methods: Vec::new(),
+            revocation_methods: Vec::new(),
+            alias_source: None,
+            explicit_aliases: Vec::new(),
+            profile: Profile::Base,
+            fields: Vec::new(),
+        }
+    }
+
+    /// Sets the endpoint `name` (a metadata field such as `token_endpoint` or
+    /// `jwks_uri`; unknown `*_endpoint` names are kept as extra fields).
+    pub fn endpoint(mut self, name: &str, url: impl Into<String>) -> Self {
+        self.md.set_endpoint(name, url);
+        self
+    }
+
+    /// Sets `authorization_endpoint` (browser-facing: never aliased).
+    pub fn authorization_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("authorization_endpoint", url)
+    }
+
+    /// Sets `token_endpoint`.
+    pub fn token_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("token_endpoint", url)
+    }
+
+    /// Sets `introspection_endpoint`.
+    pub fn introspection_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("introspection_endpoint", url)
+    }
+
+    /// Sets `revocation_endpoint`.
+    pub fn revocation_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("revocation_endpoint", url)
+    }
+
+    /// Sets `pushed_authorization_request_endpoint`.
+    pub fn pushed_authorization_request_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("pushed_authorization_request_endpoint", url)
+    }
+
+    /// Sets `device_authorization_endpoint`.
+    pub fn device_authorization_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("device_authorization_endpoint", url)
+    }
+
+    /// Sets `userinfo_endpoint`.
+    pub fn userinfo_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("userinfo_endpoint", url)
+    }
+
+    /// Sets `registration_endpoint`.
+    pub fn registration_endpoint(self, url: impl Into<String>) -> Self {
+        self.endpoint("registration_endpoint", url)
+    }
+
+    /// Sets `jwks_uri`.
+    pub fn jwks_uri(self, url: impl Into<String>) -> Self {
+        self.endpoint("jwks_uri", url)
+    }
+
+    /// Sets each endpoint of [`STANDARD_ENDPOINTS`] that is not set yet to
+    /// its usual path under the issuer (`{issuer}/token`, ...).
+    pub fn standard_endpoints(mut self) -> Self {
+        let issuer = self.md.issuer.trim_end_matches('/').to_owned();
+        for (name, path) in STANDARD_ENDPOINTS {
+            if self.md.endpoint(name).is_none() {
+                self.md.set_endpoint(name, format!("{issuer}{path}"));
+            }
+        }
+        self
+    }
+
+    /// Client authentication methods accepted at the token endpoint and, when
+    /// they are published, the introspection and revocation endpoints: the
+    /// methods of the server's mTLS authenticator, typically. Merged with the
+    /// other calls' methods, duplicates dropped, first-seen order kept.
+    pub fn auth_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        merge(&mut self.shared_methods, methods);
+        self
+    }
+
+    /// More methods accepted at the token endpoint only (merged, de-duplicated).
+    pub fn token_endpoint_auth_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        merge(&mut self.token_methods, methods);
+        self
+    }
+
+    /// More methods accepted at the introspection endpoint only.
+    pub fn introspection_endpoint_auth_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        merge(&mut self.introspection_methods, methods);
+        self
+    }
+
+    /// More methods accepted at the revocation endpoint only.
+    pub fn revocation_endpoint_auth_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        merge(&mut self.revocation_methods, methods);
+        self
+    }
+
+    /// Sets `tls_client_certificate_bound_access_tokens` (RFC 8705 §3.3).
+    pub fn tls_client_certificate_bound_access_tokens(mut self, bound: bool) -> Self {
+        self.md.tls_client_certificate_bound_access_tokens = Some(bound);
+        self
+    }
+
+    /// Sets `grant_types_supported`.
+    pub fn grant_types<I>(mut self, grant_types: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.md.grant_types_supported = Some(grant_types.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `response_types_supported` (default `["code"]` when there is an
+    /// authorization endpoint).
+    pub fn response_types<I>(mut self, response_types: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.md.response_types_supported =
+            Some(response_types.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `scopes_supported`.
+    pub fn scopes<I>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.md.scopes_supported = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `code_challenge_methods_supported`.
+    pub fn code_challenge_methods<I>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.md.code_challenge_methods_supported =
+            Some(methods.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets any field by name, known or not (`dpop_signing_alg_values_supported`, ...).
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.fields.push((name.into(), value.into()));
+        self
+    }
+
+    /// Aliases `endpoint` to `url` (overrides a derived alias).
+    pub fn mtls_alias(mut self, endpoint: impl Into<String>, url: impl Into<String>) -> Self {
+        self.explicit_aliases.push((endpoint.into(), url.into()));
+        self
+    }
+
+    /// Aliases every endpoint but the browser-facing ones under `base`; see
+    /// [`MtlsEndpointAliases::from_base_url`].
+    pub fn mtls_base_url(mut self, base: impl Into<String>) -> Self {
+        self.alias_source = Some(AliasSource::BaseUrl(base.into()));
+        self
+    }
+
+    /// Aliases every endpoint but the browser-facing ones to the same URL on
+    /// `host`; see [`MtlsEndpointAliases::from_host`].
+    pub fn mtls_host(mut self, host: impl Into<String>) -> Self {
+        self.alias_source = Some(AliasSource::Host(host.into()));
+        self
+    }
+
+    /// Aliases every endpoint but the browser-facing ones to the same URL on
+    /// the `mtls.` sub-domain of its host; see
+    /// [`MtlsEndpointAliases::from_mtls_subdomain`].
+    pub fn mtls_subdomain(mut self) -> Self {
+        self.alias_source = Some(AliasSource::MtlsSubdomain);
+        self
+    }
+
+    /// Validates against `profile` as well on [`build`](Self::build).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// The document, validated.
+    pub fn build(self) -> Result<AuthorizationServerMetadata, BuildError> {
+        let Self {
+            mut md,
+            shared_methods,
+            token_methods,
+            introspection_methods,
+            revocation_methods,
+            alias_source,
+            explicit_aliases,
+            profile,
+            fields,
+        } = self;
+
+        if !fields.is_empty() {
+            md = apply_fields(md, fields)?;
+        }
+
+        let lists = [
+            (
+                true,
+                &mut md.token_endpoint_auth_methods_supported,
+                token_methods,
+            ),
+            (
+                md.introspection_endpoint.is_some(),
+                &mut md.introspection_endpoint_auth_methods_supported,
+                introspection_methods,
+            ),
+            (
+                md.revocation_endpoint.is_some(),
+                &mut md.revocation_endpoint_auth_methods_supported,
+                revocation_methods,
+            ),
+        ];
+        for (has_endpoint, list, own) in lists {
+            let mut methods = list.take().unwrap_or_default();
+            if has_endpoint {
+                merge(&mut methods, shared_methods.iter().cloned());
+            }
+            merge(&mut methods, own);
+            if !methods.is_empty() {
+                *list = Some(methods);
+            }
+        }
+
+        if md.response_types_supported.is_none() && md.authorization_endpoint.is_some() {
+            md.response_types_supported = Some(vec!["code".into()]);
+        }
+
+        let mut aliases = match alias_source {
+            None => md.mtls_endpoint_aliases.take().unwrap_or_default(),
+            Some(AliasSource::BaseUrl(base)) => MtlsEndpointAliases::from_base_url(&md, &base)?,
+            Some(AliasSource::Host(host)) => MtlsEndpointAliases::from_host(&md, &host)?,
+            Some(AliasSource::MtlsSubdomain) => MtlsEndpointAliases::from_mtls_subdomain(&md)?,
+        };
+        for (name, url) in explicit_aliases {
+            aliases.insert(name, url)?;
+        }
+        md.mtls_endpoint_aliases = (!aliases.is_empty()).then_some(aliases);
+
+        md.validate_for(profile)?;
+        Ok(md)
+    }
+}
+
+fn merge<I>(into: &mut Vec<String>, methods: I)
+where
+    I: IntoIterator,
+    I::Item: Into<String>,
+{
+    for m in methods {
+        let m = m.into();
+        if !into.contains(&m) {
+            into.push(m);
+        }
+    }
+}
+
+/// Sets fields by name through JSON, so known names land in their typed field.
+fn apply_fields(
+    md: AuthorizationServerMetadata,
+    fields: Vec<(String, Value)>,
+) -> Result<AuthorizationServerMetadata, BuildError> {
+    let mut value = serde_json::to_value(md).map_err(|e| BuildError::Field {
+        field: String::new(),
+        reason: e.to_string(),
+    })?;
+    let mut last = String::new();
+    if let Value::Object(map) = &mut value {
+        for (name, v) in fields {
+            last.clone_from(&name);
+            map.insert(name, v);
+        }
+    }
+    serde_json::from_value(value).map_err(|e| BuildError::Field {
+        field: last,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_merged_without_duplicates_in_first_seen_order() {
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .token_endpoint("https://as.example.com/token")
+            .introspection_endpoint("https://as.example.com/introspect")
+            .token_endpoint_auth_methods(["client_secret_basic", "private_key_jwt"])
+            .auth_methods(["tls_client_auth", "client_secret_basic"])
+            .auth_methods(vec![String::from("tls_client_auth")])
+            .build()
+            .unwrap();
+        assert_eq!(
+            md.token_endpoint_auth_methods_supported.unwrap(),
+            ["tls_client_auth", "client_secret_basic", "private_key_jwt"]
+        );
+        assert_eq!(
+            md.introspection_endpoint_auth_methods_supported.unwrap(),
+            ["tls_client_auth", "client_secret_basic"]
+        );
+        // No revocation endpoint: no revocation method list either.
+        assert_eq!(md.revocation_endpoint_auth_methods_supported, None);
+    }
+
+    #[test]
+    fn standard_endpoints_fill_only_what_is_unset() {
+        let md = AuthorizationServerMetadata::builder("https://as.example.com/t1/")
+            .token_endpoint("https://tokens.example.com/token")
+            .standard_endpoints()
+            .build()
+            .unwrap();
+        assert_eq!(
+            md.token_endpoint.as_deref(),
+            Some("https://tokens.example.com/token")
+        );
+        assert_eq!(
+            md.pushed_authorization_request_endpoint.as_deref(),
+            Some("https://as.example.com/t1/par")
+        );
+        assert_eq!(
+            md.jwks_uri.as_deref(),
+            Some("https://as.example.com/t1/jwks")
+        );
+        assert_eq!(md.response_types_supported.unwrap(), ["code"]);
+    }
+
+    #[test]
+    fn base_url_aliases_all_but_browser_facing_endpoints() {
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .standard_endpoints()
+            .endpoint("end_session_endpoint", "https://as.example.com/logout")
+            .mtls_base_url("https://mtls.example.com")
+            .build()
+            .unwrap();
+        let aliases = md.mtls_endpoint_aliases.unwrap();
+        let names: Vec<_> = aliases.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "introspection_endpoint",
+                "pushed_authorization_request_endpoint",
+                "revocation_endpoint",
+                "token_endpoint",
+                "userinfo_endpoint",
+            ]
+        );
+    }
+
+    #[test]
+    fn explicit_alias_overrides_the_derived_one() {
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .standard_endpoints()
+            .mtls_host("mtls.example.com")
+            .mtls_alias("token_endpoint", "https://mtls-token.example.com/t")
+            .build()
+            .unwrap();
+        let aliases = md.mtls_endpoint_aliases.unwrap();
+        assert_eq!(
+            aliases.get("token_endpoint"),
+            Some("https://mtls-token.example.com/t")
+        );
+        assert_eq!(
+            aliases.get("revocation_endpoint"),
+            Some("https://mtls.example.com/revoke")
+        );
+    }
+
+    #[test]
+    fn aliasing_the_authorization_endpoint_is_refused() {
+        let err = AuthorizationServerMetadata::builder("https://as.example.com")
+            .standard_endpoints()
+            .mtls_alias(
+                "authorization_endpoint",
+                "https://mtls.example.com/authorize",
+            )
+            .build()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            BuildError::Alias(AliasError::BrowserFacing { .. })
+        ));
+    }
+
+    #[test]
+    fn fields_by_name_land_in_typed_fields_or_extra() {
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .field("require_pushed_authorization_requests", true)
+            .field(
+                "dpop_signing_alg_values_supported",
+                serde_json::json!(["ES256"]),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(md.require_pushed_authorization_requests, Some(true));
+        assert!(md.extra.contains_key("dpop_signing_alg_values_supported"));
+
+        let err = AuthorizationServerMetadata::builder("https://as.example.com")
+            .field("require_pushed_authorization_requests", "yes")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, BuildError::Field { .. }));
+    }
+
+    #[test]
+    fn build_validates_the_fapi_profile_when_asked() {
+        let builder = AuthorizationServerMetadata::builder("https://as.example.com")
+            .standard_endpoints()
+            .token_endpoint_auth_methods(["private_key_jwt"]);
+        assert!(builder.clone().build().is_ok());
+        let err = builder.profile(Profile::Fapi).build().unwrap_err();
+        assert!(matches!(err, BuildError::Invalid(_)));
+    }
+}

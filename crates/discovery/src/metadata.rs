@@ -1,0 +1,439 @@
+//! The metadata document: RFC 8414, the common OpenID Connect Discovery 1.0
+//! fields and RFC 8705 §5.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::aliases::MtlsEndpointAliases;
+use crate::validate::{self, Profile, ValidationErrors};
+
+/// Authorization server metadata (RFC 8414 §2), with the OpenID Connect
+/// Discovery 1.0 fields most servers publish and the RFC 8705 §5 fields.
+///
+/// Every field but `issuer` is optional and left out of the JSON when unset.
+/// Fields this type does not know are kept in [`extra`](Self::extra), so a
+/// document read and written again loses nothing.
+///
+/// Build one with [`AuthorizationServerMetadata::builder`]; read one with
+/// [`AuthorizationServerMetadata::from_json`] (clients) or
+/// [`validate::check_document`](crate::check_document) (to list every problem).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuthorizationServerMetadata {
+    /// The authorization server's issuer identifier: an `https` URL with no
+    /// query or fragment (RFC 8414 §2).
+    pub issuer: String,
+    /// URL of the authorization endpoint (browser-facing; never aliased).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// URL of the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// URL of the server's JSON Web Key Set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// URL of the dynamic client registration endpoint (RFC 7591).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    /// OAuth scope values the server supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// `response_type` values the server supports (RFC 8414: required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_types_supported: Option<Vec<String>>,
+    /// `response_mode` values the server supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_modes_supported: Option<Vec<String>>,
+    /// Grant types the server supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types_supported: Option<Vec<String>>,
+    /// Client authentication methods at the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// JWS algorithms for `private_key_jwt` / `client_secret_jwt` at the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// URL of human-readable documentation for developers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_documentation: Option<String>,
+    /// Languages supported for the user interface (BCP 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales_supported: Option<Vec<String>>,
+    /// URL of the server's policy on client data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_policy_uri: Option<String>,
+    /// URL of the server's terms of service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op_tos_uri: Option<String>,
+    /// URL of the revocation endpoint (RFC 7009).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// Client authentication methods at the revocation endpoint. RFC 8414
+    /// makes an absent list mean `client_secret_basic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// JWS algorithms for JWT client authentication at the revocation endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// URL of the introspection endpoint (RFC 7662).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// Client authentication methods at the introspection endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// JWS algorithms for JWT client authentication at the introspection endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// PKCE code challenge methods (RFC 7636).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// A JWT with signed metadata values (RFC 8414 §2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_metadata: Option<String>,
+    /// URL of the device authorization endpoint (RFC 8628).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    /// URL of the pushed authorization request endpoint (RFC 9126).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Whether every authorization request must be pushed (RFC 9126).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// Whether the `iss` authorization response parameter is sent (RFC 9207).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// URL of the OpenID Connect UserInfo endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// URL of the OpenID Connect RP-initiated logout endpoint (browser-facing;
+    /// never aliased).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// URL of the OpenID Connect CIBA backchannel authentication endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_authentication_endpoint: Option<String>,
+    /// OpenID Connect subject identifier types (`public`, `pairwise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_types_supported: Option<Vec<String>>,
+    /// JWS algorithms for ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signing_alg_values_supported: Option<Vec<String>>,
+    /// JWS algorithms for signed UserInfo responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signing_alg_values_supported: Option<Vec<String>>,
+    /// JWS algorithms for request objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg_values_supported: Option<Vec<String>>,
+    /// Authentication context class references the server supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values_supported: Option<Vec<String>>,
+    /// `display` parameter values the server supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_values_supported: Option<Vec<String>>,
+    /// Claim types (`normal`, `aggregated`, `distributed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_types_supported: Option<Vec<String>>,
+    /// Claim names the server may supply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_supported: Option<Vec<String>>,
+    /// Languages for claim values (BCP 47).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_locales_supported: Option<Vec<String>>,
+    /// Whether the `claims` request parameter is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_parameter_supported: Option<bool>,
+    /// Whether the `request` parameter is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameter_supported: Option<bool>,
+    /// Whether the `request_uri` parameter is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uri_parameter_supported: Option<bool>,
+    /// Whether `request_uri` values must be pre-registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_request_uri_registration: Option<bool>,
+    /// RFC 8705 §3.3: the server issues certificate-bound access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    /// RFC 8705 §5: endpoints to use instead of the top-level ones when the
+    /// client authenticates with, or binds tokens to, a TLS client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_endpoint_aliases: Option<MtlsEndpointAliases>,
+    /// Every other field, kept as it was.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The endpoint fields this crate knows, in document order. `*_endpoint`
+/// names only: these are what `mtls_endpoint_aliases` may hold.
+pub(crate) const ENDPOINT_FIELDS: &[&str] = &[
+    "authorization_endpoint",
+    "token_endpoint",
+    "registration_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+    "device_authorization_endpoint",
+    "pushed_authorization_request_endpoint",
+    "userinfo_endpoint",
+    "end_session_endpoint",
+    "backchannel_authentication_endpoint",
+];
+
+/// Endpoints a user's browser is sent to. They are never aliased: a browser
+/// has no client certificate to present (RFC 8705 §5).
+pub(crate) const BROWSER_FACING_ENDPOINTS: &[&str] =
+    &["authorization_endpoint", "end_session_endpoint"];
+
+/// Which connection the client will make to the authorization server, for
+/// [`AuthorizationServerMetadata::endpoint_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientTransport {
+    /// The client presents a TLS client certificate (it authenticates with
+    /// `tls_client_auth` / `self_signed_tls_client_auth`, or wants
+    /// certificate-bound tokens): use the mTLS alias when there is one.
+    Mtls,
+    /// The client does not use a client certificate: use the top-level endpoint.
+    Plain,
+}
+
+/// Error reading a metadata document.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid authorization server metadata: {0}")]
+pub struct ParseError(#[from] serde_json::Error);
+
+impl AuthorizationServerMetadata {
+    /// Metadata with only the issuer set.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            jwks_uri: None,
+            registration_endpoint: None,
+            scopes_supported: None,
+            response_types_supported: None,
+            response_modes_supported: None,
+            grant_types_supported: None,
+            token_endpoint_auth_methods_supported: None,
+            token_endpoint_auth_signing_alg_values_supported: None,
+            service_documentation: None,
+            ui_locales_supported: None,
+            op_policy_uri: None,
+            op_tos_uri: None,
+            revocation_endpoint: None,
+            revocation_endpoint_auth_methods_supported: None,
+            revocation_endpoint_auth_signing_alg_values_supported: None,
+            introspection_endpoint: None,
+            introspection_endpoint_auth_methods_supported: None,
+            introspection_endpoint_auth_signing_alg_values_supported: None,
+            code_challenge_methods_supported: None,
+            signed_metadata: None,
+            device_authorization_endpoint: None,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: None,
+            authorization_response_iss_parameter_supported: None,
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            backchannel_authentication_endpoint: None,
+            subject_types_supported: None,
+            id_token_signing_alg_values_supported: None,
+            userinfo_signing_alg_values_supported: None,
+            request_object_signing_alg_values_supported: None,
+            acr_values_supported: None,
+            display_values_supported: None,
+            claim_types_supported: None,
+            claims_supported: None,
+            claims_locales_supported: None,
+            claims_parameter_supported: None,
+            request_parameter_supported: None,
+            request_uri_parameter_supported: None,
+            require_request_uri_registration: None,
+            tls_client_certificate_bound_access_tokens: None,
+            mtls_endpoint_aliases: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Reads a metadata document (as a client does after fetching it).
+    ///
+    /// This only checks the JSON types; call [`validate`](Self::validate) or
+    /// use [`check_document`](crate::check_document) for the rules.
+    pub fn from_json(json: &[u8]) -> Result<Self, ParseError> {
+        Ok(serde_json::from_slice(json)?)
+    }
+
+    /// The document as compact JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing this type cannot fail: every key is a string and every
+        // value plain JSON. Fall back to an empty object rather than panic.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// The document as indented JSON, for people.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| String::from("{}"))
+    }
+
+    /// Checks the RFC 8414 / RFC 8705 rules; see [`ValidationError`](crate::ValidationError).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        self.validate_for(Profile::Base)
+    }
+
+    /// Checks the rules of `profile` (the base rules, plus FAPI's when asked).
+    pub fn validate_for(&self, profile: Profile) -> Result<(), ValidationErrors> {
+        ValidationErrors::result(validate::check_typed(self, profile))
+    }
+
+    /// The top-level URL of the endpoint called `name` (`token_endpoint`,
+    /// `jwks_uri`, or any `*_endpoint` field kept in [`extra`](Self::extra)).
+    pub fn endpoint(&self, name: &str) -> Option<&str> {
+        let field = match name {
+            "authorization_endpoint" => &self.authorization_endpoint,
+            "token_endpoint" => &self.token_endpoint,
+            "jwks_uri" => &self.jwks_uri,
+            "registration_endpoint" => &self.registration_endpoint,
+            "revocation_endpoint" => &self.revocation_endpoint,
+            "introspection_endpoint" => &self.introspection_endpoint,
+            "device_authorization_endpoint" => &self.device_authorization_endpoint,
+            "pushed_authorization_request_endpoint" => &self.pushed_authorization_request_endpoint,
+            "userinfo_endpoint" => &self.userinfo_endpoint,
+            "end_session_endpoint" => &self.end_session_endpoint,
+            "backchannel_authentication_endpoint" => &self.backchannel_authentication_endpoint,
+            _ => return self.extra.get(name).and_then(Value::as_str),
+        };
+        field.as_deref()
+    }
+
+    /// Sets the top-level endpoint `name` (a known field, or an `extra` entry).
+    pub fn set_endpoint(&mut self, name: &str, url: impl Into<String>) {
+        let url = Some(url.into());
+        match name {
+            "authorization_endpoint" => self.authorization_endpoint = url,
+            "token_endpoint" => self.token_endpoint = url,
+            "jwks_uri" => self.jwks_uri = url,
+            "registration_endpoint" => self.registration_endpoint = url,
+            "revocation_endpoint" => self.revocation_endpoint = url,
+            "introspection_endpoint" => self.introspection_endpoint = url,
+            "device_authorization_endpoint" => self.device_authorization_endpoint = url,
+            "pushed_authorization_request_endpoint" => {
+                self.pushed_authorization_request_endpoint = url
+            }
+            "userinfo_endpoint" => self.userinfo_endpoint = url,
+            "end_session_endpoint" => self.end_session_endpoint = url,
+            "backchannel_authentication_endpoint" => self.backchannel_authentication_endpoint = url,
+            _ => {
+                if let Some(url) = url {
+                    self.extra.insert(name.to_owned(), Value::String(url));
+                }
+            }
+        }
+    }
+
+    /// Every top-level `*_endpoint` that is set, known fields first, then
+    /// those kept in `extra`, as `(name, url)`.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &str)> {
+        let known = ENDPOINT_FIELDS
+            .iter()
+            .filter_map(|name| self.endpoint(name).map(|url| (*name, url)));
+        let extra = self.extra.iter().filter_map(|(name, v)| {
+            let url = v.as_str()?;
+            name.ends_with("_endpoint").then_some((name.as_str(), url))
+        });
+        known.chain(extra)
+    }
+
+    /// The endpoint a client should call (RFC 8705 §5): the
+    /// `mtls_endpoint_aliases` entry when the client uses mTLS and the server
+    /// published one, otherwise the top-level endpoint.
+    ///
+    /// ```
+    /// use certbound_discovery::{AuthorizationServerMetadata, ClientTransport};
+    ///
+    /// let md = AuthorizationServerMetadata::from_json(br#"{
+    ///     "issuer": "https://server.example.com",
+    ///     "token_endpoint": "https://server.example.com/token",
+    ///     "mtls_endpoint_aliases": { "token_endpoint": "https://mtls.example.com/token" }
+    /// }"#)?;
+    /// assert_eq!(
+    ///     md.endpoint_for("token_endpoint", ClientTransport::Mtls),
+    ///     Some("https://mtls.example.com/token")
+    /// );
+    /// assert_eq!(
+    ///     md.endpoint_for("token_endpoint", ClientTransport::Plain),
+    ///     Some("https://server.example.com/token")
+    /// );
+    /// # Ok::<(), certbound_discovery::ParseError>(())
+    /// ```
+    pub fn endpoint_for(&self, name: &str, transport: ClientTransport) -> Option<&str> {
+        if transport == ClientTransport::Mtls {
+            let alias = self
+                .mtls_endpoint_aliases
+                .as_ref()
+                .and_then(|a| a.get(name));
+            if let Some(alias) = alias {
+                return Some(alias);
+            }
+        }
+        self.endpoint(name)
+    }
+
+    /// Whether the server advertises certificate-bound access tokens.
+    pub fn issues_bound_tokens(&self) -> bool {
+        self.tls_client_certificate_bound_access_tokens == Some(true)
+    }
+
+    /// RFC 8414 §3.3: the `issuer` in a fetched document must be identical to
+    /// the issuer the client used to build the metadata URL.
+    pub fn issuer_matches(&self, expected: &str) -> bool {
+        self.issuer == expected
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_kept_through_a_round_trip() {
+        let json = serde_json::json!({
+            "issuer": "https://as.example.com",
+            "dpop_signing_alg_values_supported": ["ES256"],
+            "x_vendor": {"nested": [1, 2, 3]}
+        });
+        let md: AuthorizationServerMetadata = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(md.extra.len(), 2);
+        assert_eq!(serde_json::to_value(&md).unwrap(), json);
+    }
+
+    #[test]
+    fn unset_fields_are_left_out() {
+        let md = AuthorizationServerMetadata::new("https://as.example.com");
+        assert_eq!(md.to_json(), r#"{"issuer":"https://as.example.com"}"#);
+    }
+
+    #[test]
+    fn endpoint_without_alias_falls_back_to_top_level_for_mtls_clients() {
+        let mut md = AuthorizationServerMetadata::new("https://as.example.com");
+        md.set_endpoint("userinfo_endpoint", "https://as.example.com/userinfo");
+        assert_eq!(
+            md.endpoint_for("userinfo_endpoint", ClientTransport::Mtls),
+            Some("https://as.example.com/userinfo")
+        );
+        assert_eq!(
+            md.endpoint_for("token_endpoint", ClientTransport::Mtls),
+            None
+        );
+    }
+
+    #[test]
+    fn extra_endpoints_are_listed_and_found() {
+        let mut md = AuthorizationServerMetadata::new("https://as.example.com");
+        md.set_endpoint("token_endpoint", "https://as.example.com/token");
+        md.set_endpoint("x_custom_endpoint", "https://as.example.com/custom");
+        let names: Vec<_> = md.endpoints().map(|(n, _)| n).collect();
+        assert_eq!(names, ["token_endpoint", "x_custom_endpoint"]);
+        assert_eq!(
+            md.endpoint("x_custom_endpoint"),
+            Some("https://as.example.com/custom")
+        );
+    }
+}
