@@ -1,0 +1,365 @@
+//! The error answers: RFC 6750 bearer-token challenges (HTTP and gRPC) and
+//! RFC 6749 §5.2 token-endpoint errors. Every response certbound-binding
+//! sends is built here.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum_core::response::{IntoResponse, Response as AxumResponse};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+/// gRPC status UNAUTHENTICATED.
+const GRPC_UNAUTHENTICATED: u32 = 16;
+/// gRPC status UNAVAILABLE.
+const GRPC_UNAVAILABLE: u32 = 14;
+/// gRPC status INVALID_ARGUMENT.
+const GRPC_INVALID_ARGUMENT: u32 = 3;
+/// gRPC status PERMISSION_DENIED.
+const GRPC_PERMISSION_DENIED: u32 = 7;
+
+/// The kind of a bearer-token refusal (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BearerErrorCode {
+    /// The request carried no bearer token: 401 with a bare challenge and no
+    /// error code (RFC 6750 §3.1).
+    NoToken,
+    /// `invalid_request` (400): the `Authorization` header is malformed.
+    InvalidRequest,
+    /// `invalid_token` (401): expired, revoked, malformed, wrongly signed,
+    /// or not bound to the presented certificate.
+    InvalidToken,
+    /// `insufficient_scope` (403).
+    InsufficientScope,
+    /// The token could not be checked right now (the introspection endpoint
+    /// did not answer): 503, no challenge.
+    TemporarilyUnavailable,
+}
+
+impl BearerErrorCode {
+    /// The RFC 6750 `error` value, if this kind has one.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            BearerErrorCode::NoToken | BearerErrorCode::TemporarilyUnavailable => None,
+            BearerErrorCode::InvalidRequest => Some("invalid_request"),
+            BearerErrorCode::InvalidToken => Some("invalid_token"),
+            BearerErrorCode::InsufficientScope => Some("insufficient_scope"),
+        }
+    }
+
+    /// The HTTP status RFC 6750 §3.1 gives this kind.
+    pub fn status(self) -> StatusCode {
+        match self {
+            BearerErrorCode::NoToken | BearerErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            BearerErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            BearerErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            BearerErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The gRPC status for this kind.
+    pub fn grpc_status(self) -> u32 {
+        match self {
+            BearerErrorCode::NoToken | BearerErrorCode::InvalidToken => GRPC_UNAUTHENTICATED,
+            BearerErrorCode::InvalidRequest => GRPC_INVALID_ARGUMENT,
+            BearerErrorCode::InsufficientScope => GRPC_PERMISSION_DENIED,
+            BearerErrorCode::TemporarilyUnavailable => GRPC_UNAVAILABLE,
+        }
+    }
+}
+
+/// A refused bearer token: the RFC 6750 answer (status and
+/// `WWW-Authenticate: Bearer ...`), or its gRPC counterpart.
+///
+/// The description is short and meant for the client; the detailed reason
+/// goes to `tracing` where the refusal is decided.
+///
+/// ```
+/// use certbound_binding::BearerError;
+///
+/// let e = BearerError::invalid_token("the token has expired");
+/// assert_eq!(e.status(), 401);
+/// assert_eq!(
+///     e.www_authenticate().unwrap(),
+///     r#"Bearer error="invalid_token", error_description="the token has expired""#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerError {
+    code: BearerErrorCode,
+    description: Cow<'static, str>,
+    realm: Option<Arc<str>>,
+}
+
+impl BearerError {
+    fn new(code: BearerErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            realm: None,
+        }
+    }
+
+    /// No bearer token on the request.
+    pub fn no_token() -> Self {
+        Self::new(BearerErrorCode::NoToken, "a bearer token is required")
+    }
+
+    /// `invalid_request`.
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BearerErrorCode::InvalidRequest, description)
+    }
+
+    /// `invalid_token`.
+    pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BearerErrorCode::InvalidToken, description)
+    }
+
+    /// `insufficient_scope`.
+    pub fn insufficient_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BearerErrorCode::InsufficientScope, description)
+    }
+
+    /// The token could not be checked now.
+    pub fn temporarily_unavailable(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BearerErrorCode::TemporarilyUnavailable, description)
+    }
+
+    /// Adds a `realm` to the challenge.
+    pub fn with_realm(mut self, realm: Option<Arc<str>>) -> Self {
+        self.realm = realm;
+        self
+    }
+
+    /// The kind of refusal.
+    pub fn code(&self) -> BearerErrorCode {
+        self.code
+    }
+
+    /// The short description sent to the client.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The `WWW-Authenticate` value, or `None` for the kinds that send no
+    /// challenge (503).
+    pub fn www_authenticate(&self) -> Option<HeaderValue> {
+        if self.code == BearerErrorCode::TemporarilyUnavailable {
+            return None;
+        }
+        let mut params = Vec::new();
+        if let Some(realm) = &self.realm {
+            params.push(format!("realm=\"{}\"", quoted_safe(realm)));
+        }
+        if let Some(code) = self.code.as_str() {
+            params.push(format!("error=\"{code}\""));
+            params.push(format!(
+                "error_description=\"{}\"",
+                quoted_safe(&self.description)
+            ));
+        }
+        let value = if params.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer {}", params.join(", "))
+        };
+        HeaderValue::from_str(&value).ok()
+    }
+
+    /// The HTTP answer: the status, `WWW-Authenticate`, `Cache-Control:
+    /// no-store`, and an empty body.
+    pub fn to_http_response<B: Default>(&self) -> Response<B> {
+        let mut response = Response::new(B::default());
+        *response.status_mut() = self.status();
+        if let Some(value) = self.www_authenticate() {
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    /// The gRPC answer: a trailers-only response (HTTP 200,
+    /// `content-type: application/grpc`, `grpc-status` and a percent-encoded
+    /// `grpc-message`), `UNAUTHENTICATED` for a missing or refused token.
+    pub fn to_grpc_response<B: Default>(&self) -> Response<B> {
+        let mut response = Response::new(B::default());
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("grpc-status", HeaderValue::from(self.code.grpc_status()));
+        let message = utf8_percent_encode(&self.description, GRPC_MESSAGE).to_string();
+        if let Ok(value) = HeaderValue::from_str(&message) {
+            headers.insert("grpc-message", value);
+        }
+        if let Some(value) = self.www_authenticate() {
+            headers.insert(WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+
+    /// [`to_grpc_response`](Self::to_grpc_response) when `grpc`, else
+    /// [`to_http_response`](Self::to_http_response).
+    pub fn to_response<B: Default>(&self, grpc: bool) -> Response<B> {
+        if grpc {
+            self.to_grpc_response()
+        } else {
+            self.to_http_response()
+        }
+    }
+}
+
+impl std::fmt::Display for BearerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.code.as_str() {
+            Some(code) => write!(f, "{code}: {}", self.description),
+            None => f.write_str(&self.description),
+        }
+    }
+}
+
+impl std::error::Error for BearerError {}
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> AxumResponse {
+        self.to_http_response()
+    }
+}
+
+/// The gRPC spec's percent-encoding for `grpc-message`: everything outside
+/// printable ASCII, and `%`.
+const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
+
+/// RFC 6750 §3: `error_description` and `realm` values may not contain `"`
+/// or `\`, nor anything outside printable ASCII.
+fn quoted_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if (' '..='~').contains(&c) => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// An RFC 6749 §5.2 error from the token endpoint: a status and the JSON body
+/// `{"error": ..., "error_description": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: Cow<'static, str>,
+}
+
+impl OAuthError {
+    /// An error with the given status, code and description.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `error` code, for example `invalid_grant`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The `error_description`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"error": self.code, "error_description": self.description})
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> AxumResponse {
+        let body = self.to_json().to_string();
+        let mut response = AxumResponse::new(axum_core::body::Body::from(body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_challenge_without_token() {
+        let r: Response<()> = BearerError::no_token().to_http_response();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer");
+        let r: Response<()> = BearerError::no_token()
+            .with_realm(Some("api".into()))
+            .to_http_response();
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
+    }
+
+    #[test]
+    fn description_cannot_break_out_of_the_quoted_string() {
+        let e = BearerError::invalid_token("bad \"quote\" \\ and é");
+        assert_eq!(
+            e.www_authenticate().unwrap(),
+            "Bearer error=\"invalid_token\", error_description=\"bad 'quote' ' and ?\""
+        );
+    }
+
+    #[test]
+    fn grpc_answer_is_unauthenticated_with_encoded_message() {
+        let r: Response<()> = BearerError::invalid_token("100% wrong").to_grpc_response();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["grpc-status"], "16");
+        assert_eq!(r.headers()["grpc-message"], "100%25 wrong");
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/grpc");
+    }
+
+    #[test]
+    fn invalid_request_is_400_and_unavailable_has_no_challenge() {
+        assert_eq!(BearerError::invalid_request("x").status(), 400);
+        let e = BearerError::temporarily_unavailable("later");
+        assert_eq!(e.status(), 503);
+        assert!(e.www_authenticate().is_none());
+    }
+
+    #[test]
+    fn oauth_error_json() {
+        let e = OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", "nope");
+        assert_eq!(
+            e.to_json(),
+            serde_json::json!({"error": "invalid_grant", "error_description": "nope"})
+        );
+    }
+}

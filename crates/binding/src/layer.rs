@@ -1,0 +1,341 @@
+//! [`BoundTokenLayer`]: accept a bearer token only when it is valid and bound
+//! to the certificate the request came with (RFC 8705 §3, RFC 6750).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use certbound_extract::ClientCert;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::{
+    AccessTokenValidator, BearerError, Binding, BindingMismatch, VerifiedToken, verify_binding,
+};
+
+/// Applies [`BoundToken`] to a service.
+///
+/// For each request: reads the bearer token from `Authorization` (RFC 6750
+/// §2.1, scheme case-insensitive), validates it with `V`, then checks its
+/// `cnf` against the [`ClientCert`] in the request extensions (put there by
+/// certbound-extract's `ClientCertLayer`, which must run first) with
+/// [`verify_binding`]. On success the inner service gets the request with a
+/// [`VerifiedToken`] in its extensions; otherwise the answer is RFC 6750's:
+///
+/// | case | status | `WWW-Authenticate` |
+/// | --- | --- | --- |
+/// | no token | 401 | `Bearer` |
+/// | malformed `Authorization` | 400 | `Bearer error="invalid_request", ...` |
+/// | invalid token, `cnf` without certificate, thumbprint mismatch | 401 | `Bearer error="invalid_token", ...` |
+/// | token not bound, with [`require_confirmation`](Self::require_confirmation) | 401 | `Bearer error="invalid_token", ...` |
+/// | introspection call failed | 503 | none |
+///
+/// gRPC requests (`content-type: application/grpc*`) get the same refusals
+/// as a trailers-only gRPC response: `grpc-status: 16` (UNAUTHENTICATED) and
+/// a `grpc-message`.
+///
+/// ```
+/// use certbound_binding::{BoundTokenLayer, JwtValidator};
+/// # fn validator() -> JwtValidator {
+/// #     let key = josekit::jws::ES256.generate_key_pair().unwrap();
+/// #     let mut jwks = josekit::jwk::JwkSet::new();
+/// #     jwks.push_key(key.to_jwk_public_key());
+/// #     JwtValidator::builder(&jwks).build().unwrap()
+/// # }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/resource", axum::routing::get(|| async { "ok" }))
+///     .layer(BoundTokenLayer::new(validator()).require_confirmation(true));
+/// # let _ = app;
+/// ```
+pub struct BoundTokenLayer<V> {
+    validator: Arc<V>,
+    config: Arc<Config>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Config {
+    require_confirmation: bool,
+    realm: Option<Arc<str>>,
+}
+
+impl<V> Clone for BoundTokenLayer<V> {
+    fn clone(&self) -> Self {
+        Self {
+            validator: self.validator.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<V> fmt::Debug for BoundTokenLayer<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundTokenLayer")
+            .field("require_confirmation", &self.config.require_confirmation)
+            .field("realm", &self.config.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V: AccessTokenValidator> BoundTokenLayer<V> {
+    /// A layer validating tokens with `validator`. Tokens without `cnf` are
+    /// accepted as plain bearer tokens unless
+    /// [`require_confirmation`](Self::require_confirmation) is set.
+    pub fn new(validator: V) -> Self {
+        Self::from_arc(Arc::new(validator))
+    }
+
+    /// A layer sharing a validator.
+    pub fn from_arc(validator: Arc<V>) -> Self {
+        Self {
+            validator,
+            config: Arc::new(Config::default()),
+        }
+    }
+
+    /// Refuses tokens that are not certificate-bound (no `cnf`).
+    pub fn require_confirmation(mut self, require: bool) -> Self {
+        Arc::make_mut(&mut self.config).require_confirmation = require;
+        self
+    }
+
+    /// Adds `realm` to the `WWW-Authenticate` challenges.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.config).realm = Some(Arc::from(realm.into()));
+        self
+    }
+}
+
+impl<S, V> Layer<S> for BoundTokenLayer<V> {
+    type Service = BoundToken<S, V>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BoundToken {
+            inner,
+            validator: self.validator.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The service of [`BoundTokenLayer`].
+pub struct BoundToken<S, V> {
+    inner: S,
+    validator: Arc<V>,
+    config: Arc<Config>,
+}
+
+impl<S: Clone, V> Clone for BoundToken<S, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            validator: self.validator.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, V> fmt::Debug for BoundToken<S, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundToken")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response future of [`BoundToken`].
+pub struct ResponseFuture<R, E> {
+    inner: Pin<Box<dyn Future<Output = Result<R, E>> + Send>>,
+}
+
+impl<R, E> fmt::Debug for ResponseFuture<R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<R, E> Future for ResponseFuture<R, E> {
+    type Output = Result<R, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<S, V, ReqBody, ResBody> Service<Request<ReqBody>> for BoundToken<S, V>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    V: AccessTokenValidator,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Response<ResBody>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The instance that was polled ready is the one to call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let validator = self.validator.clone();
+        let config = self.config.clone();
+        let grpc = is_grpc(req.headers());
+        let token = bearer_token(req.headers()).map(str::to_owned);
+        let cert = req.extensions().get::<ClientCert>().cloned();
+        ResponseFuture {
+            inner: Box::pin(async move {
+                let refuse =
+                    |e: BearerError| Ok(e.with_realm(config.realm.clone()).to_response(grpc));
+                let token = match token {
+                    Ok(token) => token,
+                    Err(e) => return refuse(e),
+                };
+                let claims = match validator.validate(&token).await {
+                    Ok(claims) => claims,
+                    Err(e) => return refuse(e.to_bearer_error()),
+                };
+                let binding = match verify_binding(claims.confirmation(), cert.as_ref()) {
+                    Ok(Binding::Unbound) if config.require_confirmation => {
+                        tracing::debug!("bearer token without cnf refused");
+                        return refuse(BindingMismatch::NotBound.to_bearer_error());
+                    }
+                    Ok(binding) => binding,
+                    Err(e) => {
+                        tracing::debug!(reason = %e, "certificate-bound token refused");
+                        return refuse(e.to_bearer_error());
+                    }
+                };
+                req.extensions_mut()
+                    .insert(VerifiedToken::new(claims, binding));
+                inner.call(req).await
+            }),
+        }
+    }
+}
+
+/// Whether the request is gRPC (`content-type: application/grpc`,
+/// `application/grpc+proto`, `application/grpc-web`...).
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.len() >= 16 && ct.as_bytes()[..16].eq_ignore_ascii_case(b"application/grpc")
+        })
+}
+
+/// The bearer token of the `Authorization` header (RFC 6750 §2.1).
+///
+/// No header, or another scheme: [`BearerError::no_token`]. More than one
+/// `Authorization` header, or a bearer credential that is not `b64token`
+/// syntax: `invalid_request`.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(BearerError::no_token());
+    };
+    if values.next().is_some() {
+        return Err(BearerError::invalid_request(
+            "more than one Authorization header",
+        ));
+    }
+    let Ok(value) = value.to_str() else {
+        return Err(BearerError::invalid_request(
+            "the Authorization header is not ASCII",
+        ));
+    };
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::no_token());
+    }
+    let token = rest.trim_matches(' ');
+    let b64token = !token.is_empty()
+        && token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if b64token {
+        Ok(token)
+    } else {
+        Err(BearerError::invalid_request(
+            "the bearer token is empty or not b64token syntax",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        assert_eq!(
+            bearer_token(&headers(&["Bearer abc.def-_~+/="])),
+            Ok("abc.def-_~+/=")
+        );
+        assert_eq!(bearer_token(&headers(&["bEaReR x"])), Ok("x"));
+    }
+
+    #[test]
+    fn missing_or_other_scheme_is_no_token() {
+        assert_eq!(bearer_token(&headers(&[])), Err(BearerError::no_token()));
+        assert_eq!(
+            bearer_token(&headers(&["Basic dXNlcjpwYXNz"])),
+            Err(BearerError::no_token())
+        );
+    }
+
+    #[test]
+    fn malformed_bearer_credentials_are_invalid_requests() {
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a\"b",
+            "Bearer =abc",
+        ] {
+            let err = bearer_token(&headers(&[bad])).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+        }
+        assert_eq!(
+            bearer_token(&headers(&["Bearer a", "Bearer b"]))
+                .unwrap_err()
+                .status(),
+            400
+        );
+    }
+
+    #[test]
+    fn grpc_content_types_are_recognised() {
+        let mut h = HeaderMap::new();
+        for (ct, grpc) in [
+            ("application/grpc", true),
+            ("application/grpc+proto", true),
+            ("Application/GRPC-web", true),
+            ("application/json", false),
+            ("application/grp", false),
+        ] {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            assert_eq!(is_grpc(&h), grpc, "{ct}");
+        }
+    }
+}

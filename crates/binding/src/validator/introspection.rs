@@ -1,0 +1,247 @@
+//! [`IntrospectionValidator`]: RFC 7662 token introspection over a call you
+//! supply.
+
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use certbound_extract::ClientCert;
+use serde_json::{Map, Value};
+
+use super::{AccessTokenValidator, TokenError};
+use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding};
+
+/// Validates tokens by asking the authorization server (RFC 7662).
+///
+/// The call is yours (`Fn(String) -> impl Future<Output = Result<Value, E>>`),
+/// so the HTTP client, its TLS and the resource server's own authentication
+/// are too. The response must say `"active": true`; `exp` and `nbf`, when
+/// present, are checked with a leeway; `iss` and `aud`, when configured and
+/// present in the response, must match. `cnf` is parsed as the token's
+/// confirmation (RFC 8705 §3.2). A failed call refuses the request with 503.
+///
+/// ```
+/// use certbound_binding::IntrospectionValidator;
+/// use serde_json::json;
+///
+/// let validator = IntrospectionValidator::new(|token: String| async move {
+///     // POST token to the introspection endpoint here.
+///     Ok::<_, std::io::Error>(json!({"active": token == "good"}))
+/// });
+/// # let _ = validator;
+/// ```
+pub struct IntrospectionValidator<F> {
+    introspect: F,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: Duration,
+}
+
+impl<F> fmt::Debug for IntrospectionValidator<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionValidator")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> IntrospectionValidator<F> {
+    /// A validator over `introspect`.
+    pub fn new(introspect: F) -> Self {
+        Self {
+            introspect,
+            issuer: None,
+            audience: None,
+            leeway: Duration::from_secs(60),
+        }
+    }
+
+    /// The expected `iss`, checked when the response has one.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The expected audience, checked when the response has `aud`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The clock skew tolerated on `exp` and `nbf` (default 60 seconds).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Checks an introspection response at time `now`.
+    pub fn check_response(
+        &self,
+        response: Value,
+        now: SystemTime,
+    ) -> Result<TokenClaims, TokenError> {
+        let Value::Object(map) = response else {
+            return Err(TokenError::Malformed(
+                "the introspection response is not a JSON object".into(),
+            ));
+        };
+        if map.get("active") != Some(&Value::Bool(true)) {
+            return Err(TokenError::Inactive);
+        }
+        let claims = TokenClaims::from_map(map)
+            .map_err(|e| TokenError::InvalidConfirmation(e.to_string()))?;
+        let secs = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs()
+        };
+        if let Some(exp) = claims.expires_at() {
+            if now > exp + self.leeway {
+                return Err(TokenError::Expired(secs(exp)));
+            }
+        }
+        if let Some(nbf) = claims.not_before() {
+            if now + self.leeway < nbf {
+                return Err(TokenError::NotYetValid(secs(nbf)));
+            }
+        }
+        if let (Some(expected), Some(found)) = (&self.issuer, claims.get("iss")) {
+            if found.as_str() != Some(expected.as_str()) {
+                return Err(TokenError::WrongIssuer {
+                    expected: expected.clone(),
+                    found: found.as_str().map(str::to_owned),
+                });
+            }
+        }
+        if let (Some(expected), Some(_)) = (&self.audience, claims.get("aud")) {
+            let found = claims.audiences();
+            if !found.contains(&expected.as_str()) {
+                return Err(TokenError::WrongAudience {
+                    expected: expected.clone(),
+                    found: found.into_iter().map(str::to_owned).collect(),
+                });
+            }
+        }
+        Ok(claims)
+    }
+}
+
+impl<F, Fut, E> AccessTokenValidator for IntrospectionValidator<F>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, E>> + Send,
+    E: fmt::Display,
+{
+    async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        let response = (self.introspect)(token.to_owned()).await.map_err(|e| {
+            tracing::debug!(error = %e, "introspection call failed");
+            TokenError::Unavailable(e.to_string())
+        })?;
+        let result = self.check_response(response, SystemTime::now());
+        if let Err(e) = &result {
+            tracing::debug!(error = %e, "introspected token refused");
+        }
+        result
+    }
+}
+
+/// Checks an RFC 7662 introspection response's `cnf` against the request's
+/// certificate, for code that introspects tokens itself (RFC 8705 §3.2).
+/// The same decision as everywhere: [`verify_binding`].
+pub fn verify_introspection_response(
+    response: &Map<String, Value>,
+    cert: Option<&ClientCert>,
+) -> Result<Binding, BindingMismatch> {
+    match Confirmation::from_claims(response) {
+        Ok(cnf) => verify_binding(cnf.as_ref(), cert),
+        Err(_) => Err(BindingMismatch::MalformedThumbprint),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validator() -> IntrospectionValidator<fn(String) -> std::future::Ready<Result<Value, String>>>
+    {
+        IntrospectionValidator::new(
+            (|_| std::future::ready(Ok(json!({}))))
+                as fn(String) -> std::future::Ready<Result<Value, String>>,
+        )
+        .issuer("https://server.example.com")
+        .audience("rs")
+    }
+
+    #[test]
+    fn rfc8705_section_3_2_example_is_accepted_before_its_expiry_with_its_cnf() {
+        // RFC 8705 §3.2, the example introspection response (verbatim).
+        let response: Value = serde_json::from_str(
+            r#"{
+      "active": true,
+      "iss": "https://server.example.com",
+      "sub": "ty.webb@example.com",
+      "exp": 1493726400,
+      "nbf": 1493722800,
+      "cnf":{
+        "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"
+      }
+    }"#,
+        )
+        .unwrap();
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1493725000);
+        let claims = validator().check_response(response.clone(), at).unwrap();
+        assert_eq!(
+            claims.confirmation().unwrap().x5t_s256(),
+            Some("bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2")
+        );
+        // Its thumbprint is not canonical: never bound to anything.
+        assert_eq!(
+            verify_introspection_response(claims.claims(), None),
+            Err(BindingMismatch::MalformedThumbprint)
+        );
+        // And today it has long expired.
+        assert!(matches!(
+            validator().check_response(response, SystemTime::now()),
+            Err(TokenError::Expired(1493726400))
+        ));
+    }
+
+    #[test]
+    fn inactive_wrong_issuer_and_wrong_audience_are_refused() {
+        let now = SystemTime::now();
+        assert_eq!(
+            validator().check_response(json!({"active": false}), now),
+            Err(TokenError::Inactive)
+        );
+        assert_eq!(
+            validator().check_response(json!({"active": "true"}), now),
+            Err(TokenError::Inactive)
+        );
+        assert!(matches!(
+            validator().check_response(json!({"active": true, "iss": "x"}), now),
+            Err(TokenError::WrongIssuer { .. })
+        ));
+        assert!(matches!(
+            validator().check_response(json!({"active": true, "aud": ["x"]}), now),
+            Err(TokenError::WrongAudience { .. })
+        ));
+        assert!(
+            validator()
+                .check_response(json!({"active": true, "aud": ["x", "rs"]}), now)
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn failed_call_is_unavailable() {
+        let v = IntrospectionValidator::new(|_t: String| async {
+            Err::<Value, _>("connection refused")
+        });
+        let err = v.validate("t").await.unwrap_err();
+        assert!(matches!(err, TokenError::Unavailable(_)));
+        assert_eq!(err.to_bearer_error().status(), 503);
+    }
+}

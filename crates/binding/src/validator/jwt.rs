@@ -1,0 +1,666 @@
+//! [`JwtValidator`]: JWT access tokens per RFC 9068, verified with josekit.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwk::{Jwk, JwkSet};
+use josekit::jws::{self, JwsVerifier};
+use serde_json::{Map, Value};
+
+use super::{AccessTokenValidator, TokenError};
+use crate::TokenClaims;
+
+/// Largest token accepted, in bytes: anything bigger is refused before any
+/// decoding.
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// A JWS signing algorithm a [`JwtValidator`] may accept. Symmetric (`HS*`)
+/// algorithms and `none` are not among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JwsAlg {
+    /// ECDSA P-256 SHA-256.
+    Es256,
+    /// ECDSA P-384 SHA-384.
+    Es384,
+    /// ECDSA P-521 SHA-512.
+    Es512,
+    /// RSASSA-PKCS1-v1_5 SHA-256.
+    Rs256,
+    /// RSASSA-PKCS1-v1_5 SHA-384.
+    Rs384,
+    /// RSASSA-PKCS1-v1_5 SHA-512.
+    Rs512,
+    /// RSASSA-PSS SHA-256.
+    Ps256,
+    /// RSASSA-PSS SHA-384.
+    Ps384,
+    /// RSASSA-PSS SHA-512.
+    Ps512,
+    /// EdDSA (Ed25519, Ed448).
+    EdDsa,
+}
+
+impl JwsAlg {
+    /// Every supported algorithm: the default allow-list.
+    pub const ALL: [JwsAlg; 10] = [
+        JwsAlg::Es256,
+        JwsAlg::Es384,
+        JwsAlg::Es512,
+        JwsAlg::Rs256,
+        JwsAlg::Rs384,
+        JwsAlg::Rs512,
+        JwsAlg::Ps256,
+        JwsAlg::Ps384,
+        JwsAlg::Ps512,
+        JwsAlg::EdDsa,
+    ];
+
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            JwsAlg::Es256 => "ES256",
+            JwsAlg::Es384 => "ES384",
+            JwsAlg::Es512 => "ES512",
+            JwsAlg::Rs256 => "RS256",
+            JwsAlg::Rs384 => "RS384",
+            JwsAlg::Rs512 => "RS512",
+            JwsAlg::Ps256 => "PS256",
+            JwsAlg::Ps384 => "PS384",
+            JwsAlg::Ps512 => "PS512",
+            JwsAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// The algorithm with this `alg` header value.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Whether a key of this JWK type (and curve) can verify this algorithm.
+    fn fits(self, jwk: &Jwk) -> bool {
+        match (jwk.key_type(), jwk.curve()) {
+            ("EC", Some("P-256")) => self == JwsAlg::Es256,
+            ("EC", Some("P-384")) => self == JwsAlg::Es384,
+            ("EC", Some("P-521")) => self == JwsAlg::Es512,
+            ("RSA", _) => matches!(
+                self,
+                JwsAlg::Rs256
+                    | JwsAlg::Rs384
+                    | JwsAlg::Rs512
+                    | JwsAlg::Ps256
+                    | JwsAlg::Ps384
+                    | JwsAlg::Ps512
+            ),
+            ("OKP", Some("Ed25519" | "Ed448")) => self == JwsAlg::EdDsa,
+            _ => false,
+        }
+    }
+
+    fn verifier(self, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
+        Ok(match self {
+            JwsAlg::Es256 => Box::new(jws::ES256.verifier_from_jwk(jwk)?),
+            JwsAlg::Es384 => Box::new(jws::ES384.verifier_from_jwk(jwk)?),
+            JwsAlg::Es512 => Box::new(jws::ES512.verifier_from_jwk(jwk)?),
+            JwsAlg::Rs256 => Box::new(jws::RS256.verifier_from_jwk(jwk)?),
+            JwsAlg::Rs384 => Box::new(jws::RS384.verifier_from_jwk(jwk)?),
+            JwsAlg::Rs512 => Box::new(jws::RS512.verifier_from_jwk(jwk)?),
+            JwsAlg::Ps256 => Box::new(jws::PS256.verifier_from_jwk(jwk)?),
+            JwsAlg::Ps384 => Box::new(jws::PS384.verifier_from_jwk(jwk)?),
+            JwsAlg::Ps512 => Box::new(jws::PS512.verifier_from_jwk(jwk)?),
+            JwsAlg::EdDsa => Box::new(jws::EdDSA.verifier_from_jwk(jwk)?),
+        })
+    }
+}
+
+impl fmt::Display for JwsAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How strictly the JOSE `typ` header is checked (RFC 9068 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TypCheck {
+    /// `typ` must be `at+jwt` (or `application/at+jwt`), as RFC 9068 requires.
+    #[default]
+    Strict,
+    /// Also accept no `typ` or `JWT`, for authorization servers that predate
+    /// RFC 9068. Any other explicit type (`dpop+jwt`, ...) is still refused.
+    Lenient,
+}
+
+struct Key {
+    kid: Option<String>,
+    alg: JwsAlg,
+    verifier: Box<dyn JwsVerifier>,
+}
+
+/// Validates JWT access tokens (RFC 9068) signed with a key of a JWKS.
+///
+/// Checks, in order: the compact serialization, `alg` against the
+/// allow-list (never `none`, never `HS*`), `typ`, the signature with the key
+/// named by `kid` (or every key fitting `alg` when there is no `kid`), `cnf`
+/// syntax, `iss`, `aud`, `exp` (required) and `nbf` with a leeway.
+///
+/// ```
+/// use certbound_binding::{JwtValidator, TypCheck};
+/// use josekit::jws::ES256;
+///
+/// let key = ES256.generate_key_pair()?;
+/// let mut jwks = josekit::jwk::JwkSet::new();
+/// jwks.push_key(key.to_jwk_public_key());
+/// let validator = JwtValidator::builder(&jwks)
+///     .issuer("https://as.example.com")
+///     .audience("https://rs.example.com")
+///     .typ(TypCheck::Strict)
+///     .build()?;
+/// # let _ = validator;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct JwtValidator {
+    keys: Vec<Key>,
+    algorithms: Vec<JwsAlg>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: Duration,
+    typ: TypCheck,
+}
+
+impl fmt::Debug for JwtValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtValidator")
+            .field(
+                "keys",
+                &self
+                    .keys
+                    .iter()
+                    .map(|k| (k.kid.as_deref(), k.alg))
+                    .collect::<Vec<_>>(),
+            )
+            .field("algorithms", &self.algorithms)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .field("typ", &self.typ)
+            .finish()
+    }
+}
+
+/// Builds a [`JwtValidator`].
+#[derive(Debug, Clone)]
+pub struct JwtValidatorBuilder {
+    jwks: JwkSet,
+    algorithms: Vec<JwsAlg>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    leeway: Duration,
+    typ: TypCheck,
+}
+
+/// Why a [`JwtValidator`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtValidatorError {
+    /// The JWKS does not parse.
+    #[error("invalid JWK set: {0}")]
+    InvalidJwks(String),
+    /// No key of the set can verify any allowed algorithm.
+    #[error("no key of the JWK set can verify any allowed algorithm")]
+    NoUsableKey,
+}
+
+impl JwtValidator {
+    /// Starts a validator trusting the public keys of `jwks`.
+    pub fn builder(jwks: &JwkSet) -> JwtValidatorBuilder {
+        JwtValidatorBuilder {
+            jwks: jwks.clone(),
+            algorithms: JwsAlg::ALL.to_vec(),
+            issuer: None,
+            audience: None,
+            leeway: Duration::from_secs(60),
+            typ: TypCheck::Strict,
+        }
+    }
+
+    /// Starts a validator from a JWKS document (`{"keys": [...]}`).
+    pub fn builder_from_jwks_json(
+        jwks: impl AsRef<[u8]>,
+    ) -> Result<JwtValidatorBuilder, JwtValidatorError> {
+        let set =
+            JwkSet::from_bytes(jwks).map_err(|e| JwtValidatorError::InvalidJwks(e.to_string()))?;
+        Ok(Self::builder(&set))
+    }
+
+    /// Runs every check on `token` at time `now` and reports each verdict.
+    /// Checks after a failed one still run where they can, so the report
+    /// tells an expired token from a wrongly signed one; the claims are
+    /// returned only when everything passed.
+    pub fn inspect_at(&self, token: &str, now: SystemTime) -> JwtReport {
+        let mut report = JwtReport::default();
+        let Some(parsed) = self.parse(token, &mut report) else {
+            return report;
+        };
+        let Parsed {
+            header,
+            payload,
+            message_len,
+            signature,
+        } = parsed;
+        let message = token.as_bytes().get(..message_len).unwrap_or_default();
+
+        let alg = self.check_alg(&header, &mut report);
+        self.check_typ(&header, &mut report);
+        match alg {
+            Some(alg) => self.check_signature(alg, &header, message, &signature, &mut report),
+            None => report.push(
+                "signature",
+                Outcome::Skipped("algorithm not accepted".into()),
+            ),
+        }
+        let claims = match TokenClaims::from_map(payload.clone()) {
+            Ok(claims) => {
+                let detail = match claims.confirmation().and_then(|c| c.x5t_s256()) {
+                    Some(x5t) => format!("x5t#S256 {x5t}"),
+                    None if claims.confirmation().is_some() => "cnf without x5t#S256".into(),
+                    None => "no cnf (not certificate-bound)".into(),
+                };
+                report.push("confirmation", Outcome::Passed(detail));
+                Some(claims)
+            }
+            Err(e) => {
+                report.push(
+                    "confirmation",
+                    Outcome::Failed(TokenError::InvalidConfirmation(e.to_string())),
+                );
+                None
+            }
+        };
+        self.check_claims(&payload, now, &mut report);
+        report.payload = payload;
+        report.header = header;
+        if report.passed() {
+            report.claims = claims;
+        }
+        report
+    }
+
+    /// [`inspect_at`](Self::inspect_at) now.
+    pub fn inspect(&self, token: &str) -> JwtReport {
+        self.inspect_at(token, SystemTime::now())
+    }
+
+    /// Validates `token` at time `now`: its claims, or the first failed check.
+    pub fn validate_at(&self, token: &str, now: SystemTime) -> Result<TokenClaims, TokenError> {
+        let report = self.inspect_at(token, now);
+        if let Some(err) = report.first_failure() {
+            tracing::debug!(error = %err, "JWT access token refused");
+            return Err(err.clone());
+        }
+        report
+            .claims
+            .ok_or_else(|| TokenError::Malformed("no claims".into()))
+    }
+
+    fn parse(&self, token: &str, report: &mut JwtReport) -> Option<Parsed> {
+        let fail = |report: &mut JwtReport, why: &str| {
+            report.push("format", Outcome::Failed(TokenError::Malformed(why.into())));
+            None
+        };
+        if token.len() > MAX_TOKEN_LEN {
+            return fail(report, "token too large");
+        }
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return fail(
+                report,
+                "not three dot-separated parts (JWE tokens are not supported)",
+            );
+        };
+        let Some(header) = decode_object(h) else {
+            return fail(report, "the header is not base64url JSON object");
+        };
+        let Some(payload) = decode_object(p) else {
+            return fail(report, "the payload is not a base64url JSON object");
+        };
+        if header.contains_key("crit") {
+            return fail(report, "critical header extensions are not supported");
+        }
+        let signature = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+        report.push(
+            "format",
+            Outcome::Passed("JWS compact serialization".into()),
+        );
+        Some(Parsed {
+            header,
+            payload,
+            message_len: h.len() + 1 + p.len(),
+            signature,
+        })
+    }
+
+    fn check_alg(&self, header: &Map<String, Value>, report: &mut JwtReport) -> Option<JwsAlg> {
+        let name = header.get("alg").and_then(Value::as_str).unwrap_or("");
+        match JwsAlg::from_name(name).filter(|a| self.algorithms.contains(a)) {
+            Some(alg) => {
+                report.push("algorithm", Outcome::Passed(alg.name().into()));
+                Some(alg)
+            }
+            None => {
+                report.push(
+                    "algorithm",
+                    Outcome::Failed(TokenError::UnsupportedAlgorithm(name.into())),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_typ(&self, header: &Map<String, Value>, report: &mut JwtReport) {
+        let typ = header.get("typ").and_then(Value::as_str);
+        let at_jwt = |t: &str| {
+            let t = t.to_ascii_lowercase();
+            t == "at+jwt" || t == "application/at+jwt"
+        };
+        let ok = match (typ, self.typ) {
+            (Some(t), _) if at_jwt(t) => true,
+            (None, TypCheck::Lenient) => true,
+            (Some(t), TypCheck::Lenient) => t.eq_ignore_ascii_case("jwt"),
+            _ => false,
+        };
+        if ok {
+            report.push("type", Outcome::Passed(typ.unwrap_or("(none)").into()));
+        } else {
+            report.push(
+                "type",
+                Outcome::Failed(TokenError::UnacceptableType(typ.map(str::to_owned))),
+            );
+        }
+    }
+
+    fn check_signature(
+        &self,
+        alg: JwsAlg,
+        header: &Map<String, Value>,
+        message: &[u8],
+        signature: &[u8],
+        report: &mut JwtReport,
+    ) {
+        let kid = header.get("kid").and_then(Value::as_str);
+        let mut candidates = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && (kid.is_none() || k.kid.as_deref() == kid))
+            .peekable();
+        if candidates.peek().is_none() {
+            report.push(
+                "signature",
+                Outcome::Failed(TokenError::UnknownKey {
+                    kid: kid.map(str::to_owned),
+                    alg: alg.name().into(),
+                }),
+            );
+            return;
+        }
+        let verified = candidates.find(|k| k.verifier.verify(message, signature).is_ok());
+        match verified {
+            Some(k) => report.push(
+                "signature",
+                Outcome::Passed(match &k.kid {
+                    Some(kid) => format!("{alg} with key {kid:?}"),
+                    None => format!("{alg} with a key without kid"),
+                }),
+            ),
+            None => report.push("signature", Outcome::Failed(TokenError::BadSignature)),
+        }
+    }
+
+    fn check_claims(&self, payload: &Map<String, Value>, now: SystemTime, report: &mut JwtReport) {
+        let iss = payload.get("iss").and_then(Value::as_str);
+        match &self.issuer {
+            None => report.push("issuer", Outcome::Skipped("no issuer configured".into())),
+            Some(expected) if iss == Some(expected.as_str()) => {
+                report.push("issuer", Outcome::Passed(expected.clone()))
+            }
+            Some(expected) => report.push(
+                "issuer",
+                Outcome::Failed(TokenError::WrongIssuer {
+                    expected: expected.clone(),
+                    found: iss.map(str::to_owned),
+                }),
+            ),
+        }
+
+        let audiences: Vec<String> = match payload.get("aud") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        match &self.audience {
+            None => report.push(
+                "audience",
+                Outcome::Skipped("no audience configured".into()),
+            ),
+            Some(expected) if audiences.iter().any(|a| a == expected) => {
+                report.push("audience", Outcome::Passed(expected.clone()))
+            }
+            Some(expected) => report.push(
+                "audience",
+                Outcome::Failed(TokenError::WrongAudience {
+                    expected: expected.clone(),
+                    found: audiences,
+                }),
+            ),
+        }
+
+        let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let leeway = self.leeway;
+        match payload.get("exp").and_then(crate::claims::numeric_date) {
+            None => report.push("expiry", Outcome::Failed(TokenError::MissingClaim("exp"))),
+            Some(exp) => {
+                let exp_secs = exp.duration_since(UNIX_EPOCH).unwrap_or_default();
+                if now_secs > exp_secs + leeway {
+                    report.push(
+                        "expiry",
+                        Outcome::Failed(TokenError::Expired(exp_secs.as_secs())),
+                    );
+                } else {
+                    report.push(
+                        "expiry",
+                        Outcome::Passed(format!("expires at {}", exp_secs.as_secs())),
+                    );
+                }
+            }
+        }
+        match payload.get("nbf") {
+            None => report.push("not-before", Outcome::Skipped("no nbf claim".into())),
+            Some(v) => match crate::claims::numeric_date(v) {
+                None => report.push(
+                    "not-before",
+                    Outcome::Failed(TokenError::MissingClaim("nbf")),
+                ),
+                Some(nbf) => {
+                    let nbf_secs = nbf.duration_since(UNIX_EPOCH).unwrap_or_default();
+                    if now_secs + leeway < nbf_secs {
+                        report.push(
+                            "not-before",
+                            Outcome::Failed(TokenError::NotYetValid(nbf_secs.as_secs())),
+                        );
+                    } else {
+                        report.push(
+                            "not-before",
+                            Outcome::Passed(format!("valid since {}", nbf_secs.as_secs())),
+                        );
+                    }
+                }
+            },
+        }
+    }
+}
+
+struct Parsed {
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
+    message_len: usize,
+    signature: Vec<u8>,
+}
+
+fn decode_object(part: &str) -> Option<Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+impl JwtValidatorBuilder {
+    /// Requires `iss` to equal `issuer` (RFC 9068 §4: the resource server
+    /// must check it; leaving it unset is for diagnostics).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Requires `aud` to contain `audience`.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The accepted algorithms (default: [`JwsAlg::ALL`]).
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = JwsAlg>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// The clock skew tolerated on `exp` and `nbf` (default 60 seconds).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// How `typ` is checked (default [`TypCheck::Strict`]).
+    pub fn typ(mut self, typ: TypCheck) -> Self {
+        self.typ = typ;
+        self
+    }
+
+    /// Builds the validator: one verifier per key of the set and allowed
+    /// algorithm that fits it (a key's own `alg` narrows that down; keys for
+    /// encryption are skipped).
+    pub fn build(self) -> Result<JwtValidator, JwtValidatorError> {
+        let mut keys = Vec::new();
+        for jwk in self.jwks.keys() {
+            if jwk.key_use().is_some_and(|u| u != "sig") {
+                continue;
+            }
+            for &alg in &self.algorithms {
+                if !alg.fits(jwk) || jwk.algorithm().is_some_and(|a| a != alg.name()) {
+                    continue;
+                }
+                match alg.verifier(jwk) {
+                    Ok(verifier) => keys.push(Key {
+                        kid: jwk.key_id().map(str::to_owned),
+                        alg,
+                        verifier,
+                    }),
+                    Err(e) => tracing::debug!(kid = ?jwk.key_id(), %alg, error = %e, "JWK skipped"),
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(JwtValidatorError::NoUsableKey);
+        }
+        Ok(JwtValidator {
+            keys,
+            algorithms: self.algorithms,
+            issuer: self.issuer,
+            audience: self.audience,
+            leeway: self.leeway,
+            typ: self.typ,
+        })
+    }
+}
+
+impl AccessTokenValidator for JwtValidator {
+    async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        self.validate_at(token, SystemTime::now())
+    }
+}
+
+/// The verdict of one check of a [`JwtReport`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The check passed; what was found.
+    Passed(String),
+    /// The check failed.
+    Failed(TokenError),
+    /// The check was not run, and why.
+    Skipped(String),
+}
+
+/// One named check and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The check: `format`, `algorithm`, `type`, `signature`,
+    /// `confirmation`, `issuer`, `audience`, `expiry`, `not-before`.
+    pub name: &'static str,
+    /// Its verdict.
+    pub outcome: Outcome,
+}
+
+/// Every check [`JwtValidator::inspect_at`] ran, with its verdict.
+#[derive(Debug, Clone, Default)]
+pub struct JwtReport {
+    checks: Vec<Check>,
+    header: Map<String, Value>,
+    payload: Map<String, Value>,
+    claims: Option<TokenClaims>,
+}
+
+impl JwtReport {
+    fn push(&mut self, name: &'static str, outcome: Outcome) {
+        self.checks.push(Check { name, outcome });
+    }
+
+    /// The checks, in the order they ran.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    /// Whether no check failed.
+    pub fn passed(&self) -> bool {
+        self.first_failure().is_none()
+    }
+
+    /// The first failed check's error.
+    pub fn first_failure(&self) -> Option<&TokenError> {
+        self.checks.iter().find_map(|c| match &c.outcome {
+            Outcome::Failed(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The JOSE header, as decoded (empty if the token did not parse).
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The claims as decoded, verified or not: for display only.
+    pub fn unverified_payload(&self) -> &Map<String, Value> {
+        &self.payload
+    }
+
+    /// The claims, when every check passed.
+    pub fn claims(&self) -> Option<&TokenClaims> {
+        self.claims.as_ref()
+    }
+}
