@@ -1,0 +1,74 @@
+//! The axum extractor for [`AuthenticatedClient`].
+
+use std::fmt;
+
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+
+use crate::AuthenticatedClient;
+use crate::oauth_error::OAuthError;
+
+/// Why [`AuthenticatedClient`] could not be extracted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedClientRejection {
+    reason: RejectionReason,
+}
+
+/// The reason of an [`AuthenticatedClientRejection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectionReason {
+    /// No client was authenticated by mutual TLS for this request: the
+    /// `ClientAuthLayer` is missing, or the client uses another method.
+    Missing,
+}
+
+impl AuthenticatedClientRejection {
+    /// The reason.
+    pub fn reason(&self) -> RejectionReason {
+        self.reason
+    }
+}
+
+impl fmt::Display for AuthenticatedClientRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason {
+            RejectionReason::Missing => f.write_str("no client authenticated by mutual TLS"),
+        }
+    }
+}
+
+impl std::error::Error for AuthenticatedClientRejection {}
+
+impl IntoResponse for AuthenticatedClientRejection {
+    /// `401 invalid_client`, the RFC 6749 §5.2 JSON body.
+    fn into_response(self) -> Response {
+        OAuthError::invalid_client("client authentication required").into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedClient {
+    type Rejection = AuthenticatedClientRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<AuthenticatedClient>()
+            .cloned()
+            .ok_or(AuthenticatedClientRejection {
+                reason: RejectionReason::Missing,
+            })
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedClient {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<AuthenticatedClient>().cloned())
+    }
+}

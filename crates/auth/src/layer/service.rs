@@ -1,0 +1,139 @@
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use certbound_extract::ClientCert;
+use http::{HeaderMap, Request, Response, header};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tower_service::Service;
+
+use super::ResponseFuture;
+use super::form::{self, FormError};
+use crate::Authenticator;
+use crate::oauth_error::OAuthError;
+
+/// The service of [`ClientAuthLayer`](super::ClientAuthLayer).
+#[derive(Debug, Clone)]
+pub struct ClientAuth<S> {
+    inner: S,
+    authenticator: Authenticator,
+    body_limit: usize,
+}
+
+impl<S> ClientAuth<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, authenticator: Authenticator, body_limit: usize) -> Self {
+        Self {
+            inner,
+            authenticator,
+            body_limit,
+        }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+/// What the preparing step decided.
+pub(crate) enum Prepared<B> {
+    Forward(Request<B>),
+    Reject(OAuthError),
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn prepare<B>(authenticator: Authenticator, limit: usize, req: Request<B>) -> Prepared<B>
+where
+    B: http_body::Body + From<Bytes> + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (mut parts, body) = req.into_parts();
+    if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
+        return Prepared::Reject(OAuthError::payload_too_large(limit));
+    }
+    if !is_form(&parts.headers) {
+        return Prepared::Reject(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Prepared::Reject(OAuthError::payload_too_large(limit));
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "reading the request body failed");
+            return Prepared::Reject(OAuthError::invalid_request("the body could not be read"));
+        }
+    };
+    let info = match form::parse(&bytes) {
+        Ok(info) => info,
+        Err(FormError::Repeated(name)) => {
+            return Prepared::Reject(OAuthError::invalid_request(format!(
+                "{name} must not be repeated"
+            )));
+        }
+        Err(FormError::NotUtf8(name)) => {
+            return Prepared::Reject(OAuthError::invalid_request(format!("{name} is not UTF-8")));
+        }
+    };
+    let Some(client_id) = info.client_id else {
+        if parts.headers.contains_key(header::AUTHORIZATION) || info.has_client_assertion {
+            // Another client authentication method: not ours.
+            return Prepared::Forward(Request::from_parts(parts, B::from(bytes)));
+        }
+        return Prepared::Reject(OAuthError::invalid_request("client_id is required"));
+    };
+    let cert = parts.extensions.get::<ClientCert>().cloned();
+    match authenticator.authenticate(&client_id, cert.as_ref()).await {
+        Ok(client) => {
+            parts.extensions.insert(client);
+        }
+        Err(e) if e.is_not_mtls() => {}
+        Err(e) => return Prepared::Reject(e.to_oauth_error()),
+    }
+    Prepared::Forward(Request::from_parts(parts, B::from(bytes)))
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientAuth<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ReqBody: http_body::Body + From<Bytes> + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    ResBody: From<Bytes>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, ReqBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        // The ready service goes into the future; a clone stays here.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let prepare = Box::pin(prepare(self.authenticator.clone(), self.body_limit, req));
+        ResponseFuture::new(prepare, inner)
+    }
+}

@@ -1,0 +1,93 @@
+//! [`ClientRegistry`]: where registered clients are looked up.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::{ClientMetadata, ClientMetadataError, RegisteredClient};
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A store of registered clients, looked up by `client_id`.
+///
+/// Implemented for a `HashMap<String, RegisteredClient>` and for async
+/// closures `Fn(String) -> impl Future<Output = Result<Option<RegisteredClient>, RegistryError>>`,
+/// so any existing store can serve it.
+///
+/// ```
+/// use certbound_auth::{ClientMetadata, ClientRegistry, RegisteredClient, RegistryError, TokenEndpointAuthMethod};
+///
+/// let registry = |client_id: String| async move {
+///     let m = ClientMetadata::new(client_id, TokenEndpointAuthMethod::ClientSecretBasic);
+///     Ok::<_, RegistryError>(Some(m.validate().map_err(RegistryError::new)?))
+/// };
+/// fn assert_registry(_: &impl ClientRegistry) {}
+/// assert_registry(&registry);
+/// ```
+pub trait ClientRegistry: Send + Sync + 'static {
+    /// The client registered under `client_id`, or `None`.
+    fn client<'a>(
+        &'a self,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RegisteredClient>, RegistryError>>;
+}
+
+/// The store failed (as opposed to: the client is not there).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("client registry failed: {0}")]
+pub struct RegistryError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl RegistryError {
+    /// Wraps the store's error.
+    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(err))
+    }
+}
+
+impl ClientRegistry for HashMap<String, RegisteredClient> {
+    fn client<'a>(
+        &'a self,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RegisteredClient>, RegistryError>> {
+        let found = self.get(client_id).cloned();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+}
+
+impl<T: ClientRegistry> ClientRegistry for Arc<T> {
+    fn client<'a>(
+        &'a self,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RegisteredClient>, RegistryError>> {
+        (**self).client(client_id)
+    }
+}
+
+impl<F, Fut> ClientRegistry for F
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<RegisteredClient>, RegistryError>> + Send + 'static,
+{
+    fn client<'a>(
+        &'a self,
+        client_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RegisteredClient>, RegistryError>> {
+        Box::pin(self(client_id.to_owned()))
+    }
+}
+
+/// Validates each registration and keys it by `client_id`: a ready
+/// in-memory [`ClientRegistry`].
+pub fn registry_from_metadata(
+    clients: impl IntoIterator<Item = ClientMetadata>,
+) -> Result<HashMap<String, RegisteredClient>, ClientMetadataError> {
+    clients
+        .into_iter()
+        .map(|m| {
+            let c = m.validate()?;
+            Ok((c.client_id().to_owned(), c))
+        })
+        .collect()
+}
