@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use x509_parser::certificate::X509Certificate;
+use x509_parser::certificate::{X509Certificate, X509CertificateParser};
+use x509_parser::nom::Parser as _;
 use x509_parser::prelude::FromDer;
 
 use crate::{CertError, DistinguishedName, SubjectAltNames, Thumbprint, pem};
@@ -95,7 +96,11 @@ impl Certificate {
                 limit: MAX_CERTIFICATE_DER_LEN,
             });
         }
-        match X509Certificate::from_der(bytes) {
+        // The structure is checked in full here; extensions are parsed
+        // deeply only when first asked for (`details`), which keeps reading
+        // a certificate off the hot path of a request cheap.
+        let mut parser = X509CertificateParser::new().with_deep_parse_extensions(false);
+        match parser.parse(bytes) {
             Ok((rest, _)) if !rest.is_empty() => return Err(CertError::TrailingData(rest.len())),
             Ok(_) => {}
             Err(e) => return Err(CertError::InvalidDer(e.to_string())),
