@@ -6,6 +6,7 @@
 //! | feature | crate | what it gives |
 //! | --- | --- | --- |
 //! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
+//! | `discovery` | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;
@@ -19,3 +20,7 @@
 /// Certificates, thumbprints, distinguished names and SANs.
 #[cfg(feature = "cert")]
 pub use certbound_cert as cert;
+
+/// Authorization server metadata (RFC 8414, OpenID Connect Discovery, RFC 8705 §5).
+#[cfg(feature = "discovery")]
+pub use certbound_discovery as discovery;

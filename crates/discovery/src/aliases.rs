@@ -179,8 +179,7 @@ impl MtlsEndpointAliases {
         for (name, url) in aliasable(metadata) {
             let parsed = parse_endpoint(name, url)?;
             let host = format!("mtls.{}", parsed.authority);
-            let authority =
-                url::parse_host(&host).ok_or_else(|| AliasError::InvalidHost { host })?;
+            let authority = url::parse_host(&host).ok_or(AliasError::InvalidHost { host })?;
             aliases
                 .0
                 .insert(name.to_owned(), parsed.with_authority(&authority));
