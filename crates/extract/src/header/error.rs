@@ -1,0 +1,130 @@
+//! Why a proxy header could not be decoded.
+
+use certbound_cert::CertError;
+
+/// Why a client-certificate header (or its chain header) could not be
+/// decoded. The `Display` text says what was wrong in words an operator can
+/// act on; it never echoes the header value itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The header value is longer than the configured limit.
+    #[error("the header is {len} bytes long, more than the limit of {limit} bytes")]
+    TooLarge {
+        /// The value's length in bytes.
+        len: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// More certificates than the configured chain length.
+    #[error("the header holds {count} certificates, more than the limit of {limit}")]
+    TooManyCertificates {
+        /// How many certificates were found (leaf included).
+        count: usize,
+        /// The configured limit (leaf included).
+        limit: usize,
+    },
+    /// A header that must appear once appeared several times.
+    #[error("the header appears {count} times; exactly one is allowed")]
+    Repeated {
+        /// How many times it appeared.
+        count: usize,
+    },
+    /// The value is not valid UTF-8 text.
+    #[error("the value is not text (invalid UTF-8 at byte {offset})")]
+    NotText {
+        /// Offset of the first bad byte.
+        offset: usize,
+    },
+    /// A `%` not followed by two hexadecimal digits.
+    #[error("invalid percent-encoding at byte {offset} (a '%' must be followed by two hex digits)")]
+    InvalidPercentEncoding {
+        /// Offset of the `%`.
+        offset: usize,
+    },
+    /// Text that should hold PEM certificates does not.
+    #[error("{0}")]
+    Pem(CertError),
+    /// An element of a base64 list is not base64.
+    #[error("item {item} is not valid base64")]
+    InvalidBase64 {
+        /// The 1-based position of the item in the list.
+        item: usize,
+    },
+    /// Decoded bytes are not a sequence of DER certificates.
+    #[error("item {item}: {reason}")]
+    InvalidDer {
+        /// The 1-based position of the item in the list.
+        item: usize,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A certificate in the header could not be read.
+    #[error("certificate {position}: {source}")]
+    Certificate {
+        /// The 1-based position of the certificate, leaf first.
+        position: usize,
+        /// What was wrong.
+        source: CertError,
+    },
+    /// The value is not a valid RFC 9651 structured field of the expected
+    /// type (RFC 9440 `Client-Cert` is an Item, `Client-Cert-Chain` a List,
+    /// both of Byte Sequences such as `:MIIB...:`).
+    #[error("not an RFC 9440 value: {0}")]
+    StructuredField(String),
+    /// The `x-forwarded-client-cert` value does not follow Envoy's grammar.
+    #[error("x-forwarded-client-cert syntax error at byte {offset}: {reason}")]
+    XfccSyntax {
+        /// Offset in the value.
+        offset: usize,
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// A key that may appear once in an XFCC element appears again.
+    #[error("x-forwarded-client-cert element {element} has the key {key} more than once")]
+    XfccRepeatedKey {
+        /// The 1-based position of the element, from the left.
+        element: usize,
+        /// The key.
+        key: &'static str,
+    },
+    /// An XFCC `Hash` is not the SHA-256 of the certificate.
+    #[error(
+        "x-forwarded-client-cert element {element}: Hash does not match the SHA-256 of the certificate"
+    )]
+    XfccHashMismatch {
+        /// The 1-based position of the element, from the left.
+        element: usize,
+    },
+    /// An XFCC `Hash` is not 64 hexadecimal digits.
+    #[error("x-forwarded-client-cert element {element}: Hash is not 64 hex digits")]
+    XfccInvalidHash {
+        /// The 1-based position of the element, from the left.
+        element: usize,
+    },
+    /// An XFCC `Chain` whose first certificate is not the element's `Cert`.
+    #[error("x-forwarded-client-cert element {element}: Chain does not start with Cert")]
+    XfccChainMismatch {
+        /// The 1-based position of the element, from the left.
+        element: usize,
+    },
+    /// An XFCC `Cert` or `Chain` value could not be decoded.
+    #[error("x-forwarded-client-cert element {element}, {key}: {reason}")]
+    XfccValue {
+        /// The 1-based position of the element, from the left.
+        element: usize,
+        /// `Cert` or `Chain`.
+        key: &'static str,
+        /// What was wrong.
+        reason: Box<HeaderError>,
+    },
+    /// The chain header could not be decoded.
+    #[error("chain header: {0}")]
+    Chain(Box<HeaderError>),
+}
+
+impl From<CertError> for HeaderError {
+    fn from(e: CertError) -> Self {
+        HeaderError::Pem(e)
+    }
+}

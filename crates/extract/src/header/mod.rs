@@ -1,0 +1,381 @@
+//! Decoding the client certificate from a reverse proxy's header.
+//!
+//! Each proxy writes the certificate its own way; the format is configured,
+//! never guessed ([`HeaderFormat`]). The decoders are plain functions, usable
+//! without the layer: [`decode`] with defaults, or a configured
+//! [`HeaderDecoder`].
+//!
+//! | format | written by |
+//! | --- | --- |
+//! | [`Rfc9440`](HeaderFormat::Rfc9440) | RFC 9440 `Client-Cert: :MIIB...:` and `Client-Cert-Chain` |
+//! | [`PemUrlEncoded`](HeaderFormat::PemUrlEncoded) | nginx `$ssl_client_escaped_cert`, ingress-nginx, AWS ALB `X-Amzn-Mtls-Clientcert[-Leaf]`, older Traefik |
+//! | [`Pem`](HeaderFormat::Pem) | Apache `%{SSL_CLIENT_CERT}s`, nginx `$ssl_client_cert` |
+//! | [`DerBase64`](HeaderFormat::DerBase64) | HAProxy `%[ssl_c_der,base64]` and `%[ssl_c_chain_der,base64]`, Traefik v3, Azure `X-ARR-ClientCert`, Cloudflare |
+//! | [`Xfcc`](HeaderFormat::Xfcc) | Envoy and Istio `x-forwarded-client-cert` |
+//!
+//! An empty value (and Apache's literal `(null)`) means "no certificate", as
+//! proxies write it when the client sent none.
+//!
+//! ```
+//! use certbound_extract::header::{self, HeaderFormat};
+//!
+//! // AWS ALB leaves '+', '/' and '=' unescaped: they must not become spaces.
+//! let pem = certbound_testkit::vectors::RFC8705_APPENDIX_A_PEM;
+//! let alb = pem.replace('\n', "%0A").replace(' ', "%20");
+//! let cert = header::decode(HeaderFormat::PemUrlEncoded, alb.as_bytes(), None)?.unwrap();
+//! assert_eq!(cert.thumbprint().to_string(), "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0");
+//! # Ok::<(), certbound_extract::header::HeaderError>(())
+//! ```
+
+mod der;
+mod error;
+mod percent;
+pub mod xfcc;
+
+use std::fmt;
+use std::str::FromStr;
+
+use certbound_cert::{Certificate, pem};
+use http::HeaderName;
+
+use crate::{CertSource, ClientCert};
+
+pub use der::split_concatenated;
+pub use error::HeaderError;
+pub use percent::percent_decode;
+
+/// The default limit on a header value's size, in bytes.
+pub const DEFAULT_MAX_HEADER_LEN: usize = 16 * 1024;
+/// The default limit on the number of certificates, leaf included.
+pub const DEFAULT_MAX_CHAIN_LEN: usize = 4;
+
+/// How a proxy wrote the certificate into its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeaderFormat {
+    /// RFC 9440: `Client-Cert` is a structured-field Byte Sequence
+    /// (`:base64:`), `Client-Cert-Chain` a List of them, leaf excluded.
+    Rfc9440,
+    /// URL-encoded PEM, one or more blocks (leaf first). Percent-decoding is
+    /// RFC 3986: `+` stays `+`.
+    PemUrlEncoded,
+    /// PEM whose newlines were turned into spaces or tabs, or kept; one or
+    /// more blocks. `(null)` means no certificate.
+    Pem,
+    /// Base64 DER, optionally quoted; a comma-separated list forms the chain,
+    /// and one value may hold several DER certificates back to back.
+    DerBase64,
+    /// Envoy's `x-forwarded-client-cert`.
+    Xfcc,
+}
+
+impl HeaderFormat {
+    /// Every format, in the order of the documentation.
+    pub const ALL: [HeaderFormat; 5] = [
+        HeaderFormat::Rfc9440,
+        HeaderFormat::PemUrlEncoded,
+        HeaderFormat::Pem,
+        HeaderFormat::DerBase64,
+        HeaderFormat::Xfcc,
+    ];
+
+    /// The name used in configuration and by the CLI: `rfc9440`,
+    /// `pem-urlencoded`, `pem`, `der-base64`, `xfcc`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HeaderFormat::Rfc9440 => "rfc9440",
+            HeaderFormat::PemUrlEncoded => "pem-urlencoded",
+            HeaderFormat::Pem => "pem",
+            HeaderFormat::DerBase64 => "der-base64",
+            HeaderFormat::Xfcc => "xfcc",
+        }
+    }
+
+    /// The header this format is read from unless configured otherwise:
+    /// `client-cert` (RFC 9440), `x-ssl-client-cert` (PEM, both kinds),
+    /// `x-ssl-client-der` (base64 DER), `x-forwarded-client-cert` (XFCC).
+    pub fn default_header(self) -> HeaderName {
+        HeaderName::from_static(match self {
+            HeaderFormat::Rfc9440 => "client-cert",
+            HeaderFormat::PemUrlEncoded | HeaderFormat::Pem => "x-ssl-client-cert",
+            HeaderFormat::DerBase64 => "x-ssl-client-der",
+            HeaderFormat::Xfcc => "x-forwarded-client-cert",
+        })
+    }
+
+    /// The chain header read by default: `client-cert-chain` for RFC 9440,
+    /// none for the others.
+    pub fn default_chain_header(self) -> Option<HeaderName> {
+        match self {
+            HeaderFormat::Rfc9440 => Some(HeaderName::from_static("client-cert-chain")),
+            _ => None,
+        }
+    }
+
+    /// Whether the header is a list whose field lines may be combined with
+    /// `,` (RFC 9110 §5.3), rather than a single value.
+    pub(crate) fn is_list(self) -> bool {
+        matches!(self, HeaderFormat::DerBase64 | HeaderFormat::Xfcc)
+    }
+}
+
+impl fmt::Display for HeaderFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown format name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown header format {0:?}; expected rfc9440, pem-urlencoded, pem, der-base64 or xfcc")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for HeaderFormat {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HeaderFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFormat(s.to_owned()))
+    }
+}
+
+/// Decodes a header value with the format's defaults (see
+/// [`HeaderDecoder`]): `Ok(None)` when the value says "no certificate".
+///
+/// `chain` is the chain header's value, if any. The result's source is the
+/// format's [default header](HeaderFormat::default_header).
+pub fn decode(
+    format: HeaderFormat,
+    value: &[u8],
+    chain: Option<&[u8]>,
+) -> Result<Option<ClientCert>, HeaderError> {
+    HeaderDecoder::new(format).decode(value, chain)
+}
+
+/// A configured decoder for one header format: limits, the XFCC hop, and the
+/// header name recorded in [`CertSource::Header`].
+#[derive(Debug, Clone)]
+pub struct HeaderDecoder {
+    format: HeaderFormat,
+    name: HeaderName,
+    max_header_len: usize,
+    max_chain_len: usize,
+    xfcc_hop: usize,
+}
+
+impl HeaderDecoder {
+    /// A decoder with the format's default header name, a 16 KiB value
+    /// limit, at most 4 certificates, and the last XFCC element.
+    pub fn new(format: HeaderFormat) -> Self {
+        Self {
+            format,
+            name: format.default_header(),
+            max_header_len: DEFAULT_MAX_HEADER_LEN,
+            max_chain_len: DEFAULT_MAX_CHAIN_LEN,
+            xfcc_hop: 1,
+        }
+    }
+
+    /// The format.
+    pub fn format(&self) -> HeaderFormat {
+        self.format
+    }
+
+    /// The header name recorded as the certificate's source.
+    pub fn header_name(&self) -> &HeaderName {
+        &self.name
+    }
+
+    /// Records another header name as the source.
+    pub fn with_header_name(mut self, name: HeaderName) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// The largest value accepted, in bytes (each of the header and the chain
+    /// header).
+    pub fn max_header_len(mut self, bytes: usize) -> Self {
+        self.max_header_len = bytes;
+        self
+    }
+
+    /// The most certificates accepted, leaf included.
+    pub fn max_chain_len(mut self, certificates: usize) -> Self {
+        self.max_chain_len = certificates;
+        self
+    }
+
+    /// Which XFCC element describes the client, counted from the right: 1
+    /// (the default) is the last element, right for one proxy; behind an
+    /// ingress gateway and a sidecar (Istio) it is 2. Zero is taken as 1.
+    pub fn xfcc_hop(mut self, hop: usize) -> Self {
+        self.xfcc_hop = hop.max(1);
+        self
+    }
+
+    /// Decodes the header's value and the optional chain header's value.
+    /// `Ok(None)` means the proxy says the client sent no certificate.
+    pub fn decode(
+        &self,
+        value: &[u8],
+        chain: Option<&[u8]>,
+    ) -> Result<Option<ClientCert>, HeaderError> {
+        Ok(self
+            .decode_chain(value, chain)?
+            .map(|(leaf, intermediates)| {
+                ClientCert::new(
+                    leaf,
+                    intermediates,
+                    CertSource::Header {
+                        name: self.name.as_str().to_owned(),
+                    },
+                )
+            }))
+    }
+
+    /// Like [`decode`](Self::decode), returning the leaf and intermediates.
+    pub fn decode_chain(
+        &self,
+        value: &[u8],
+        chain: Option<&[u8]>,
+    ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
+        let value = self.text(value)?;
+        if value.is_empty() || (self.format == HeaderFormat::Pem && value == "(null)") {
+            return Ok(None);
+        }
+        let mut certs = Vec::new();
+        if self.format == HeaderFormat::Xfcc {
+            let elements = xfcc::parse(value)?;
+            let Some(index) = elements.len().checked_sub(self.xfcc_hop) else {
+                tracing::debug!(
+                    elements = elements.len(),
+                    hop = self.xfcc_hop,
+                    "x-forwarded-client-cert has fewer elements than the configured hop: no certificate"
+                );
+                return Ok(None);
+            };
+            let Some((leaf, intermediates)) = elements[index].certificate(index + 1)? else {
+                return Ok(None);
+            };
+            certs.push(leaf);
+            certs.extend(intermediates);
+        } else {
+            self.decode_list(value, &mut certs)?;
+            if let Some(chain) = chain {
+                let chain = self
+                    .text(chain)
+                    .map_err(|e| HeaderError::Chain(Box::new(e)))?;
+                if !chain.is_empty() && !(self.format == HeaderFormat::Pem && chain == "(null)") {
+                    self.decode_chain_list(chain, &mut certs)
+                        .map_err(|e| HeaderError::Chain(Box::new(e)))?;
+                }
+            }
+        }
+        if certs.len() > self.max_chain_len {
+            return Err(HeaderError::TooManyCertificates {
+                count: certs.len(),
+                limit: self.max_chain_len,
+            });
+        }
+        let mut certs = certs.into_iter();
+        Ok(certs.next().map(|leaf| (leaf, certs.collect())))
+    }
+
+    fn text<'v>(&self, value: &'v [u8]) -> Result<&'v str, HeaderError> {
+        if value.len() > self.max_header_len {
+            return Err(HeaderError::TooLarge {
+                len: value.len(),
+                limit: self.max_header_len,
+            });
+        }
+        let text = std::str::from_utf8(value).map_err(|e| HeaderError::NotText {
+            offset: e.valid_up_to(),
+        })?;
+        Ok(text.trim_matches([' ', '\t']))
+    }
+
+    /// The main header: one certificate for RFC 9440, a list for the others.
+    fn decode_list(&self, value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+        match self.format {
+            HeaderFormat::Rfc9440 => {
+                let item: sfv::Item = sfv::Parser::new(value)
+                    .parse()
+                    .map_err(|e| HeaderError::StructuredField(e.to_string()))?;
+                let der = item.bare_item.as_byte_sequence().ok_or_else(|| {
+                    HeaderError::StructuredField(
+                        "Client-Cert must be a Byte Sequence (:base64:)".to_owned(),
+                    )
+                })?;
+                push_der(der, out)
+            }
+            _ => self.decode_chain_list(value, out),
+        }
+    }
+
+    /// A chain value: a list of certificates in the format.
+    fn decode_chain_list(
+        &self,
+        value: &str,
+        out: &mut Vec<Certificate>,
+    ) -> Result<(), HeaderError> {
+        match self.format {
+            HeaderFormat::Rfc9440 => {
+                let list: sfv::List = sfv::Parser::new(value)
+                    .parse()
+                    .map_err(|e| HeaderError::StructuredField(e.to_string()))?;
+                for entry in &list {
+                    let der = match entry {
+                        sfv::ListEntry::Item(item) => item.bare_item.as_byte_sequence(),
+                        sfv::ListEntry::InnerList(_) => None,
+                    };
+                    let der = der.ok_or_else(|| {
+                        HeaderError::StructuredField(
+                            "Client-Cert-Chain must be a List of Byte Sequences".to_owned(),
+                        )
+                    })?;
+                    push_der(der, out)?;
+                }
+                Ok(())
+            }
+            HeaderFormat::PemUrlEncoded => {
+                let decoded = percent::percent_decode(value.as_bytes())?;
+                let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
+                    offset: e.valid_up_to(),
+                })?;
+                push_pem(text, out)
+            }
+            HeaderFormat::Pem => push_pem(value, out),
+            HeaderFormat::DerBase64 => der::decode_list(value, out),
+            HeaderFormat::Xfcc => Ok(()),
+        }
+    }
+}
+
+fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+    let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
+        position: out.len() + 1,
+        source,
+    })?;
+    out.push(cert);
+    Ok(())
+}
+
+fn push_pem(text: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+    let mut found = false;
+    pem::for_each_der(text, |block, der| {
+        found = true;
+        let cert =
+            Certificate::from_der(der).map_err(|e| certbound_cert::CertError::InvalidPemBlock {
+                block,
+                reason: Box::new(e),
+            })?;
+        out.push(cert);
+        Ok(())
+    })?;
+    if !found {
+        return Err(HeaderError::Pem(certbound_cert::CertError::NoPemBlock));
+    }
+    Ok(())
+}

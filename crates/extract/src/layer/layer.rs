@@ -1,0 +1,134 @@
+//! [`ClientCertLayer`] and its header configuration, [`HeaderSource`].
+
+use std::sync::Arc;
+
+use http::{HeaderName, HeaderValue};
+use ipnet::IpNet;
+use tower_layer::Layer;
+
+use super::ClientCertService;
+use crate::header::{HeaderDecoder, HeaderFormat};
+
+/// Puts the client's [`ClientCert`](crate::ClientCert) into the request
+/// extensions, from the TLS connection or from one trusted proxy header. See
+/// the [module docs](super).
+#[derive(Debug, Clone)]
+pub struct ClientCertLayer {
+    pub(crate) source: Arc<Source>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Source {
+    Tls,
+    Header(HeaderSource),
+}
+
+impl ClientCertLayer {
+    /// Reads the certificate of the TLS connection: a [`PeerCertificates`]
+    /// extension, axum's `ConnectInfo<TlsConnectInfo>`, axum-server's
+    /// `TlsInfo` or tonic's `TlsConnectInfo`. Headers are not looked at.
+    ///
+    /// [`PeerCertificates`]: crate::PeerCertificates
+    pub fn tls() -> Self {
+        Self {
+            source: Arc::new(Source::Tls),
+        }
+    }
+
+    /// Reads the certificate from a proxy header, believed only from trusted
+    /// proxies. The TLS connection is not looked at.
+    pub fn header(source: HeaderSource) -> Self {
+        Self {
+            source: Arc::new(Source::Header(source)),
+        }
+    }
+}
+
+impl<S> Layer<S> for ClientCertLayer {
+    type Service = ClientCertService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ClientCertService::new(inner, self.clone())
+    }
+}
+
+/// Where and how a reverse proxy passes the client certificate, and which
+/// peers are trusted to do so.
+///
+/// Defaults: the format's [default header](HeaderFormat::default_header) and
+/// [chain header](HeaderFormat::default_chain_header), no "verified" header,
+/// values up to 16 KiB, at most 4 certificates, the last XFCC element, and
+/// **no trusted proxy** (so every header is ignored until
+/// [`trusted_proxies`](Self::trusted_proxies) is set).
+#[derive(Debug, Clone)]
+pub struct HeaderSource {
+    pub(crate) decoder: HeaderDecoder,
+    pub(crate) chain: Option<HeaderName>,
+    pub(crate) verified: Option<(HeaderName, HeaderValue)>,
+    pub(crate) trusted: Vec<IpNet>,
+}
+
+impl HeaderSource {
+    /// A header source of this format with the defaults above.
+    pub fn new(format: HeaderFormat) -> Self {
+        Self {
+            decoder: HeaderDecoder::new(format),
+            chain: format.default_chain_header(),
+            verified: None,
+            trusted: Vec::new(),
+        }
+    }
+
+    /// The networks of the proxies whose headers are believed (IPv4 and
+    /// IPv6; a single address is a `/32` or `/128`). Adds to the list.
+    pub fn trusted_proxies(mut self, networks: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted.extend(networks);
+        self
+    }
+
+    /// The header the certificate is read from.
+    pub fn header_name(mut self, name: HeaderName) -> Self {
+        self.decoder = self.decoder.with_header_name(name);
+        self
+    }
+
+    /// The header the intermediates are read from, in the same format, or
+    /// `None` for no chain header.
+    pub fn chain_header(mut self, name: Option<HeaderName>) -> Self {
+        self.chain = name;
+        self
+    }
+
+    /// A header the proxy sets to say it verified the certificate, and the
+    /// value meaning success, such as `X-SSL-Client-Verify: SUCCESS` (nginx
+    /// `$ssl_client_verify`). A certificate header without it, or with
+    /// another value, yields no certificate.
+    pub fn verified_header(mut self, name: HeaderName, required: HeaderValue) -> Self {
+        self.verified = Some((name, required));
+        self
+    }
+
+    /// The largest header value accepted, in bytes (default 16 KiB).
+    pub fn max_header_len(mut self, bytes: usize) -> Self {
+        self.decoder = self.decoder.max_header_len(bytes);
+        self
+    }
+
+    /// The most certificates accepted, leaf included (default 4).
+    pub fn max_chain_len(mut self, certificates: usize) -> Self {
+        self.decoder = self.decoder.max_chain_len(certificates);
+        self
+    }
+
+    /// Which XFCC element describes the client, counted from the right
+    /// (default 1, the last). See [`HeaderDecoder::xfcc_hop`].
+    pub fn xfcc_hop(mut self, hop: usize) -> Self {
+        self.decoder = self.decoder.xfcc_hop(hop);
+        self
+    }
+
+    /// The configured decoder.
+    pub fn decoder(&self) -> &HeaderDecoder {
+        &self.decoder
+    }
+}

@@ -1,0 +1,243 @@
+//! [`ClientCertService`].
+
+use std::borrow::Cow;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use tower_service::Service;
+
+use super::layer::Source;
+use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFuture};
+use crate::header::HeaderError;
+use crate::{ClientCert, conn};
+
+/// The service of [`ClientCertLayer`].
+#[derive(Debug, Clone)]
+pub struct ClientCertService<S> {
+    inner: S,
+    layer: ClientCertLayer,
+}
+
+impl<S> ClientCertService<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, layer: ClientCertLayer) -> Self {
+        Self { inner, layer }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientCertService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let found = match &*self.layer.source {
+            Source::Tls => match conn::tls_client_cert(req.extensions()) {
+                None => Ok(None),
+                Some(Ok(cert)) => Ok(Some(cert)),
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "the TLS client certificate could not be read");
+                    Err("the client certificate of the TLS connection could not be read".to_owned())
+                }
+            },
+            Source::Header(source) => source.extract(&mut req).map_err(|(name, e)| {
+                tracing::debug!(header = %name, error = %e, "malformed client certificate header from a trusted proxy");
+                format!("malformed {name} header: {e}")
+            }),
+        };
+        match found {
+            Ok(cert) => {
+                if let Some(cert) = cert {
+                    req.extensions_mut().insert(cert);
+                }
+                req.extensions_mut().insert(Extracted);
+                // The clone may not be ready; the one that was polled is.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::forward(inner.call(req))
+            }
+            Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
+        }
+    }
+}
+
+impl HeaderSource {
+    /// The certificate from the configured headers, after the peer check.
+    /// On error, the name of the header that was wrong.
+    fn extract<B>(
+        &self,
+        req: &mut Request<B>,
+    ) -> Result<Option<ClientCert>, (HeaderName, HeaderError)> {
+        let name = self.decoder.header_name();
+        let peer = conn::peer_ip(req.extensions());
+        let trusted = peer.is_some_and(|ip| self.trusted.iter().any(|net| net.contains(&ip)));
+        let headers = req.headers_mut();
+        if !trusted {
+            let mut removed = remove_all(headers, name);
+            if let Some(chain) = &self.chain {
+                removed |= remove_all(headers, chain);
+            }
+            if let Some((verified, _)) = &self.verified {
+                removed |= remove_all(headers, verified);
+            }
+            if removed {
+                tracing::debug!(peer = ?peer, header = %name, "removed a client certificate header from a peer that is not a trusted proxy");
+            }
+            return Ok(None);
+        }
+        let format = self.decoder.format();
+        let Some(value) =
+            combined(headers, name, format.is_list()).map_err(|e| (name.clone(), e))?
+        else {
+            return Ok(None);
+        };
+        if let Some((verified, required)) = &self.verified {
+            let got = headers.get_all(verified).iter().collect::<Vec<_>>();
+            if got.as_slice() != [required] {
+                tracing::debug!(header = %verified, values = ?got, "the proxy did not mark the client certificate verified: no certificate");
+                return Ok(None);
+            }
+        }
+        let chain = match &self.chain {
+            Some(chain_name) => {
+                combined(headers, chain_name, true).map_err(|e| (chain_name.clone(), e))?
+            }
+            None => None,
+        };
+        self.decoder
+            .decode(&value, chain.as_deref())
+            .map_err(|e| match (e, &self.chain) {
+                (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
+                (e, _) => (name.clone(), e),
+            })
+    }
+}
+
+fn remove_all(headers: &mut HeaderMap, name: &HeaderName) -> bool {
+    let mut removed = false;
+    while headers.remove(name).is_some() {
+        removed = true;
+    }
+    removed
+}
+
+/// The header's value; several field lines are joined with `, ` when the
+/// header is a list, and are an error otherwise.
+fn combined<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    list: bool,
+) -> Result<Option<Cow<'h, [u8]>>, HeaderError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    let Some(second) = values.next() else {
+        return Ok(Some(Cow::Borrowed(first.as_bytes())));
+    };
+    if !list {
+        return Err(HeaderError::Repeated {
+            count: headers.get_all(name).iter().count(),
+        });
+    }
+    let mut joined = first.as_bytes().to_vec();
+    for v in std::iter::once(second).chain(values) {
+        joined.extend_from_slice(b", ");
+        joined.extend_from_slice(v.as_bytes());
+    }
+    Ok(Some(Cow::Owned(joined)))
+}
+
+fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+}
+
+/// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
+fn bad_request(request_headers: &HeaderMap, message: &str) -> Response<Bytes> {
+    if is_grpc(request_headers) {
+        let mut response = Response::new(Bytes::new());
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("grpc-status", HeaderValue::from_static("3"));
+        if let Ok(v) = HeaderValue::from_str(&grpc_percent_encode(message)) {
+            headers.insert("grpc-message", v);
+        }
+        return response;
+    }
+    let mut body = String::with_capacity(message.len() + 64);
+    body.push_str(r#"{"error":"invalid_request","error_description":""#);
+    json_escape_into(message, &mut body);
+    body.push_str("\"}");
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn json_escape_into(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// gRPC's percent-encoding of `grpc-message`: bytes outside printable ASCII
+/// and `%` are escaped.
+fn grpc_percent_encode(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escaping_handles_quotes_and_controls() {
+        let mut out = String::new();
+        json_escape_into("a\"b\\c\nd", &mut out);
+        assert_eq!(out, r#"a\"b\\c\u000ad"#);
+    }
+
+    #[test]
+    fn grpc_message_is_percent_encoded() {
+        assert_eq!(grpc_percent_encode("50% bad\né"), "50%25 bad%0A%C3%A9");
+    }
+}
