@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod dn;
 mod input;
+mod metadata;
 mod thumbprint;
 
 /// OAuth 2.0 mutual TLS (RFC 8705) tools.
@@ -29,6 +30,8 @@ enum Command {
     /// Normalize, compare and extract RFC 4514 distinguished names.
     #[command(subcommand)]
     Dn(dn::Command),
+    /// Make or check authorization server metadata with RFC 8705 mTLS endpoint aliases.
+    Metadata(metadata::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +39,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Dn(cmd) => dn::run(cmd),
+        Command::Metadata(args) => metadata::run(args),
     }
 }
