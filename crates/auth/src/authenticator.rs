@@ -481,7 +481,9 @@ fn map_webpki(e: &webpki::Error) -> AuthError {
     match e {
         E::CertExpired { .. } => AuthError::Expired,
         E::CertNotValidYet { .. } => AuthError::NotYetValid,
-        E::UnknownIssuer => AuthError::UnknownIssuer,
+        // A CA of the same name whose key did not sign the certificate is
+        // just as unknown.
+        E::UnknownIssuer | E::InvalidSignatureForPublicKey => AuthError::UnknownIssuer,
         E::CertRevoked => AuthError::Revoked,
         E::RequiredEkuNotFoundContext(_) => AuthError::WrongEku,
         other => AuthError::InvalidPath(other.to_string()),

@@ -1,0 +1,82 @@
+//! Shared helpers of the certbound-auth integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use certbound_auth::{
+    Authenticator, ClientMetadata, RegisteredClient, SelfSignedTlsClientAuth, TlsClientAuth,
+    TokenEndpointAuthMethod, TrustStore, registry_from_metadata,
+};
+use certbound_cert::Certificate;
+use certbound_extract::{CertSource, ClientCert};
+use certbound_testkit::{TestCa, TestCert};
+
+pub fn cert(c: &TestCert) -> Certificate {
+    Certificate::from_der(c.der.clone()).unwrap()
+}
+
+/// A certificate as presented over TLS: the leaf and the intermediates sent.
+pub fn presented(leaf: &TestCert, intermediates: &[&TestCert]) -> ClientCert {
+    ClientCert::new(
+        cert(leaf),
+        intermediates.iter().map(|c| cert(c)).collect(),
+        CertSource::Tls,
+    )
+}
+
+pub fn store(cas: &[&TestCa]) -> TrustStore {
+    TrustStore::from_certificates(cas.iter().map(|ca| cert(&ca.cert))).unwrap()
+}
+
+/// A `tls_client_auth` registration with one subject parameter.
+pub fn tls_client(client_id: &str, field: &str, value: &str) -> ClientMetadata {
+    let mut m = ClientMetadata::new(client_id, TokenEndpointAuthMethod::TlsClientAuth);
+    let v = Some(value.to_owned());
+    match field {
+        "tls_client_auth_subject_dn" => m.tls_client_auth_subject_dn = v,
+        "tls_client_auth_san_dns" => m.tls_client_auth_san_dns = v,
+        "tls_client_auth_san_uri" => m.tls_client_auth_san_uri = v,
+        "tls_client_auth_san_ip" => m.tls_client_auth_san_ip = v,
+        "tls_client_auth_san_email" => m.tls_client_auth_san_email = v,
+        other => panic!("not a subject parameter: {other}"),
+    }
+    m
+}
+
+pub fn validated(m: ClientMetadata) -> RegisteredClient {
+    m.validate().unwrap()
+}
+
+pub fn tls_authenticator(clients: Vec<ClientMetadata>, tls: TlsClientAuth) -> Authenticator {
+    Authenticator::builder(registry_from_metadata(clients).unwrap())
+        .tls_client_auth(tls)
+        .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
+        .build()
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<SystemTime>>);
+
+impl TestClock {
+    pub fn new() -> Self {
+        Self(Arc::new(Mutex::new(SystemTime::now())))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+
+    pub fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl certbound_auth::Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        TestClock::now(self)
+    }
+}
+
+pub const DAY: Duration = Duration::from_secs(86_400);
