@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
 //! | `discovery` | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
+//! | `binding` | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;
@@ -24,3 +25,7 @@ pub use certbound_cert as cert;
 /// Authorization server metadata (RFC 8414, OpenID Connect Discovery, RFC 8705 §5).
 #[cfg(feature = "discovery")]
 pub use certbound_discovery as discovery;
+
+/// Certificate-bound access tokens (RFC 8705 §3-4).
+#[cfg(feature = "binding")]
+pub use certbound_binding as binding;

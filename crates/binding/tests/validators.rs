@@ -1,0 +1,238 @@
+//! The validators on their own, and the whole issue-then-enforce flow without
+//! a network: the binding policy issues, the layer enforces.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use certbound_binding::{
+    AccessTokenValidator, BindingPolicy, BoundTokenLayer, ClientBinding, IntrospectionValidator,
+    JwsAlg, JwtValidator, JwtValidatorError, Outcome, TokenError, TypCheck, VerifiedToken,
+};
+use josekit::jws::JwsHeader;
+use serde_json::{Value, json};
+use support::{AUDIENCE, Alg, ISSUER, Keys, Pki, client_cert, payload, thumbprint};
+use tower::ServiceExt as _;
+
+fn validator(keys: &Keys) -> JwtValidator {
+    JwtValidator::builder(&keys.jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn report_tells_expired_from_wrong_key() {
+    let keys = Keys::new();
+    let v = validator(&keys);
+    let mut p = payload(None);
+    p.set_expires_at(&(SystemTime::now() - Duration::from_secs(3600)));
+    let report = v.inspect(&keys.sign(Alg::Es256, &p));
+    let verdict = |name: &str| {
+        report
+            .checks()
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.outcome.clone())
+            .unwrap()
+    };
+    assert!(matches!(verdict("signature"), Outcome::Passed(_)));
+    assert!(matches!(
+        verdict("expiry"),
+        Outcome::Failed(TokenError::Expired(_))
+    ));
+    assert!(report.claims().is_none());
+
+    let report = v.inspect(&keys.sign_with_rogue_key(&payload(None)));
+    assert_eq!(report.first_failure(), Some(&TokenError::BadSignature));
+    assert!(
+        report
+            .checks()
+            .iter()
+            .all(|c| c.name != "expiry" || matches!(c.outcome, Outcome::Passed(_)))
+    );
+}
+
+#[test]
+fn typ_is_strict_by_default_and_lenient_on_request() {
+    // A key of its own, signing with a plain `JWT` type.
+    let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let signer = josekit::jws::ES256
+        .signer_from_der(pair.to_der_private_key())
+        .unwrap();
+    let mut jwks = josekit::jwk::JwkSet::new();
+    jwks.push_key(pair.to_jwk_public_key());
+    let mut header = JwsHeader::new();
+    header.set_token_type("JWT");
+    let token = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();
+
+    let strict = JwtValidator::builder(&jwks).build().unwrap();
+    assert_eq!(
+        strict.validate_at(&token, SystemTime::now()),
+        Err(TokenError::UnacceptableType(Some("JWT".into())))
+    );
+    let lenient = JwtValidator::builder(&jwks)
+        .typ(TypCheck::Lenient)
+        .build()
+        .unwrap();
+    assert!(lenient.validate_at(&token, SystemTime::now()).is_ok());
+
+    header.set_token_type("dpop+jwt");
+    let dpop = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();
+    assert!(lenient.validate_at(&dpop, SystemTime::now()).is_err());
+}
+
+#[test]
+fn algorithm_allow_list_is_enforced() {
+    let keys = Keys::new();
+    let es_only = JwtValidator::builder(&keys.jwks)
+        .algorithms([JwsAlg::Es256])
+        .build()
+        .unwrap();
+    let token = keys.sign(Alg::Rs256, &payload(None));
+    assert_eq!(
+        es_only.validate_at(&token, SystemTime::now()),
+        Err(TokenError::UnsupportedAlgorithm("RS256".into()))
+    );
+    assert!(
+        es_only
+            .validate_at(&keys.sign(Alg::Es256, &payload(None)), SystemTime::now())
+            .is_ok()
+    );
+}
+
+#[test]
+fn unusable_key_sets_are_refused_at_build_time() {
+    assert!(matches!(
+        JwtValidator::builder_from_jwks_json("not json"),
+        Err(JwtValidatorError::InvalidJwks(_))
+    ));
+    let empty = JwtValidator::builder_from_jwks_json(r#"{"keys":[]}"#).unwrap();
+    assert_eq!(empty.build().unwrap_err(), JwtValidatorError::NoUsableKey);
+}
+
+#[test]
+fn leeway_accepts_slightly_expired_and_not_yet_valid_tokens() {
+    let keys = Keys::new();
+    let v = validator(&keys);
+    let now = SystemTime::now();
+    let mut p = payload(None);
+    p.set_expires_at(&(now - Duration::from_secs(30)));
+    p.set_not_before(&(now + Duration::from_secs(30)));
+    assert!(v.validate_at(&keys.sign(Alg::Es256, &p), now).is_ok());
+    p.set_not_before(&(now + Duration::from_secs(600)));
+    p.set_expires_at(&(now + Duration::from_secs(900)));
+    assert!(matches!(
+        v.validate_at(&keys.sign(Alg::Es256, &p), now),
+        Err(TokenError::NotYetValid(_))
+    ));
+    let mut no_exp = payload(None);
+    no_exp.set_claim("exp", None).unwrap();
+    assert_eq!(
+        v.validate_at(&keys.sign(Alg::Es256, &no_exp), now),
+        Err(TokenError::MissingClaim("exp"))
+    );
+}
+
+async fn call(
+    layer: BoundTokenLayer<impl AccessTokenValidator>,
+    cert: Option<certbound_extract::ClientCert>,
+    token: &str,
+) -> (u16, Option<String>, Option<VerifiedToken>) {
+    let service = tower::ServiceBuilder::new().layer(layer).service_fn(
+        |req: http::Request<String>| async move {
+            let verified = req.extensions().get::<VerifiedToken>().cloned();
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .extension(verified)
+                    .body(String::new())
+                    .unwrap(),
+            )
+        },
+    );
+    let mut req = http::Request::get("/")
+        .header("authorization", format!("Bearer {token}"))
+        .body(String::new())
+        .unwrap();
+    if let Some(cert) = cert {
+        req.extensions_mut().insert(cert);
+    }
+    let response = service.oneshot(req).await.unwrap();
+    let www = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let verified = response
+        .extensions()
+        .get::<Option<VerifiedToken>>()
+        .cloned()
+        .flatten();
+    (response.status().as_u16(), www, verified)
+}
+
+#[tokio::test]
+async fn policy_issued_token_is_enforced_by_the_layer() {
+    let pki = Pki::new();
+    let keys = Keys::new();
+    let presented = client_cert(&pki.client);
+    // Authorization server: the client registered for bound tokens.
+    let binding = BindingPolicy::new()
+        .decide(
+            ClientBinding::confidential().bound_tokens_required(true),
+            Some(&presented),
+        )
+        .unwrap();
+    let mut p = payload(None);
+    binding
+        .access_token_confirmation()
+        .unwrap()
+        .insert_into_jwt_payload(&mut p);
+    let token = keys.sign(Alg::Es256, &p);
+
+    // Resource server.
+    let layer = BoundTokenLayer::new(validator(&keys));
+    let (status, _, verified) = call(layer.clone(), Some(client_cert(&pki.client)), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        verified.unwrap().bound_thumbprint(),
+        Some(thumbprint(&pki.client))
+    );
+    let (status, www, _) = call(layer, Some(client_cert(&pki.other_client)), &token).await;
+    assert_eq!(status, 401);
+    assert!(www.unwrap().contains("invalid_token"));
+}
+
+#[tokio::test]
+async fn introspection_validator_behind_the_layer() {
+    let pki = Pki::new();
+    let bound = thumbprint(&pki.client);
+    let introspect = move |token: String| async move {
+        // The authorization server's answer, RFC 8705 §3.2 style.
+        let response: Value = match token.as_str() {
+            "bound" => {
+                json!({"active": true, "sub": "alice", "cnf": {"x5t#S256": bound.to_string()}})
+            }
+            "plain" => json!({"active": true, "sub": "bob"}),
+            "down" => return Err("connection refused"),
+            _ => json!({"active": false}),
+        };
+        Ok(response)
+    };
+    let layer = BoundTokenLayer::new(IntrospectionValidator::new(introspect));
+    let cert = || Some(client_cert(&pki.client));
+    let other = || Some(client_cert(&pki.other_client));
+
+    let (status, _, verified) = call(layer.clone(), cert(), "bound").await;
+    assert_eq!(status, 200);
+    assert_eq!(verified.unwrap().claims().subject(), Some("alice"));
+    assert_eq!(call(layer.clone(), other(), "bound").await.0, 401);
+    assert_eq!(call(layer.clone(), None, "bound").await.0, 401);
+    assert_eq!(call(layer.clone(), other(), "plain").await.0, 200);
+    let (status, www, _) = call(layer.clone(), cert(), "revoked").await;
+    assert_eq!(status, 401);
+    assert!(www.unwrap().contains("not active"));
+    let (status, www, _) = call(layer, cert(), "down").await;
+    assert_eq!(status, 503);
+    assert!(www.is_none());
+}
