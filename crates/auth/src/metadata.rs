@@ -557,3 +557,163 @@ pub fn spki_sha256(cert: &Certificate) -> Result<String, certbound_cert::CertErr
     let parsed = cert.parsed()?;
     Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(parsed.public_key().raw)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certbound_testkit::{TestCa, self_signed};
+
+    fn tls(fields: &[(&str, &str)]) -> ClientMetadata {
+        let mut v = serde_json::json!({
+            "client_id": "c",
+            "token_endpoint_auth_method": "tls_client_auth",
+        });
+        for (k, val) in fields {
+            v[*k] = (*val).into();
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn field_of(m: ClientMetadata) -> &'static str {
+        m.validate().unwrap_err().field()
+    }
+
+    #[test]
+    fn tls_client_auth_without_subject_parameter_is_refused() {
+        let err = tls(&[]).validate().unwrap_err();
+        assert_eq!(err.field(), "tls_client_auth_subject_dn");
+        assert!(err.description().contains("exactly one"));
+        assert_eq!(err.to_oauth_error().code(), "invalid_client_metadata");
+    }
+
+    #[test]
+    fn tls_client_auth_with_two_subject_parameters_is_refused() {
+        let err = tls(&[
+            ("tls_client_auth_subject_dn", "CN=a"),
+            ("tls_client_auth_san_dns", "a.example"),
+        ])
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.field(), "tls_client_auth_san_dns");
+        assert!(err.description().contains("tls_client_auth_subject_dn"));
+    }
+
+    #[test]
+    fn subject_dn_that_does_not_parse_is_refused() {
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_subject_dn", "/C=GB/CN=a")])),
+            "tls_client_auth_subject_dn"
+        );
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_subject_dn", "CN")])),
+            "tls_client_auth_subject_dn"
+        );
+    }
+
+    #[test]
+    fn san_ip_that_does_not_parse_is_refused() {
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_san_ip", "192.0.2.300")])),
+            "tls_client_auth_san_ip"
+        );
+        tls(&[("tls_client_auth_san_ip", "2001:db8::1")])
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn empty_subject_parameters_are_refused() {
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_san_dns", " ")])),
+            "tls_client_auth_san_dns"
+        );
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_san_uri", "no-scheme")])),
+            "tls_client_auth_san_uri"
+        );
+        assert_eq!(
+            field_of(tls(&[("tls_client_auth_san_email", "nobody")])),
+            "tls_client_auth_san_email"
+        );
+    }
+
+    #[test]
+    fn self_signed_needs_jwks_with_x5c_or_jwks_uri() {
+        let mut m = ClientMetadata::new("c", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+        assert_eq!(m.clone().validate().unwrap_err().field(), "jwks");
+        m.jwks = Some(Jwks {
+            keys: vec![Jwk::default()],
+        });
+        let err = m.clone().validate().unwrap_err();
+        assert_eq!(err.field(), "jwks");
+        assert!(err.description().contains("x5c"));
+        m.jwks = Some(Jwks {
+            keys: vec![Jwk {
+                x5c: Some(vec!["bm90IGEgY2VydA==".into()]),
+                ..Jwk::default()
+            }],
+        });
+        assert_eq!(m.clone().validate().unwrap_err().field(), "jwks");
+        let cert = Certificate::from_pem(&self_signed("c").issue().pem).unwrap();
+        m.jwks = Some(Jwks::from_certificates([&cert]));
+        let client = m.clone().validate().unwrap();
+        assert_eq!(client.jwks_thumbprints(), [cert.thumbprint()]);
+        m.jwks_uri = Some("https://c.example/jwks".into());
+        assert_eq!(m.clone().validate().unwrap_err().field(), "jwks_uri");
+        m.jwks = None;
+        m.clone().validate().unwrap();
+        m.jwks_uri = Some("c.example/jwks".into());
+        assert_eq!(m.validate().unwrap_err().field(), "jwks_uri");
+    }
+
+    #[test]
+    fn trust_anchors_and_pin_must_parse() {
+        let ca = TestCa::new("Own CA");
+        let mut m = tls(&[("tls_client_auth_subject_dn", "CN=a")]);
+        m.certbound_trust_anchors = Some(vec!["garbage".into()]);
+        assert_eq!(
+            m.clone().validate().unwrap_err().field(),
+            "certbound_trust_anchors"
+        );
+        m.certbound_trust_anchors = Some(vec![ca.cert.pem.clone(), STANDARD.encode(&ca.cert.der)]);
+        assert_eq!(
+            m.clone().validate().unwrap().trust_anchors().unwrap().len(),
+            2
+        );
+        m.certbound_issuer_spki_sha256 = Some("AAAA".into());
+        assert_eq!(
+            m.clone().validate().unwrap_err().field(),
+            "certbound_issuer_spki_sha256"
+        );
+        m.certbound_issuer_spki_sha256 =
+            Some(spki_sha256(&Certificate::from_pem(&ca.cert.pem).unwrap()).unwrap());
+        assert!(m.validate().unwrap().issuer_spki_sha256().is_some());
+    }
+
+    #[test]
+    fn client_id_must_not_be_empty() {
+        let m = ClientMetadata::new("", TokenEndpointAuthMethod::ClientSecretBasic);
+        assert_eq!(m.validate().unwrap_err().field(), "client_id");
+    }
+
+    #[test]
+    fn standard_json_round_trips_with_unknown_fields() {
+        let json = serde_json::json!({
+            "client_id": "c",
+            "token_endpoint_auth_method": "tls_client_auth",
+            "tls_client_auth_san_uri": "spiffe://example.org/c",
+            "tls_client_certificate_bound_access_tokens": true,
+            "client_name": "Example",
+            "grant_types": ["client_credentials"],
+        });
+        let m: ClientMetadata = serde_json::from_value(json.clone()).unwrap();
+        assert!(m.tls_client_certificate_bound_access_tokens);
+        assert_eq!(m.other["client_name"], "Example");
+        assert_eq!(serde_json::to_value(&m).unwrap(), json);
+        let absent: ClientMetadata = serde_json::from_str(r#"{"client_id":"x"}"#).unwrap();
+        assert_eq!(
+            absent.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The cache of successful `tls_client_auth` verifications: a returning
+//! client does no signature check.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use certbound_auth::{AuthError, Authenticator, TlsClientAuth, registry_from_metadata};
+use certbound_testkit::TestCa;
+use common::*;
+
+fn authenticator(
+    ca: &TestCa,
+    tls: impl FnOnce(TlsClientAuth) -> TlsClientAuth,
+    clock: &TestClock,
+) -> Authenticator {
+    Authenticator::builder(
+        registry_from_metadata([tls_client(
+            "bank-1",
+            "tls_client_auth_subject_dn",
+            "CN=bank-1",
+        )])
+        .unwrap(),
+    )
+    .tls_client_auth(tls(TlsClientAuth::new(store(&[ca]))))
+    .clock(clock.clone())
+    .build()
+}
+
+#[tokio::test]
+async fn second_authentication_does_no_signature_check() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t, &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().path_validations, 1);
+    for _ in 0..5 {
+        auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    }
+    assert_eq!(auth.metrics().path_validations, 1);
+    assert_eq!(auth.metrics().cache_hits, 5);
+}
+
+#[tokio::test]
+async fn expired_cache_entry_is_verified_again() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t.cache_ttl(Duration::from_secs(600)), &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(Duration::from_secs(601));
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().path_validations, 2);
+    assert_eq!(auth.metrics().cache_hits, 0);
+}
+
+#[tokio::test]
+async fn cache_never_outlives_the_leaf() {
+    let ca = TestCa::new("Client CA");
+    let now = SystemTime::now();
+    let leaf = ca
+        .leaf("bank-1")
+        .validity(now - DAY, now + Duration::from_secs(120))
+        .issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t.cache_ttl(Duration::from_secs(3600)), &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(Duration::from_secs(300));
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::Expired), "{err:?}");
+}
+
+#[tokio::test]
+async fn another_chain_or_subject_is_not_served_from_the_cache() {
+    let root = TestCa::new("Root");
+    let issuing = root.intermediate("Issuing");
+    let leaf = issuing.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = Authenticator::builder(
+        registry_from_metadata([
+            tls_client("bank-1", "tls_client_auth_subject_dn", "CN=bank-1"),
+            tls_client("bank-2", "tls_client_auth_subject_dn", "CN=bank-2"),
+        ])
+        .unwrap(),
+    )
+    .tls_client_auth(TlsClientAuth::new(store(&[&root])).intermediate(cert(&issuing.cert)))
+    .clock(clock.clone())
+    .build();
+    auth.authenticate("bank-1", Some(&presented(&leaf, &[])))
+        .await
+        .unwrap();
+    // Same leaf with its intermediate sent: another key.
+    auth.authenticate("bank-1", Some(&presented(&leaf, &[&issuing.cert])))
+        .await
+        .unwrap();
+    assert_eq!(auth.metrics().path_validations, 2);
+    // Another client with the same certificate is verified, and its subject
+    // still decides.
+    let err = auth
+        .authenticate("bank-2", Some(&presented(&leaf, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::SubjectMismatch { .. }), "{err:?}");
+    assert_eq!(auth.metrics().path_validations, 3);
+    let err = auth
+        .authenticate("bank-2", Some(&presented(&leaf, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::SubjectMismatch { .. }), "{err:?}");
+    assert_eq!(auth.metrics().path_validations, 3);
+}
+
+#[tokio::test]
+async fn failed_verifications_are_not_cached() {
+    let ca = TestCa::new("Client CA");
+    let stranger = TestCa::new("Stranger");
+    let leaf = stranger.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t, &clock);
+    for _ in 0..2 {
+        auth.authenticate("bank-1", Some(&presented(&leaf, &[])))
+            .await
+            .unwrap_err();
+    }
+    assert_eq!(auth.metrics().path_validations, 2);
+}
+
+#[tokio::test]
+async fn explain_does_not_use_the_cache() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t, &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    let report = auth.explain("bank-1", Some(&cert)).await;
+    assert!(report.is_authenticated(), "{report}");
+    assert_eq!(auth.metrics().path_validations, 2);
+}

@@ -1,0 +1,235 @@
+//! `self_signed_tls_client_auth` (RFC 8705 §2.2): the leaf's `x5t#S256`
+//! against `x5c[0]` of the registered keys, no chain or date checks.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use certbound_auth::{
+    AuthError, Authenticator, ClientMetadata, Jwks, JwksFetchError, SelfSignedTlsClientAuth,
+    TokenEndpointAuthMethod, registry_from_metadata,
+};
+use certbound_testkit::{TestCert, self_signed};
+use common::*;
+
+fn inline_client(certs: &[&TestCert]) -> ClientMetadata {
+    let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+    let certs: Vec<_> = certs.iter().map(|c| cert(c)).collect();
+    m.jwks = Some(Jwks::from_certificates(&certs));
+    m
+}
+
+fn inline(certs: &[&TestCert]) -> Authenticator {
+    Authenticator::builder(registry_from_metadata([inline_client(certs)]).unwrap())
+        .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
+        .build()
+}
+
+#[tokio::test]
+async fn right_certificate_authenticates() {
+    let mine = self_signed("device-1").issue();
+    let got = inline(&[&mine])
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(
+        got.method(),
+        &TokenEndpointAuthMethod::SelfSignedTlsClientAuth
+    );
+    assert_eq!(got.thumbprint(), cert(&mine).thumbprint());
+}
+
+#[tokio::test]
+async fn wrong_certificate_is_refused() {
+    let mine = self_signed("device-1").issue();
+    // Same subject, other key: a different certificate.
+    let other = self_signed("device-1").issue();
+    let err = inline(&[&mine])
+        .authenticate("device-1", Some(&presented(&other, &[])))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::CertificateNotRegistered),
+        "{err:?}"
+    );
+    assert_eq!(err.to_oauth_error().status(), 401);
+}
+
+#[tokio::test]
+async fn no_certificate_is_refused() {
+    let mine = self_signed("device-1").issue();
+    let err = inline(&[&mine])
+        .authenticate("device-1", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::NoCertificate), "{err:?}");
+}
+
+#[tokio::test]
+async fn expired_and_not_yet_valid_certificates_are_accepted() {
+    // RFC 8705 §2.2: no date checks for self-signed certificates.
+    let now = SystemTime::now();
+    let expired = self_signed("device-1")
+        .validity(now - 30 * DAY, now - DAY)
+        .issue();
+    let future = self_signed("device-1")
+        .validity(now + DAY, now + 30 * DAY)
+        .issue();
+    let auth = inline(&[&expired, &future]);
+    for c in [&expired, &future] {
+        auth.authenticate("device-1", Some(&presented(c, &[])))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn chain_is_not_checked() {
+    // An unrelated "intermediate" sent along changes nothing.
+    let mine = self_signed("device-1").issue();
+    let junk = self_signed("junk").issue();
+    inline(&[&mine])
+        .authenticate("device-1", Some(&presented(&mine, &[&junk])))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn two_registered_certificates_both_work_for_rotation() {
+    let old = self_signed("device-1").issue();
+    let new = self_signed("device-1").issue();
+    let auth = inline(&[&old, &new]);
+    for c in [&old, &new] {
+        auth.authenticate("device-1", Some(&presented(c, &[])))
+            .await
+            .unwrap();
+    }
+}
+
+/// A key set server the test controls, counting fetches.
+#[derive(Clone, Default)]
+struct KeySet {
+    certs: Arc<Mutex<Vec<TestCert>>>,
+    fetches: Arc<AtomicUsize>,
+    fail: Arc<Mutex<bool>>,
+}
+
+impl KeySet {
+    fn set(&self, certs: &[&TestCert]) {
+        *self.certs.lock().unwrap() = certs.iter().map(|c| (*c).clone()).collect();
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+
+    fn authenticator(&self, clock: &TestClock) -> Authenticator {
+        let mut m =
+            ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+        m.jwks_uri = Some("https://device.example/jwks.json".into());
+        let keys = self.clone();
+        let fetcher = move |uri: String| {
+            let keys = keys.clone();
+            async move {
+                assert_eq!(uri, "https://device.example/jwks.json");
+                keys.fetches.fetch_add(1, Ordering::SeqCst);
+                if *keys.fail.lock().unwrap() {
+                    return Err(JwksFetchError::new("connection refused"));
+                }
+                let certs: Vec<_> = keys.certs.lock().unwrap().iter().map(cert).collect();
+                Ok(Jwks::from_certificates(&certs))
+            }
+        };
+        Authenticator::builder(registry_from_metadata([m]).unwrap())
+            .self_signed_tls_client_auth(
+                SelfSignedTlsClientAuth::new()
+                    .jwks_fetcher(fetcher)
+                    .jwks_ttl(Duration::from_secs(3600))
+                    .min_refetch_interval(Duration::from_secs(60)),
+            )
+            .clock(clock.clone())
+            .build()
+    }
+}
+
+#[tokio::test]
+async fn jwks_uri_set_is_fetched_once_and_cached() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    let auth = keys.authenticator(&clock);
+    for _ in 0..3 {
+        auth.authenticate("device-1", Some(&presented(&mine, &[])))
+            .await
+            .unwrap();
+    }
+    assert_eq!(keys.fetches(), 1);
+    // After the TTL the set is fetched again.
+    clock.advance(Duration::from_secs(3601));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test]
+async fn miss_triggers_one_refetch_and_a_second_miss_within_the_interval_does_not() {
+    let old = self_signed("device-1").issue();
+    let new = self_signed("device-1").issue();
+    let unknown = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&old]);
+    let clock = TestClock::new();
+    let auth = keys.authenticator(&clock);
+    auth.authenticate("device-1", Some(&presented(&old, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 1);
+
+    // The client rotates: the cached set misses, one refetch finds it.
+    keys.set(&[&old, &new]);
+    clock.advance(Duration::from_secs(120));
+    auth.authenticate("device-1", Some(&presented(&new, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+
+    // A certificate that is in no set: the miss within the interval does
+    // not refetch.
+    clock.advance(Duration::from_secs(10));
+    let err = auth
+        .authenticate("device-1", Some(&presented(&unknown, &[])))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::CertificateNotRegistered),
+        "{err:?}"
+    );
+    assert_eq!(keys.fetches(), 2);
+
+    // After the interval a miss may refetch again.
+    clock.advance(Duration::from_secs(60));
+    auth.authenticate("device-1", Some(&presented(&unknown, &[])))
+        .await
+        .unwrap_err();
+    assert_eq!(keys.fetches(), 3);
+}
+
+#[tokio::test]
+async fn unreachable_jwks_uri_is_refused() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    *keys.fail.lock().unwrap() = true;
+    let clock = TestClock::new();
+    let err = keys
+        .authenticator(&clock)
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
+    assert_eq!(err.to_oauth_error().code(), "invalid_client");
+}
