@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use certbound_binding::Confirmation;
 use certbound_cert::{Certificate, Thumbprint};
-use certbound_extract::{CertSource, ClientCert};
+use certbound_extract::{CertSource, ClientCert, ClientCertLayer, PeerCertificatesLayer};
 use certbound_testkit::rcgen::ExtendedKeyUsagePurpose;
 use certbound_testkit::{TestCa, TestCert};
 use http_body_util::{BodyExt, Empty};
@@ -100,9 +100,9 @@ pub struct Server {
     _stop: oneshot::Sender<()>,
 }
 
-/// Serves `service` over TLS on 127.0.0.1. Each connection's client
-/// certificate is put into the request extensions as a `ClientCert` before
-/// `service` sees the request.
+/// Serves `service` over TLS on 127.0.0.1 behind certbound-extract's
+/// `PeerCertificatesLayer` and `ClientCertLayer::tls()`, so each request
+/// carries its connection's `ClientCert` when `service` sees it.
 pub async fn serve_tls<S, B>(config: Arc<rustls::ServerConfig>, service: S) -> Server
 where
     S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
@@ -120,7 +120,7 @@ where
     let (stop, mut stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         loop {
-            let (tcp, _peer) = tokio::select! {
+            let (tcp, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
                     Err(_) => continue,
@@ -133,25 +133,11 @@ where
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let cert = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|chain| chain.first())
-                    .map(|leaf| {
-                        ClientCert::new(
-                            Certificate::from_der(leaf.to_vec()).unwrap(),
-                            vec![],
-                            CertSource::Tls,
-                        )
-                    });
+                // certbound-extract: the chain of this connection, then the
+                // ClientCert from the TLS source, as a real deployment does.
                 let service = tower::ServiceBuilder::new()
-                    .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
-                        if let Some(cert) = &cert {
-                            req.extensions_mut().insert(cert.clone());
-                        }
-                        req
-                    })
+                    .layer(PeerCertificatesLayer::from_connection(tls.get_ref().1).peer_addr(peer))
+                    .layer(ClientCertLayer::tls())
                     .service(service);
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                     .serve_connection(
