@@ -42,6 +42,9 @@ pub struct MetadataBuilder {
     explicit_aliases: Vec<(String, String)>,
     profile: Profile,
     fields: Vec<(String, Value)>,
+    /// The mTLS methods an authenticator runs, when one was given: then no
+    /// list may claim another mTLS method.
+    enabled_mtls_methods: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,15 @@ pub enum BuildError {
         field: String,
         /// Why it does not fit.
         reason: String,
+    },
+    /// A method list claims an mTLS method the authenticator given to
+    /// [`MetadataBuilder::authenticator`] does not run.
+    #[error("{field}: {method} is listed but the authenticator does not run it")]
+    MtlsMethodNotEnabled {
+        /// The method list.
+        field: &'static str,
+        /// The method.
+        method: String,
     },
     /// The document breaks a rule.
     #[error(transparent)]
@@ -102,6 +114,7 @@ impl MetadataBuilder {
             explicit_aliases: Vec::new(),
             profile: Profile::Base,
             fields: Vec::new(),
+            enabled_mtls_methods: None,
         }
     }
 
@@ -180,6 +193,48 @@ impl MetadataBuilder {
     {
         merge(&mut self.shared_methods, methods);
         self
+    }
+
+    /// The client authentication methods `authenticator` really has enabled
+    /// (`tls_client_auth`, `self_signed_tls_client_auth`), as with
+    /// [`auth_methods`](Self::auth_methods): so the document cannot claim an
+    /// mTLS method the server does not run (build fails with
+    /// [`BuildError::MtlsMethodNotEnabled`]), nor leave out one it does. Add the
+    /// server's other methods with [`auth_methods`](Self::auth_methods) or
+    /// [`token_endpoint_auth_methods`](Self::token_endpoint_auth_methods).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    ///
+    /// use certbound_auth::{Authenticator, RegisteredClient, SelfSignedTlsClientAuth};
+    /// use certbound_discovery::AuthorizationServerMetadata;
+    ///
+    /// let authenticator = Authenticator::builder(HashMap::<String, RegisteredClient>::new())
+    ///     .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
+    ///     .build();
+    /// let md = AuthorizationServerMetadata::builder("https://as.example.com")
+    ///     .standard_endpoints()
+    ///     .authenticator(&authenticator)
+    ///     .token_endpoint_auth_methods(["private_key_jwt"])
+    ///     .build()?;
+    /// assert_eq!(
+    ///     md.token_endpoint_auth_methods_supported.unwrap(),
+    ///     ["self_signed_tls_client_auth", "private_key_jwt"]
+    /// );
+    /// # Ok::<(), certbound_discovery::BuildError>(())
+    /// ```
+    #[cfg(feature = "auth")]
+    pub fn authenticator(mut self, authenticator: &certbound_auth::Authenticator) -> Self {
+        let methods: Vec<String> = authenticator
+            .supported_methods()
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        merge(
+            self.enabled_mtls_methods.get_or_insert_with(Vec::new),
+            methods.iter().cloned(),
+        );
+        self.auth_methods(methods)
     }
 
     /// More methods accepted at the token endpoint only (merged, de-duplicated).
@@ -313,6 +368,7 @@ impl MetadataBuilder {
             explicit_aliases,
             profile,
             fields,
+            enabled_mtls_methods,
         } = self;
 
         if !fields.is_empty() {
@@ -346,6 +402,9 @@ impl MetadataBuilder {
                 *list = Some(methods);
             }
         }
+        if let Some(enabled) = &enabled_mtls_methods {
+            check_enabled(&md, enabled)?;
+        }
 
         if md.response_types_supported.is_none() && md.authorization_endpoint.is_some() {
             md.response_types_supported = Some(vec!["code".into()]);
@@ -366,6 +425,38 @@ impl MetadataBuilder {
         Ok(md)
     }
 }
+
+/// With an authenticator given, every listed mTLS method must be one it runs.
+fn check_enabled(md: &AuthorizationServerMetadata, enabled: &[String]) -> Result<(), BuildError> {
+    let lists = [
+        (
+            "token_endpoint_auth_methods_supported",
+            &md.token_endpoint_auth_methods_supported,
+        ),
+        (
+            "introspection_endpoint_auth_methods_supported",
+            &md.introspection_endpoint_auth_methods_supported,
+        ),
+        (
+            "revocation_endpoint_auth_methods_supported",
+            &md.revocation_endpoint_auth_methods_supported,
+        ),
+    ];
+    for (field, list) in lists {
+        for method in list.iter().flatten() {
+            let is_mtls = MTLS_METHODS.contains(&method.as_str());
+            if is_mtls && !enabled.contains(method) {
+                return Err(BuildError::MtlsMethodNotEnabled {
+                    field,
+                    method: method.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+const MTLS_METHODS: &[&str] = &["tls_client_auth", "self_signed_tls_client_auth"];
 
 fn merge<I>(into: &mut Vec<String>, methods: I)
 where
