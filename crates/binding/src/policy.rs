@@ -49,6 +49,26 @@ impl ClientBinding {
     }
 }
 
+#[cfg(feature = "auth")]
+impl From<&certbound_auth::RegisteredClient> for ClientBinding {
+    /// Public when registered with `token_endpoint_auth_method: none`;
+    /// bound tokens required when registered with
+    /// `tls_client_certificate_bound_access_tokens: true`.
+    fn from(client: &certbound_auth::RegisteredClient) -> Self {
+        Self {
+            bound_tokens_required: client.bound_access_tokens(),
+            public_client: *client.method() == certbound_auth::TokenEndpointAuthMethod::None,
+        }
+    }
+}
+
+#[cfg(feature = "auth")]
+impl From<&certbound_auth::AuthenticatedClient> for ClientBinding {
+    fn from(client: &certbound_auth::AuthenticatedClient) -> Self {
+        Self::from(client.registration())
+    }
+}
+
 /// The server-wide binding policy of an authorization server.
 ///
 /// - A client registered with `tls_client_certificate_bound_access_tokens:
@@ -99,6 +119,16 @@ impl BindingPolicy {
         cert: Option<&ClientCert>,
     ) -> Result<TokenBinding, BindingRefused> {
         self.decide_thumbprint(client, cert.map(ClientCert::thumbprint))
+    }
+
+    /// [`decide`](Self::decide) for a client authenticated by mutual TLS by
+    /// certbound-auth, with the certificate it authenticated with.
+    #[cfg(feature = "auth")]
+    pub fn decide_for(
+        &self,
+        client: &certbound_auth::AuthenticatedClient,
+    ) -> Result<TokenBinding, BindingRefused> {
+        self.decide(ClientBinding::from(client), Some(client.certificate()))
     }
 
     /// [`decide`](Self::decide) with the certificate's thumbprint.
@@ -306,6 +336,25 @@ mod tests {
             .decide(client, None)
             .unwrap();
         assert_eq!(no_cert, TokenBinding::default());
+    }
+
+    #[cfg(feature = "auth")]
+    #[test]
+    fn client_binding_from_certbound_auth_registration() {
+        use certbound_auth::{ClientMetadata, TokenEndpointAuthMethod};
+        let public = ClientMetadata::new("app", TokenEndpointAuthMethod::None)
+            .validate()
+            .unwrap();
+        assert_eq!(ClientBinding::from(&public), ClientBinding::public());
+        let mut bound = ClientMetadata::new("svc", TokenEndpointAuthMethod::ClientSecretBasic);
+        bound.tls_client_certificate_bound_access_tokens = true;
+        let bound = bound.validate().unwrap();
+        let binding = ClientBinding::from(&bound);
+        assert!(binding.requires_bound_tokens() && !binding.is_public());
+        assert_eq!(
+            BindingPolicy::new().decide(binding, None),
+            Err(BindingRefused::CertificateRequired)
+        );
     }
 
     #[test]
