@@ -32,7 +32,9 @@ use crate::well_known::{self, InvalidIssuer, WellKnown};
 ///   `304 Not Modified` when `If-None-Match` matches; `HEAD` without body;
 ///   `405` with `Allow: GET, HEAD` for other methods; `404` elsewhere.
 ///
-/// The JSON is serialized once, when the service is made.
+/// The JSON is serialized once, when the service is made. Browser-based
+/// clients that fetch the document from another origin need CORS headers:
+/// wrap the service in a CORS layer (tower-http's `CorsLayer`, say).
 ///
 /// ```
 /// use certbound_discovery::{AuthorizationServerMetadata, MetadataService};
