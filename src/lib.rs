@@ -8,6 +8,7 @@
 //! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
 //! | `discovery` | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
 //! | `binding` | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
+//! | `auth` | [`certbound-auth`](auth) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;
@@ -29,3 +30,7 @@ pub use certbound_discovery as discovery;
 /// Certificate-bound access tokens (RFC 8705 §3-4).
 #[cfg(feature = "binding")]
 pub use certbound_binding as binding;
+
+/// Mutual TLS client authentication (RFC 8705 §2).
+#[cfg(feature = "auth")]
+pub use certbound_auth as auth;
