@@ -72,3 +72,5 @@ pub fn escape_all(s: &str) -> String {
 pub fn escape_alb(s: &str) -> String {
     s.replace(' ', "%20").replace('\n', "%0A")
 }
+
+pub mod tls;
