@@ -10,10 +10,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check_client;
+mod demo_cmd;
 mod dn;
 mod input;
 mod metadata;
 mod thumbprint;
+mod verify_token;
 
 /// OAuth 2.0 mutual TLS (RFC 8705) tools.
 #[derive(Debug, Parser)]
@@ -25,6 +28,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the real client authenticator on a certificate and a registration, printing every check.
+    CheckClient(check_client::Args),
+    /// Run an authorization server and a resource server on loopback over real TLS.
+    Demo(demo_cmd::Args),
     /// Print the x5t#S256 thumbprint of each certificate, one per line.
     Thumbprint(thumbprint::Args),
     /// Normalize, compare and extract RFC 4514 distinguished names.
@@ -32,13 +39,18 @@ enum Command {
     Dn(dn::Command),
     /// Make or check authorization server metadata with RFC 8705 mTLS endpoint aliases.
     Metadata(metadata::Args),
+    /// Check a JWT access token and its certificate binding, printing each verdict.
+    VerifyToken(verify_token::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::CheckClient(args) => check_client::run(args),
+        Command::Demo(args) => demo_cmd::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Dn(cmd) => dn::run(cmd),
         Command::Metadata(args) => metadata::run(args),
+        Command::VerifyToken(args) => verify_token::run(args),
     }
 }

@@ -597,6 +597,7 @@ impl AccessTokenValidator for JwtValidator {
 }
 
 /// The verdict of one check of a [`JwtReport`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The check passed; what was found.
