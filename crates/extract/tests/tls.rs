@@ -14,10 +14,10 @@ use certbound_extract::connect_info::{TlsConnectInfo, TlsListener};
 use certbound_extract::danger::AcceptAnyClientCert;
 use certbound_extract::{CertSource, ClientCert, ClientCertLayer, PeerCertificatesLayer};
 use certbound_testkit::self_signed;
+use http::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use http::StatusCode;
 use rustls::ServerConfig;
 use support::tls::{Pki, get as https_get, provider};
 use tokio::net::TcpListener;
@@ -46,7 +46,11 @@ fn app() -> Router {
 /// A hyper-util accept loop; each handshake's outcome is sent on the channel.
 async fn serve_hyper(
     config: Arc<ServerConfig>,
-) -> (SocketAddr, mpsc::UnboundedReceiver<Result<(), String>>, JoinHandle<()>) {
+) -> (
+    SocketAddr,
+    mpsc::UnboundedReceiver<Result<(), String>>,
+    JoinHandle<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
@@ -89,7 +93,9 @@ async fn hyper_util_loop_handler_sees_the_leaf_and_chain() {
     let client = issuing.leaf("client-1").issue();
     let (addr, _rx, server) = serve_hyper(pki.server_config(pki.webpki_verifier())).await;
 
-    let (status, body) = https_get(addr, pki.client_config(&client, &[&issuing.cert]), "/").await.unwrap();
+    let (status, body) = https_get(addr, pki.client_config(&client, &[&issuing.cert]), "/")
+        .await
+        .unwrap();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, format!("{} 1", thumb(&client.der)));
     server.abort();
@@ -102,12 +108,21 @@ async fn accept_any_lets_a_self_signed_client_connect() {
     let (addr, _rx, server) = serve_hyper(pki.server_config(verifier)).await;
 
     let me = self_signed("self-signed client").issue();
-    let (status, body) = https_get(addr, pki.client_config(&me, &[]), "/").await.unwrap();
-    assert_eq!((status, body), (StatusCode::OK, format!("{} 0", thumb(&me.der))));
+    let (status, body) = https_get(addr, pki.client_config(&me, &[]), "/")
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, format!("{} 0", thumb(&me.der)))
+    );
 
     // A WebPKI verifier refuses the same client.
     let (addr2, mut rx2, server2) = serve_hyper(pki.server_config(pki.webpki_verifier())).await;
-    assert!(https_get(addr2, pki.client_config(&me, &[]), "/").await.is_err());
+    assert!(
+        https_get(addr2, pki.client_config(&me, &[]), "/")
+            .await
+            .is_err()
+    );
     assert!(rx2.recv().await.unwrap().is_err());
     server.abort();
     server2.abort();
@@ -118,9 +133,13 @@ async fn accept_any_refuses_a_client_whose_key_does_not_match_its_certificate() 
     let pki = Pki::new();
     let claimed = self_signed("victim").issue();
     let attacker = self_signed("attacker").issue();
-    for versions in [&[&rustls::version::TLS13][..], &[&rustls::version::TLS12][..]] {
+    for versions in [
+        &[&rustls::version::TLS13][..],
+        &[&rustls::version::TLS12][..],
+    ] {
         let verifier = Arc::new(AcceptAnyClientCert::new(provider()));
-        let (addr, mut rx, server) = serve_hyper(pki.server_config_versions(verifier, versions)).await;
+        let (addr, mut rx, server) =
+            serve_hyper(pki.server_config_versions(verifier, versions)).await;
 
         let result = https_get(addr, pki.mismatched_client_config(&claimed, &attacker), "/").await;
         assert!(result.is_err(), "{versions:?}: {result:?}");
@@ -131,7 +150,9 @@ async fn accept_any_refuses_a_client_whose_key_does_not_match_its_certificate() 
         );
 
         // The honest client still gets in.
-        let (status, _) = https_get(addr, pki.client_config(&attacker, &[]), "/").await.unwrap();
+        let (status, _) = https_get(addr, pki.client_config(&attacker, &[]), "/")
+            .await
+            .unwrap();
         assert_eq!(status, StatusCode::OK);
         server.abort();
     }
@@ -174,16 +195,26 @@ async fn axum_serve_with_tls_listener_and_connect_info() {
         }),
     );
     let server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<TlsConnectInfo>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<TlsConnectInfo>(),
+        )
+        .await
+        .unwrap();
     });
 
     // A failed handshake does not stop the listener.
-    assert!(https_get(addr, pki.anonymous_client_config(), "/").await.is_err());
+    assert!(
+        https_get(addr, pki.anonymous_client_config(), "/")
+            .await
+            .is_err()
+    );
     let config = pki.client_config(&client, &[]);
     let (status, body) = https_get(addr, config.clone(), "/").await.unwrap();
-    assert_eq!((status, body), (StatusCode::OK, format!("{} 0", thumb(&client.der))));
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, format!("{} 0", thumb(&client.der)))
+    );
     let (_, peer) = https_get(addr, config, "/peer").await.unwrap();
     assert_eq!(peer, "127.0.0.1");
     server.abort();
@@ -193,7 +224,9 @@ async fn axum_serve_with_tls_listener_and_connect_info() {
 async fn axum_server_tls_info_is_read() {
     let pki = Pki::new();
     let client = pki.client_ca.leaf("client-3").issue();
-    let config = axum_server::tls_rustls::RustlsConfig::from_config(pki.server_config(pki.webpki_verifier()));
+    let config = axum_server::tls_rustls::RustlsConfig::from_config(
+        pki.server_config(pki.webpki_verifier()),
+    );
     let handle = axum_server::Handle::new();
     let server_handle = handle.clone();
     let server = tokio::spawn(async move {
@@ -204,8 +237,13 @@ async fn axum_server_tls_info_is_read() {
             .unwrap();
     });
     let addr = handle.listening().await.unwrap();
-    let (status, body) = https_get(addr, pki.client_config(&client, &[]), "/").await.unwrap();
-    assert_eq!((status, body), (StatusCode::OK, format!("{} 0", thumb(&client.der))));
+    let (status, body) = https_get(addr, pki.client_config(&client, &[]), "/")
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, format!("{} 0", thumb(&client.der)))
+    );
     handle.shutdown();
     server.await.unwrap();
 }

@@ -69,7 +69,9 @@ impl Pki {
     /// A verifier that validates client chains against the client CA.
     pub fn webpki_verifier(&self) -> Arc<dyn ClientCertVerifier> {
         let mut roots = RootCertStore::empty();
-        roots.add(CertificateDer::from(self.client_ca.cert.der.clone())).unwrap();
+        roots
+            .add(CertificateDer::from(self.client_ca.cert.der.clone()))
+            .unwrap();
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
             .unwrap()
@@ -79,7 +81,9 @@ impl Pki {
         &self,
     ) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert> {
         let mut roots = RootCertStore::empty();
-        roots.add(CertificateDer::from(self.server_ca.cert.der.clone())).unwrap();
+        roots
+            .add(CertificateDer::from(self.server_ca.cert.der.clone()))
+            .unwrap();
         ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .unwrap()
@@ -91,7 +95,11 @@ impl Pki {
         let mut certs = vec![CertificateDer::from(cert.der.clone())];
         certs.extend(chain.iter().map(|c| CertificateDer::from(c.der.clone())));
         let key = PrivateKeyDer::try_from(cert.key_der.clone()).unwrap();
-        Arc::new(self.client_builder().with_client_auth_cert(certs, key).unwrap())
+        Arc::new(
+            self.client_builder()
+                .with_client_auth_cert(certs, key)
+                .unwrap(),
+        )
     }
 
     /// A client without a certificate.
@@ -101,7 +109,11 @@ impl Pki {
 
     /// A client that presents `cert` but signs the handshake with the key of
     /// `key_of`: it does not hold the key of the certificate it claims.
-    pub fn mismatched_client_config(&self, cert: &TestCert, key_of: &TestCert) -> Arc<ClientConfig> {
+    pub fn mismatched_client_config(
+        &self,
+        cert: &TestCert,
+        key_of: &TestCert,
+    ) -> Arc<ClientConfig> {
         let key = provider()
             .key_provider
             .load_private_key(PrivateKeyDer::try_from(key_of.key_der.clone()).unwrap())
