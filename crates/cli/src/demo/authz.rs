@@ -1,0 +1,569 @@
+//! The demo authorization server: discovery, `/authorize` (auto-approved,
+//! PKCE), `/jwks`, and on the mTLS host `/token`, `/introspect`, `/revoke`
+//! and `/userinfo`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use certbound_auth::{
+    AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, TokenEndpointAuthMethod,
+};
+use certbound_binding::{
+    BindingPolicy, BoundTokenLayer, ClientBinding, JwtValidator, RefreshTokenBinding, VerifiedToken,
+};
+use certbound_discovery::{AuthorizationServerMetadata, MetadataService};
+use certbound_extract::ClientCert;
+use josekit::jws::JwsHeader;
+use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
+use josekit::jwt::JwtPayload;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tower::Layer as _;
+
+use super::DemoError;
+
+/// Access tokens live this long.
+pub(crate) const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    code_challenge: String,
+}
+
+struct RefreshGrant {
+    client_id: String,
+    binding: Option<RefreshTokenBinding>,
+}
+
+struct IssuedToken {
+    record: Map<String, Value>,
+}
+
+/// The authorization server's state.
+pub(crate) struct AsState {
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+    pub(crate) signer: EcdsaJwsSigner,
+    pub(crate) kid: String,
+    pub(crate) clients: HashMap<String, ClientMetadata>,
+    pub(crate) policy: BindingPolicy,
+    codes: Mutex<HashMap<String, CodeGrant>>,
+    refresh: Mutex<HashMap<String, RefreshGrant>>,
+    issued: Mutex<HashMap<String, IssuedToken>>,
+    revoked: Mutex<HashSet<String>>,
+}
+
+impl AsState {
+    pub(crate) fn new(
+        issuer: String,
+        audience: String,
+        signer: EcdsaJwsSigner,
+        kid: String,
+        clients: HashMap<String, ClientMetadata>,
+    ) -> Self {
+        Self {
+            issuer,
+            audience,
+            signer,
+            kid,
+            clients,
+            // RFC 8705 §4: tokens of public clients are bound to the
+            // certificate they present, so bind whenever one is presented.
+            policy: BindingPolicy::new().bind_whenever_certificate_presented(true),
+            codes: Mutex::default(),
+            refresh: Mutex::default(),
+            issued: Mutex::default(),
+            revoked: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn is_revoked(&self, token: &str) -> bool {
+        self.revoked
+            .lock()
+            .map(|r| r.contains(token))
+            .unwrap_or(true)
+    }
+}
+
+type Shared = Arc<AsState>;
+
+/// An OAuth error response (RFC 6749 §5.2).
+fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    let mut res = (
+        status,
+        Json(json!({"error": code, "error_description": description})),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    let provider = rustls::crypto::ring::default_provider();
+    if provider.secure_random.fill(&mut bytes).is_err() {
+        // ring's random source does not fail on supported platforms; a
+        // constant would be unsafe, so fall back to the clock and a hash.
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes.copy_from_slice(&Sha256::digest(nanos.to_be_bytes())[..24]);
+    }
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// The plain-TLS host: discovery, `/authorize`, `/jwks`.
+pub(crate) fn front_router(
+    state: Shared,
+    metadata: &AuthorizationServerMetadata,
+    jwks: Value,
+) -> Result<Router, DemoError> {
+    let discovery = MetadataService::new(metadata).map_err(|e| DemoError::Config(e.to_string()))?;
+    Ok(Router::new()
+        .route_service("/.well-known/oauth-authorization-server", discovery.clone())
+        .route_service("/.well-known/openid-configuration", discovery)
+        .route("/authorize", get(authorize))
+        .route("/jwks", get(move || async move { Json(jwks) }))
+        .with_state(state))
+}
+
+/// The mTLS host: `/token`, `/introspect`, `/revoke` behind client
+/// authentication, `/userinfo` behind the bound-token check.
+pub(crate) fn mtls_router(
+    state: Shared,
+    authenticator: Authenticator,
+    validator: Arc<JwtValidator>,
+) -> Router {
+    let auth = ClientAuthLayer::new(authenticator);
+    let token = Router::new()
+        .route("/token", post(token))
+        .with_state(state.clone());
+    let introspect = Router::new()
+        .route("/introspect", post(introspect))
+        .with_state(state.clone());
+    let revoke = Router::new()
+        .route("/revoke", post(revoke))
+        .with_state(state.clone());
+    let userinfo = Router::new()
+        .route("/userinfo", get(userinfo))
+        .with_state(state)
+        .layer(BoundTokenLayer::from_arc(validator));
+    Router::new()
+        .route_service("/token", auth.clone().layer(token))
+        .route_service("/introspect", auth.clone().layer(introspect))
+        .route_service("/revoke", auth.layer(revoke))
+        .merge(userinfo)
+}
+
+async fn authorize(
+    State(state): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let client_id = get("client_id");
+    let Some(client) = state.clients.get(client_id) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "unknown client_id",
+        );
+    };
+    let redirect_uri = get("redirect_uri");
+    let registered = client
+        .other
+        .get("redirect_uris")
+        .and_then(Value::as_array)
+        .is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(redirect_uri)));
+    if !registered {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "redirect_uri is not registered",
+        );
+    }
+    if get("response_type") != "code" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "only code is supported",
+        );
+    }
+    if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "PKCE with S256 is required",
+        );
+    }
+    let code = random_token();
+    if let Ok(mut codes) = state.codes.lock() {
+        codes.insert(
+            code.clone(),
+            CodeGrant {
+                client_id: client_id.to_owned(),
+                redirect_uri: redirect_uri.to_owned(),
+                code_challenge: get("code_challenge").to_owned(),
+            },
+        );
+    }
+    // Auto-approved: the demo has no login page.
+    let mut location = format!("{redirect_uri}?code={code}");
+    if !get("state").is_empty() {
+        location.push_str("&state=");
+        location.push_str(&super::client::form_encode(get("state")));
+    }
+    let mut res = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+async fn token(
+    State(state): State<Shared>,
+    client: Option<Extension<AuthenticatedClient>>,
+    cert: Option<Extension<ClientCert>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let cert = cert.map(|Extension(c)| c);
+    match get("grant_type") {
+        "client_credentials" => {
+            let Some(Extension(client)) = client else {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "client_credentials needs an authenticated confidential client",
+                );
+            };
+            let binding =
+                ClientBinding::confidential().bound_tokens_required(client.bound_access_tokens());
+            let decided = match state.policy.decide(binding, Some(client.certificate())) {
+                Ok(d) => d,
+                Err(e) => return e.to_oauth_error().into_response(),
+            };
+            let access = issue_access_token(
+                &state,
+                client.client_id(),
+                decided.access_token_confirmation(),
+                get("scope"),
+            );
+            token_response(access, None)
+        }
+        "authorization_code" => {
+            let client_id = get("client_id");
+            let Some(registration) =
+                public_or_authenticated(&state, client_id, client.as_ref().map(|c| &c.0))
+            else {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "client authentication failed",
+                );
+            };
+            let grant = state
+                .codes
+                .lock()
+                .ok()
+                .and_then(|mut c| c.remove(get("code")));
+            let Some(grant) = grant else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown or used code",
+                );
+            };
+            if grant.client_id != client_id || grant.redirect_uri != get("redirect_uri") {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "code was issued to another client or redirect_uri",
+                );
+            }
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(get("code_verifier").as_bytes()));
+            if challenge != grant.code_challenge {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "PKCE verification failed",
+                );
+            }
+            let binding = client_binding(&registration);
+            let decided = match state.policy.decide(binding, cert.as_ref()) {
+                Ok(d) => d,
+                Err(e) => return e.to_oauth_error().into_response(),
+            };
+            let access = issue_access_token(
+                &state,
+                client_id,
+                decided.access_token_confirmation(),
+                get("scope"),
+            );
+            let refresh = random_token();
+            if let Ok(mut r) = state.refresh.lock() {
+                r.insert(
+                    refresh.clone(),
+                    RefreshGrant {
+                        client_id: client_id.to_owned(),
+                        binding: decided.refresh_token_binding().cloned(),
+                    },
+                );
+            }
+            token_response(access, Some(refresh))
+        }
+        "refresh_token" => {
+            let client_id = get("client_id");
+            let Some(registration) =
+                public_or_authenticated(&state, client_id, client.as_ref().map(|c| &c.0))
+            else {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "client authentication failed",
+                );
+            };
+            let binding_of_grant = {
+                let Ok(grants) = state.refresh.lock() else {
+                    return oauth_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        "state unavailable",
+                    );
+                };
+                match grants.get(get("refresh_token")) {
+                    Some(g) if g.client_id == client_id => Some(g.binding.clone()),
+                    _ => None,
+                }
+            };
+            let Some(refresh_binding) = binding_of_grant else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown refresh token",
+                );
+            };
+            // RFC 8705 §4: a bound refresh token is only good with its certificate.
+            if let Some(b) = &refresh_binding {
+                if let Err(e) = b.check(cert.as_ref()) {
+                    return e.to_oauth_error().into_response();
+                }
+            }
+            let decided = match state
+                .policy
+                .decide(client_binding(&registration), cert.as_ref())
+            {
+                Ok(d) => d,
+                Err(e) => return e.to_oauth_error().into_response(),
+            };
+            let access = issue_access_token(
+                &state,
+                client_id,
+                decided.access_token_confirmation(),
+                get("scope"),
+            );
+            token_response(access, None)
+        }
+        "" => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is missing",
+        ),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "unsupported grant_type",
+        ),
+    }
+}
+
+/// The registration of a public client (method `none`), or of the
+/// authenticated client with this id.
+fn public_or_authenticated(
+    state: &AsState,
+    client_id: &str,
+    authenticated: Option<&AuthenticatedClient>,
+) -> Option<ClientMetadata> {
+    if let Some(client) = authenticated {
+        return (client.client_id() == client_id).then(|| client.registration().metadata().clone());
+    }
+    state
+        .clients
+        .get(client_id)
+        .filter(|c| c.token_endpoint_auth_method == TokenEndpointAuthMethod::None)
+        .cloned()
+}
+
+fn client_binding(registration: &ClientMetadata) -> ClientBinding {
+    let base = if registration.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
+        ClientBinding::public()
+    } else {
+        ClientBinding::confidential()
+    };
+    base.bound_tokens_required(registration.tls_client_certificate_bound_access_tokens)
+}
+
+fn issue_access_token(
+    state: &AsState,
+    client_id: &str,
+    cnf: Option<&certbound_binding::Confirmation>,
+    scope: &str,
+) -> String {
+    let now = now_secs();
+    let exp = now + ACCESS_TOKEN_TTL.as_secs();
+    let jti = random_token();
+    let mut payload = JwtPayload::new();
+    payload.set_issuer(&state.issuer);
+    payload.set_subject(client_id);
+    payload.set_audience(vec![state.audience.clone()]);
+    payload.set_issued_at(&(UNIX_EPOCH + Duration::from_secs(now)));
+    payload.set_expires_at(&(UNIX_EPOCH + Duration::from_secs(exp)));
+    payload.set_jwt_id(&jti);
+    let _ = payload.set_claim("client_id", Some(json!(client_id)));
+    if !scope.is_empty() {
+        let _ = payload.set_claim("scope", Some(json!(scope)));
+    }
+    if let Some(cnf) = cnf {
+        cnf.insert_into_jwt_payload(&mut payload);
+    }
+    let mut header = JwsHeader::new();
+    header.set_token_type("at+jwt");
+    header.set_key_id(&state.kid);
+    let token =
+        josekit::jwt::encode_with_signer(&payload, &header, &state.signer).unwrap_or_default();
+
+    let mut record = Map::new();
+    record.insert("active".into(), json!(true));
+    record.insert("iss".into(), json!(state.issuer));
+    record.insert("sub".into(), json!(client_id));
+    record.insert("client_id".into(), json!(client_id));
+    record.insert("aud".into(), json!(state.audience));
+    record.insert("iat".into(), json!(now));
+    record.insert("exp".into(), json!(exp));
+    record.insert("token_type".into(), json!("Bearer"));
+    if !scope.is_empty() {
+        record.insert("scope".into(), json!(scope));
+    }
+    if let Some(cnf) = cnf {
+        cnf.insert_into_introspection(&mut record);
+    }
+    if let Ok(mut issued) = state.issued.lock() {
+        issued.insert(token.clone(), IssuedToken { record });
+    }
+    token
+}
+
+fn token_response(access: String, refresh: Option<String>) -> Response {
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL.as_secs(),
+    });
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    let mut res = Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn introspect(
+    State(state): State<Shared>,
+    client: Option<Extension<AuthenticatedClient>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if client.is_none() {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "introspection needs an authenticated client",
+        );
+    }
+    let token = form.get("token").map(String::as_str).unwrap_or("");
+    let record = if state.is_revoked(token) {
+        None
+    } else {
+        state
+            .issued
+            .lock()
+            .ok()
+            .and_then(|issued| issued.get(token).map(|t| t.record.clone()))
+            .filter(|r| {
+                r.get("exp")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|exp| exp > now_secs())
+            })
+    };
+    let body = record
+        .map(Value::Object)
+        .unwrap_or_else(|| json!({"active": false}));
+    let mut res = Json(body).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn revoke(
+    State(state): State<Shared>,
+    client: Option<Extension<AuthenticatedClient>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if client.is_none() {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "revocation needs an authenticated client",
+        );
+    }
+    if let (Some(token), Ok(mut revoked)) = (form.get("token"), state.revoked.lock()) {
+        revoked.insert(token.clone());
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn userinfo(
+    State(state): State<Shared>,
+    Extension(token): Extension<VerifiedToken>,
+) -> Response {
+    let sub = token.claims().subject().unwrap_or_default().to_owned();
+    let bound = token.bound_thumbprint().map(|t| t.to_string());
+    let _ = &state;
+    Json(json!({"sub": sub, "x5t#S256": bound})).into_response()
+}
+
+/// The ES256 signing key of the demo and its public JWKS.
+pub(crate) fn signing_key() -> Result<(EcdsaJwsSigner, Value, String), DemoError> {
+    let alg = josekit::jws::ES256;
+    let pair = alg
+        .generate_key_pair()
+        .map_err(|e| DemoError::Pki(e.to_string()))?;
+    let kid = "certbound-demo-es256".to_owned();
+    let mut jwk = pair.to_jwk_public_key();
+    jwk.set_key_id(&kid);
+    jwk.set_algorithm("ES256");
+    jwk.set_key_use("sig");
+    let signer = alg
+        .signer_from_der(pair.to_der_private_key())
+        .map_err(|e| DemoError::Pki(e.to_string()))?;
+    let jwk_value =
+        serde_json::to_value(jwk.as_ref()).map_err(|e| DemoError::Pki(e.to_string()))?;
+    Ok((signer, json!({"keys": [jwk_value]}), kid))
+}

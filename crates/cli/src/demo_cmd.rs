@@ -1,0 +1,117 @@
+//! `certbound demo`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use certbound_cli::demo::{self, DemoConfig, ProxyMode, selftest};
+use certbound_extract::header::HeaderFormat;
+use http::HeaderName;
+use ipnet::IpNet;
+
+use crate::input;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Where to write the PKI, clients.json and urls.json.
+    #[arg(long, default_value = "certbound-demo")]
+    out: PathBuf,
+    /// The authorization server's plain-TLS host (discovery, /authorize).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    addr: SocketAddr,
+    /// The authorization server's mTLS host (the mtls_endpoint_aliases).
+    #[arg(long, default_value = "127.0.0.1:8444")]
+    mtls_addr: SocketAddr,
+    /// The resource server.
+    #[arg(long, default_value = "127.0.0.1:8445")]
+    rs_addr: SocketAddr,
+    /// Run every scenario with the built-in client, print the table, exit
+    /// 0 only when every row holds.
+    #[arg(long)]
+    self_test: bool,
+    /// Serve everything on one plain-HTTP listener behind a TLS-terminating
+    /// proxy that forwards the client certificate in a header.
+    #[arg(long, requires_all = ["listen", "public_url", "trusted_proxy", "cert_header", "cert_format"])]
+    behind_proxy: bool,
+    /// With --behind-proxy: the plain-HTTP address to listen on.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// With --behind-proxy: the proxy's external base URL.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// With --behind-proxy: a proxy address range whose header is believed.
+    #[arg(long)]
+    trusted_proxy: Vec<IpNet>,
+    /// With --behind-proxy: the header carrying the client certificate.
+    #[arg(long)]
+    cert_header: Option<HeaderName>,
+    /// With --behind-proxy: its format (rfc9440, pem-urlencoded, pem, der-base64, xfcc).
+    #[arg(long)]
+    cert_format: Option<HeaderFormat>,
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CERTBOUND_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let behind_proxy = match (
+        args.behind_proxy,
+        args.listen,
+        args.public_url,
+        args.cert_header,
+        args.cert_format,
+    ) {
+        (false, ..) => None,
+        (true, Some(listen), Some(public_url), Some(cert_header), Some(cert_format)) => {
+            Some(ProxyMode {
+                listen,
+                public_url,
+                trusted_proxies: args.trusted_proxy,
+                cert_header,
+                cert_format,
+            })
+        }
+        _ => {
+            return input::bad_input(
+                "--behind-proxy needs --listen, --public-url, --trusted-proxy, --cert-header and --cert-format",
+            );
+        }
+    };
+    let config = DemoConfig {
+        out: args.out,
+        addr: args.addr,
+        mtls_addr: args.mtls_addr,
+        rs_addr: args.rs_addr,
+        behind_proxy,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return input::bad_input(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let running = match demo::start(&config).await {
+            Ok(r) => r,
+            Err(e) => return input::bad_input(e),
+        };
+        if args.self_test {
+            let rows = selftest::run(&running.urls, &running.pki).await;
+            print!("{}", selftest::table(&rows));
+            return if rows.iter().all(|r| r.ok) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            };
+        }
+        print!("{}", demo::instructions(&running, &config.out));
+        let _ = tokio::signal::ctrl_c().await;
+        drop(running);
+        ExitCode::SUCCESS
+    })
+}
