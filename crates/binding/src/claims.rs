@@ -103,7 +103,7 @@ impl TokenClaims {
 /// A JSON NumericDate (seconds since the epoch, possibly fractional).
 pub(crate) fn numeric_date(value: &Value) -> Option<SystemTime> {
     let secs = value.as_f64()?;
-    if !secs.is_finite() || secs < 0.0 || secs > 1e12 {
+    if !(0.0..=1e12).contains(&secs) {
         return None;
     }
     UNIX_EPOCH.checked_add(Duration::from_secs_f64(secs))

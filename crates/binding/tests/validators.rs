@@ -236,3 +236,29 @@ async fn introspection_validator_behind_the_layer() {
     assert_eq!(status, 503);
     assert!(www.is_none());
 }
+
+#[test]
+fn keys_without_kid_verify_tokens_with_or_without_kid() {
+    let pair = josekit::jws::ES256.generate_key_pair().unwrap();
+    let signer = josekit::jws::ES256
+        .signer_from_der(pair.to_der_private_key())
+        .unwrap();
+    let mut jwks = josekit::jwk::JwkSet::new();
+    jwks.push_key(pair.to_jwk_public_key());
+    let v = JwtValidator::builder(&jwks).build().unwrap();
+    let mut header = JwsHeader::new();
+    header.set_token_type("at+jwt");
+    let plain = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();
+    assert!(v.validate_at(&plain, SystemTime::now()).is_ok());
+    header.set_key_id("rotated-1");
+    let with_kid = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();
+    assert!(v.validate_at(&with_kid, SystemTime::now()).is_ok());
+
+    // With named keys, an unknown kid matches nothing.
+    let keys = Keys::new();
+    let named = validator(&keys);
+    assert!(matches!(
+        named.validate_at(&with_kid, SystemTime::now()),
+        Err(TokenError::UnknownKey { .. })
+    ));
+}

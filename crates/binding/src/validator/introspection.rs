@@ -165,14 +165,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn validator() -> IntrospectionValidator<fn(String) -> std::future::Ready<Result<Value, String>>>
-    {
-        IntrospectionValidator::new(
-            (|_| std::future::ready(Ok(json!({}))))
-                as fn(String) -> std::future::Ready<Result<Value, String>>,
-        )
-        .issuer("https://server.example.com")
-        .audience("rs")
+    type Call = fn(String) -> std::future::Ready<Result<Value, String>>;
+
+    fn validator() -> IntrospectionValidator<Call> {
+        IntrospectionValidator::new((|_| std::future::ready(Ok(json!({})))) as Call)
+            .issuer("https://server.example.com")
+            .audience("rs")
     }
 
     #[test]

@@ -391,11 +391,17 @@ impl JwtValidator {
         report: &mut JwtReport,
     ) {
         let kid = header.get("kid").and_then(Value::as_str);
-        let mut candidates = self
-            .keys
-            .iter()
-            .filter(|k| k.alg == alg && (kid.is_none() || k.kid.as_deref() == kid))
-            .peekable();
+        // The key named by `kid`; without `kid`, or when no key has that
+        // `kid`, the keys that have none (a JWKS may omit them) or, without
+        // `kid`, every key fitting `alg`.
+        let named = |k: &&Key| k.alg == alg && kid.is_some() && k.kid.as_deref() == kid;
+        let unnamed = |k: &&Key| k.alg == alg && (kid.is_none() || k.kid.is_none());
+        let filter: &dyn Fn(&&Key) -> bool = if self.keys.iter().any(|k| named(&k)) {
+            &named
+        } else {
+            &unnamed
+        };
+        let mut candidates = self.keys.iter().filter(filter).peekable();
         if candidates.peek().is_none() {
             report.push(
                 "signature",
