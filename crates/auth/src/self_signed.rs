@@ -162,28 +162,52 @@ impl SelfSignedTlsClientAuth {
         presented: &Thumbprint,
         now: SystemTime,
     ) -> Result<(bool, usize, SetSource), JwksFetchError> {
-        let cached = {
+        let (refetch, stale) = {
             let mut cache = self.lock();
             match cache.get_mut(uri) {
-                Some(set) if now < set.fetched_at + self.ttl => {
-                    if set.thumbprints.contains(presented) {
+                Some(set) => {
+                    let fresh = now < set.fetched_at + self.ttl;
+                    if fresh && set.thumbprints.contains(presented) {
                         return Ok((true, set.thumbprints.len(), SetSource::Cached));
                     }
+                    // A miss, or a stale set: fetch, unless the last attempt
+                    // (successful or not) was within the interval.
                     if now < set.last_attempt + self.min_refetch_interval {
-                        return Ok((false, set.thumbprints.len(), SetSource::RefetchRateLimited));
+                        return Ok((
+                            set.thumbprints.contains(presented),
+                            set.thumbprints.len(),
+                            SetSource::RefetchRateLimited,
+                        ));
                     }
                     set.last_attempt = now;
-                    true
+                    (fresh, Some(set.thumbprints.clone()))
                 }
-                Some(set) => {
-                    set.last_attempt = now;
-                    false
+                None => {
+                    // Remember the attempt, so a failing fetch is rate-limited too.
+                    cache.insert(
+                        uri.to_owned(),
+                        CachedSet {
+                            thumbprints: Arc::from(Vec::new()),
+                            fetched_at: SystemTime::UNIX_EPOCH,
+                            last_attempt: now,
+                        },
+                    );
+                    (false, None)
                 }
-                None => false,
             }
         };
-        let set = self.fetch(uri, now).await?;
-        let source = if cached {
+        let set = match self.fetch(uri, now).await {
+            Ok(set) => set,
+            Err(e) => match stale {
+                // Keep serving the set we had rather than refusing everyone.
+                Some(set) if !set.is_empty() => {
+                    tracing::debug!(jwks_uri = uri, error = %e, "refetch failed; using the cached set");
+                    set
+                }
+                _ => return Err(e),
+            },
+        };
+        let source = if refetch {
             SetSource::RefetchedAfterMiss
         } else {
             SetSource::Fetched

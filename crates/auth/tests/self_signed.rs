@@ -233,3 +233,44 @@ async fn unreachable_jwks_uri_is_refused() {
     assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
     assert_eq!(err.to_oauth_error().code(), "invalid_client");
 }
+
+#[tokio::test]
+async fn failing_jwks_uri_is_not_hammered() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    *keys.fail.lock().unwrap() = true;
+    let clock = TestClock::new();
+    let auth = keys.authenticator(&clock);
+    for _ in 0..3 {
+        auth.authenticate("device-1", Some(&presented(&mine, &[])))
+            .await
+            .unwrap_err();
+    }
+    assert_eq!(keys.fetches(), 1);
+    // Back up after the interval.
+    *keys.fail.lock().unwrap() = false;
+    keys.set(&[&mine]);
+    clock.advance(Duration::from_secs(61));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test]
+async fn stale_set_is_kept_when_the_refetch_fails() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    let auth = keys.authenticator(&clock);
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    *keys.fail.lock().unwrap() = true;
+    clock.advance(Duration::from_secs(3601));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+}
