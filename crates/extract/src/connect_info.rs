@@ -78,8 +78,11 @@ pub struct TlsListener<L: Listener> {
     inner: L,
     acceptor: TlsAcceptor,
     handshake_timeout: Duration,
-    handshakes: JoinSet<Option<(TlsStream<L::Io>, L::Addr)>>,
+    handshakes: JoinSet<Handshake<L>>,
 }
+
+/// A finished handshake, or `None` when it failed.
+type Handshake<L> = Option<(TlsStream<<L as Listener>::Io>, <L as Listener>::Addr)>;
 
 impl<L: Listener> TlsListener<L> {
     /// Wraps `inner`; handshakes time out after 10 seconds.

@@ -22,15 +22,17 @@
 //!         HeaderSource::new(HeaderFormat::Rfc9440).trusted_proxies(["10.0.0.0/8".parse()?]),
 //!     ))
 //!     .service(service_fn(|req: Request<()>| async move {
-//!         let cert = req.extensions().get::<ClientCert>().map(|c| c.thumbprint().to_string());
-//!         Ok::<_, std::convert::Infallible>(http::Response::new(cert.unwrap_or_default()))
+//!         // The handler's view: the certificate, with where it came from.
+//!         let cert = req.extensions().get::<ClientCert>().unwrap();
+//!         let res = http::Response::builder().header("x-thumbprint", cert.thumbprint().to_string());
+//!         Ok::<_, http::Error>(res.body(())?)
 //!     }));
 //!
 //! let mut req = Request::new(());
 //! req.headers_mut().insert("client-cert", header.parse()?);
 //! req.extensions_mut().insert(PeerAddr("10.1.2.3:5000".parse()?));
 //! let res = svc.oneshot(req).await?;
-//! assert_eq!(res.into_body().to_string(), "v68ffgcPn6jdYpBfFY2nP4ShE2Yk-6_Mk5PI9yh6aes");
+//! assert_eq!(res.headers()["x-thumbprint"], "v68ffgcPn6jdYpBfFY2nP4ShE2Yk-6_Mk5PI9yh6aes");
 //! # Ok(()) }
 //! ```
 //!

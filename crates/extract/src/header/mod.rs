@@ -242,7 +242,7 @@ impl HeaderDecoder {
         chain: Option<&[u8]>,
     ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
         let value = self.text(value)?;
-        if value.is_empty() || (self.format == HeaderFormat::Pem && value == "(null)") {
+        if self.means_none(value) {
             return Ok(None);
         }
         let mut certs = Vec::new();
@@ -267,7 +267,7 @@ impl HeaderDecoder {
                 let chain = self
                     .text(chain)
                     .map_err(|e| HeaderError::Chain(Box::new(e)))?;
-                if !chain.is_empty() && !(self.format == HeaderFormat::Pem && chain == "(null)") {
+                if !self.means_none(chain) {
                     self.decode_chain_list(chain, &mut certs)
                         .map_err(|e| HeaderError::Chain(Box::new(e)))?;
                 }
@@ -281,6 +281,11 @@ impl HeaderDecoder {
         }
         let mut certs = certs.into_iter();
         Ok(certs.next().map(|leaf| (leaf, certs.collect())))
+    }
+
+    /// An empty value, or Apache's `(null)` in PEM: no certificate.
+    fn means_none(&self, value: &str) -> bool {
+        value.is_empty() || (self.format == HeaderFormat::Pem && value == "(null)")
     }
 
     fn text<'v>(&self, value: &'v [u8]) -> Result<&'v str, HeaderError> {
