@@ -8,6 +8,7 @@
 //! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
 //! | `discovery` | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
 //! | `binding` | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
+//! | `extract` | [`certbound-extract`](extract) | the client certificate from the TLS connection or a trusted proxy header (five formats), `ClientCertLayer`, `danger::AcceptAnyClientCert`; its own features `axum`, `axum-server`, `tonic` add the adapters |
 //! | `auth` | [`certbound-auth`](auth) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
 //!
 //! ```
@@ -34,3 +35,7 @@ pub use certbound_binding as binding;
 /// Mutual TLS client authentication (RFC 8705 §2).
 #[cfg(feature = "auth")]
 pub use certbound_auth as auth;
+
+/// Where the client certificate comes from (RFC 8705 deployments).
+#[cfg(feature = "extract")]
+pub use certbound_extract as extract;
