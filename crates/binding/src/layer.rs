@@ -36,7 +36,8 @@ use crate::{
 ///
 /// gRPC requests (`content-type: application/grpc*`) get the same refusals
 /// as a trailers-only gRPC response: `grpc-status: 16` (UNAUTHENTICATED) and
-/// a `grpc-message`.
+/// a `grpc-message`. In tonic, put it after `ClientCertLayer` in
+/// `Server::builder().layer(ServiceBuilder::new().layer(ClientCertLayer::tls()).layer(BoundTokenLayer::new(v)).into_inner())`.
 ///
 /// ```
 /// use certbound_binding::{BoundTokenLayer, JwtValidator};

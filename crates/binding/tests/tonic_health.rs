@@ -101,3 +101,67 @@ async fn missing_or_invalid_token_is_unauthenticated() {
     assert_eq!(status.code(), Code::Unauthenticated);
     assert_eq!(status.message(), "the access token's signature is invalid");
 }
+
+/// The same, with tonic's own TLS server: `ClientCertLayer::tls()` reads
+/// tonic's `TlsConnectInfo`, and `BoundTokenLayer` goes into
+/// `Server::builder().layer(...)`.
+#[tokio::test]
+async fn tonic_server_builder_with_its_own_tls() {
+    use certbound_extract::ClientCertLayer;
+    use tonic::transport::server::TcpIncoming;
+    use tonic::transport::{Server, ServerTlsConfig};
+
+    let pki = Pki::new();
+    let keys = Keys::new();
+    let validator = JwtValidator::builder(&keys.jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    let tls = ServerTlsConfig::new()
+        .identity(Identity::from_pem(&pki.server.pem, &pki.server.key_pem))
+        .client_ca_root(Certificate::from_pem(&pki.ca.cert.pem))
+        .client_auth_optional(true);
+    let incoming = TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = incoming.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        Server::builder()
+            .tls_config(tls)
+            .unwrap()
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(ClientCertLayer::tls())
+                    .layer(BoundTokenLayer::new(validator).require_confirmation(true))
+                    .into_inner(),
+            )
+            .add_service(health)
+            .serve_with_incoming_shutdown(incoming, async {
+                let _ = stopped.await;
+            }),
+    );
+
+    let token = keys.sign(Alg::Es256, &payload(Some(thumbprint(&pki.client))));
+    let mut health = client(addr, &pki, &pki.client).await;
+    let response = health.check(check_request(Some(&token))).await.unwrap();
+    assert_eq!(response.into_inner().status(), ServingStatus::Serving);
+
+    let mut other = client(addr, &pki, &pki.other_client).await;
+    let status = other.check(check_request(Some(&token))).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    let unbound = keys.sign(Alg::Es256, &payload(None));
+    let status = health
+        .check(check_request(Some(&unbound)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "the token is not certificate-bound");
+
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
