@@ -6,10 +6,11 @@
 //! | feature | crate | what it gives |
 //! | --- | --- | --- |
 //! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
-//! | `discovery` | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
-//! | `binding` | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
-//! | `extract` | [`certbound-extract`](extract) | the client certificate from the TLS connection or a trusted proxy header (five formats), `ClientCertLayer`, `danger::AcceptAnyClientCert`; its own features `axum`, `axum-server`, `tonic` add the adapters |
-//! | `auth` | [`certbound-auth`](auth) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
+//! | `extract` (default) | [`certbound-extract`](extract) | the client certificate from the TLS connection or a trusted proxy header (five formats), `ClientCertLayer`, `danger::AcceptAnyClientCert` |
+//! | `axum`, `tonic`, `axum-server` | | the matching adapters of `certbound-extract` |
+//! | `discovery` (default) | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
+//! | `binding` (default) | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
+//! | `auth` (default) | [`certbound-auth`](auth) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;
@@ -24,6 +25,10 @@
 #[cfg(feature = "cert")]
 pub use certbound_cert as cert;
 
+/// Where the client certificate comes from (TLS or a trusted proxy header).
+#[cfg(feature = "extract")]
+pub use certbound_extract as extract;
+
 /// Authorization server metadata (RFC 8414, OpenID Connect Discovery, RFC 8705 §5).
 #[cfg(feature = "discovery")]
 pub use certbound_discovery as discovery;
@@ -35,7 +40,3 @@ pub use certbound_binding as binding;
 /// Mutual TLS client authentication (RFC 8705 §2).
 #[cfg(feature = "auth")]
 pub use certbound_auth as auth;
-
-/// Where the client certificate comes from (RFC 8705 deployments).
-#[cfg(feature = "extract")]
-pub use certbound_extract as extract;
