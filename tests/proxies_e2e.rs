@@ -1,0 +1,462 @@
+//! The demo behind real reverse proxies: nginx, HAProxy and Apache httpd,
+//! started on loopback with the configurations from `examples/proxies/`,
+//! terminating TLS with client certificates and forwarding the certificate
+//! in a header to the demo in behind-proxy mode. Every self-test scenario
+//! runs through the proxy, and a client that forges the certificate header
+//! gets nowhere.
+//!
+//! A missing proxy binary skips its test with a loud message; with
+//! `CI=true` it fails the test instead.
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use certbound_cli::demo::client::DemoClient;
+use certbound_cli::demo::{self, DemoConfig, Identity, ProxyMode, RunningDemo, selftest};
+
+/// One proxy under test: its binary, its configuration template, and how
+/// it forwards the certificate.
+struct ProxyKind {
+    /// Short name, used in directory names and messages.
+    name: &'static str,
+    /// Binary names tried in order, on `PATH` and in the sbin directories.
+    binaries: &'static [&'static str],
+    /// The template under `examples/proxies/`.
+    template: &'static str,
+    /// The header it writes.
+    header: &'static str,
+    /// Its format, as `--cert-format` spells it.
+    format: &'static str,
+    /// The arguments to run it in the foreground with `conf`.
+    args: fn(&Path) -> Vec<String>,
+}
+
+const NGINX: ProxyKind = ProxyKind {
+    name: "nginx",
+    binaries: &["nginx"],
+    template: "nginx.conf",
+    header: "x-ssl-client-cert",
+    format: "pem-urlencoded",
+    args: |conf| {
+        vec![
+            "-c".into(),
+            conf.display().to_string(),
+            "-g".into(),
+            "daemon off;".into(),
+        ]
+    },
+};
+
+const HAPROXY: ProxyKind = ProxyKind {
+    name: "haproxy",
+    binaries: &["haproxy"],
+    template: "haproxy.cfg",
+    header: "x-ssl-client-der",
+    format: "der-base64",
+    args: |conf| vec!["-f".into(), conf.display().to_string(), "-db".into()],
+};
+
+const APACHE: ProxyKind = ProxyKind {
+    name: "apache",
+    binaries: &["apache2", "httpd"],
+    template: "apache2.conf",
+    header: "x-ssl-client-cert",
+    format: "pem",
+    args: |conf| {
+        vec![
+            "-f".into(),
+            conf.display().to_string(),
+            "-DFOREGROUND".into(),
+        ]
+    },
+};
+
+/// The binary, or `None` after a loud message when it is missing locally.
+/// Under `CI=true` a missing binary is a failure.
+fn find_binary(kind: &ProxyKind) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    for extra in ["/usr/sbin", "/usr/local/sbin", "/sbin"] {
+        dirs.push(PathBuf::from(extra));
+    }
+    let found = kind
+        .binaries
+        .iter()
+        .flat_map(|b| dirs.iter().map(move |d| d.join(b)))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        let message = format!(
+            "{} not found (tried {:?} on PATH, /usr/sbin, /usr/local/sbin, /sbin); \
+             install the Debian package to run this test",
+            kind.name, kind.binaries
+        );
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true and {message}");
+        }
+        eprintln!();
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!("!!! SKIPPED proxies_e2e {}: {message}", kind.name);
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!();
+    }
+    found
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Replaces every `{{NAME}}` and checks that none is left.
+fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    assert!(
+        !out.contains("{{"),
+        "unsubstituted placeholder left in:\n{out}"
+    );
+    out
+}
+
+/// The proxy process; dropping it stops the proxy (SIGTERM so that it
+/// takes its workers down, then SIGKILL if it lingers).
+struct ProxyProcess {
+    name: &'static str,
+    child: Child,
+    rundir: PathBuf,
+}
+
+impl ProxyProcess {
+    /// Every log the proxy wrote, for failure messages.
+    fn logs(&self) -> String {
+        let mut out = String::new();
+        let mut entries: Vec<_> = std::fs::read_dir(&self.rundir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for path in entries {
+            if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let _ = write!(out, "--- {} ---\n{text}\n", path.display());
+            }
+        }
+        out
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let termed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if termed {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            eprintln!("{} did not stop on SIGTERM; killing it", self.name);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Everything one proxy test holds; dropped in order: proxy, then demo.
+struct Setup {
+    proxy: ProxyProcess,
+    demo: RunningDemo,
+    dir: PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        // The proxy and the demo stop in their own Drop (right after this);
+        // a failure message already carries the proxy's logs.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
+    let dir = std::env::temp_dir().join(format!(
+        "certbound-proxy-e2e-{}-{}",
+        kind.name,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rundir = dir.join("run");
+    let out = dir.join("demo");
+    std::fs::create_dir_all(&rundir).unwrap();
+
+    // The demo does not report back a port-0 listener in behind-proxy mode:
+    // pick both ports first.
+    let upstream = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let listen = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let config = DemoConfig {
+        out: out.clone(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mtls_addr: "127.0.0.1:0".parse().unwrap(),
+        rs_addr: "127.0.0.1:0".parse().unwrap(),
+        behind_proxy: Some(ProxyMode {
+            listen: upstream,
+            public_url: format!("https://{listen}"),
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+            cert_header: kind.header.parse().unwrap(),
+            cert_format: kind.format.parse().unwrap(),
+        }),
+    };
+    let running = demo::start(&config).await.unwrap();
+
+    // HAProxy wants the certificate and its key in one file.
+    let cert = out.join("server.pem");
+    let key = out.join("server.key");
+    let cert_key = rundir.join("server-with-key.pem");
+    std::fs::write(
+        &cert_key,
+        std::fs::read_to_string(&cert).unwrap() + &std::fs::read_to_string(&key).unwrap(),
+    )
+    .unwrap();
+
+    let template_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/proxies")
+        .join(kind.template);
+    let template = std::fs::read_to_string(&template_path).unwrap();
+    let rendered = render(
+        &template,
+        &[
+            ("LISTEN", listen.to_string()),
+            ("UPSTREAM", upstream.to_string()),
+            ("CERT", cert.display().to_string()),
+            ("KEY", key.display().to_string()),
+            ("CERT_KEY", cert_key.display().to_string()),
+            ("CA", out.join("ca.pem").display().to_string()),
+            ("RUNDIR", rundir.display().to_string()),
+        ],
+    );
+    let conf = rundir.join(kind.template);
+    std::fs::write(&conf, rendered).unwrap();
+
+    let child = Command::new(binary)
+        .args((kind.args)(&conf))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(rundir.join("stdout.log")).unwrap())
+        .stderr(std::fs::File::create(rundir.join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let mut proxy = ProxyProcess {
+        name: kind.name,
+        child,
+        rundir,
+    };
+
+    // Wait until the proxy accepts connections, or report why it died.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = proxy.child.try_wait() {
+            panic!(
+                "{} exited with {status} before listening\n{}",
+                kind.name,
+                proxy.logs()
+            );
+        }
+        if tokio::net::TcpStream::connect(listen).await.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not listen on {listen} within 30s\n{}",
+            kind.name,
+            proxy.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    Setup {
+        proxy,
+        demo: running,
+        dir,
+    }
+}
+
+/// `id`'s certificate written the way `format` carries it in a header, as a
+/// client would forge it.
+fn forged_header(format: &str, id: &Identity) -> String {
+    let pem = id.cert_pem.trim();
+    match format {
+        // nginx's $ssl_client_escaped_cert: URL-encoded PEM.
+        "pem-urlencoded" => pem
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+        // HAProxy's %[ssl_c_der,base64]: the PEM body is exactly that.
+        "der-base64" => pem.lines().filter(|l| !l.starts_with("-----")).collect(),
+        // Apache's %{SSL_CLIENT_CERT}s through mod_headers: newlines become spaces.
+        "pem" => pem.lines().collect::<Vec<_>>().join(" "),
+        other => panic!("no forgery for format {other}"),
+    }
+}
+
+/// Every self-test scenario through the proxy, then the forgeries.
+async fn scenarios_hold_behind(kind: &ProxyKind) {
+    let Some(binary) = find_binary(kind) else {
+        return;
+    };
+    let setup = start(kind, &binary).await;
+    let urls = &setup.demo.urls;
+    let pki = &setup.demo.pki;
+    assert!(urls.issuer.starts_with("https://127.0.0.1:"));
+
+    let rows = selftest::run(urls, pki).await;
+    let failed: Vec<_> = rows.iter().filter(|r| !r.ok).collect();
+    assert!(
+        failed.is_empty(),
+        "behind {}:\n{}\n{}",
+        kind.name,
+        selftest::table(&rows),
+        setup.proxy.logs()
+    );
+    assert!(
+        rows.len() >= 11,
+        "behind {}: too few scenarios\n{}",
+        kind.name,
+        selftest::table(&rows)
+    );
+
+    let token_url = format!("{}/token", urls.mtls_base);
+    let ca = &pki.ca.cert_pem;
+    let forged_pki = forged_header(kind.format, &pki.pki_client);
+    let forged_intruder = forged_header(kind.format, &pki.intruder);
+    let grant = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "pki-client"),
+    ];
+
+    // The intruder presents its own certificate in TLS and pki-client's in
+    // the header: the proxy overwrites the header, the intruder is refused.
+    let res = DemoClient::new(ca, Some(&pki.intruder))
+        .unwrap()
+        .post_form(&token_url, &[(kind.header, forged_pki.as_str())], &grant)
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"].as_str()),
+        (401, Some("invalid_client")),
+        "behind {}: intruder with a forged {} header: {:?}\n{}",
+        kind.name,
+        kind.header,
+        res,
+        setup.proxy.logs()
+    );
+
+    // Without any certificate, the forged header alone is no better.
+    let res = DemoClient::new(ca, None)
+        .unwrap()
+        .post_form(&token_url, &[(kind.header, forged_pki.as_str())], &grant)
+        .await
+        .unwrap();
+    assert_eq!(
+        (res.status.as_u16(), res.json()["error"].as_str()),
+        (401, Some("invalid_client")),
+        "behind {}: no certificate, forged {} header: {:?}\n{}",
+        kind.name,
+        kind.header,
+        res,
+        setup.proxy.logs()
+    );
+
+    // pki-client with a forged intruder header: the proxy's own header wins
+    // (replaced, not appended), so pki-client gets its bound token...
+    let res = DemoClient::new(ca, Some(&pki.pki_client))
+        .unwrap()
+        .post_form(
+            &token_url,
+            &[(kind.header, forged_intruder.as_str())],
+            &grant,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status,
+        200,
+        "behind {}: pki-client with a forged intruder header: {res:?}\n{}",
+        kind.name,
+        setup.proxy.logs()
+    );
+    let token = res.json()["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+
+    // ...which the intruder cannot use at the resource server by forging
+    // pki-client's certificate header next to it.
+    let res = DemoClient::new(ca, Some(&pki.intruder))
+        .unwrap()
+        .get(
+            &urls.resource,
+            &[
+                ("authorization", bearer.as_str()),
+                (kind.header, forged_pki.as_str()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status,
+        401,
+        "behind {}: stolen token with a forged {} header: {res:?}\n{}",
+        kind.name,
+        kind.header,
+        setup.proxy.logs()
+    );
+    assert!(
+        res.header("www-authenticate").contains("invalid_token"),
+        "behind {}: {res:?}",
+        kind.name
+    );
+
+    // While pki-client itself, through the same proxy, is served.
+    let res = DemoClient::new(ca, Some(&pki.pki_client))
+        .unwrap()
+        .get(&urls.resource, &[("authorization", bearer.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200, "behind {}: {res:?}", kind.name);
+    assert_eq!(res.json()["client_id"], "pki-client");
+
+    drop(setup);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_holds_behind_nginx_and_forged_headers_are_replaced() {
+    scenarios_hold_behind(&NGINX).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_holds_behind_haproxy_and_forged_headers_are_replaced() {
+    scenarios_hold_behind(&HAPROXY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_holds_behind_apache_and_forged_headers_are_replaced() {
+    scenarios_hold_behind(&APACHE).await;
+}
