@@ -323,7 +323,7 @@ async fn token(
                     refresh.clone(),
                     RefreshGrant {
                         client_id: client_id.to_owned(),
-                        binding: decided.refresh_token_binding().cloned(),
+                        binding: decided.refresh_token_binding().copied(),
                     },
                 );
             }
@@ -349,7 +349,7 @@ async fn token(
                     );
                 };
                 match grants.get(get("refresh_token")) {
-                    Some(g) if g.client_id == client_id => Some(g.binding.clone()),
+                    Some(g) if g.client_id == client_id => Some(g.binding),
                     _ => None,
                 }
             };
