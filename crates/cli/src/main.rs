@@ -14,6 +14,7 @@ mod check_client;
 mod demo_cmd;
 mod dn;
 mod input;
+mod inspect;
 mod metadata;
 mod thumbprint;
 mod verify_token;
@@ -37,6 +38,8 @@ enum Command {
     /// Normalize, compare and extract RFC 4514 distinguished names.
     #[command(subcommand)]
     Dn(dn::Command),
+    /// Decode a proxy's client-certificate header value and show each certificate.
+    Inspect(inspect::Args),
     /// Make or check authorization server metadata with RFC 8705 mTLS endpoint aliases.
     Metadata(metadata::Args),
     /// Check a JWT access token and its certificate binding, printing each verdict.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo_cmd::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Dn(cmd) => dn::run(cmd),
+        Command::Inspect(args) => inspect::run(args),
         Command::Metadata(args) => metadata::run(args),
         Command::VerifyToken(args) => verify_token::run(args),
     }

@@ -1,0 +1,188 @@
+//! `certbound inspect`, run as a binary.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use certbound_cert::pem;
+use certbound_testkit::vectors;
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_certbound"))
+        .arg("inspect")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn rfc9440_header_line_is_guessed_and_shown() {
+    let out = run(
+        &[
+            "--chain",
+            vectors::RFC9440_CLIENT_CERT_CHAIN_HEADER.trim(),
+            vectors::RFC9440_CLIENT_CERT_HEADER.trim(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("format: rfc9440 (guessed)\n"), "{text}");
+    assert!(
+        text.contains("certificate 1 (leaf)\n  subject:    CN=BC\n"),
+        "{text}"
+    );
+    assert!(text.contains("san:        email:bdc@example.com"), "{text}");
+    assert!(text.contains("not before: 2020-01-14T22:55:33Z"), "{text}");
+    for t in vectors::RFC9440_EXAMPLE_CHAIN_X5T_S256 {
+        assert!(text.contains(&format!("x5t#S256:   {t}")), "{text}");
+    }
+}
+
+#[test]
+fn json_output_for_pem_urlencoded_from_stdin() {
+    let value = url_escape(vectors::RFC8705_APPENDIX_A_PEM);
+    let out = run(
+        &["--format", "pem-urlencoded", "--json", "-"],
+        Some(&format!("{value}\n")),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["format"], "pem-urlencoded");
+    let cert = &json["certificates"][0];
+    assert_eq!(cert["x5t#S256"], vectors::RFC8705_APPENDIX_A_X5T_S256);
+    assert_eq!(cert["subject"], "CN=mtls");
+    assert_eq!(cert["issuer"], "CN=mtls");
+    assert_eq!(cert["not_before"], "2018-10-18T12:37:09Z");
+    assert_eq!(cert["not_after"], "2022-05-02T12:37:09Z");
+    assert_eq!(cert["san"]["dns"], serde_json::json!([]));
+    assert!(json.get("elements").is_none());
+}
+
+#[test]
+fn xfcc_lists_every_element_and_selects_by_hop() {
+    let certs = pem::parse_certificates(vectors::RFC9440_EXAMPLE_CHAIN_PEM).unwrap();
+    let leaf_pem = pem::encode_certificate(certs[0].der());
+    let value = format!(
+        "By=spiffe://gw;Cert=\"{}\";Subject=\"CN=BC,O=x;y\";DNS=a.example;DNS=b.example, By=spiffe://sidecar;URI=spiffe://gw",
+        url_escape(&leaf_pem)
+    );
+    let out = run(&["--xfcc-hop", "2", "--json", &value], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["format"], "xfcc");
+    assert_eq!(
+        json["certificates"][0]["x5t#S256"],
+        vectors::RFC9440_EXAMPLE_CHAIN_X5T_S256[0]
+    );
+    let elements = json["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 2);
+    assert_eq!(elements[0]["position"], 1);
+    assert_eq!(elements[0]["hop"], 2);
+    assert_eq!(elements[0]["selected"], true);
+    assert_eq!(
+        elements[0]["fields"][2],
+        serde_json::json!({"key": "Subject", "value": "CN=BC,O=x;y"})
+    );
+    assert_eq!(elements[0]["certificate"]["subject"], "CN=BC");
+    assert!(elements[1].get("certificate").is_none());
+
+    // The default hop (1) selects the sidecar's element: no certificate.
+    let out = run(&[&value], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("element 1 of 2 (hop 2 from the right)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("element 2 of 2 (hop 1 from the right, selected)"),
+        "{text}"
+    );
+    assert!(text.contains("  Subject: CN=BC,O=x;y"), "{text}");
+    assert!(stderr(&out).contains("no certificate"), "{}", stderr(&out));
+}
+
+#[test]
+fn der_base64_and_pem_are_guessed() {
+    let certs = pem::parse_certificates(vectors::RFC8705_APPENDIX_A_PEM).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(certs[0].der());
+    let out = run(&[&format!("\"{b64}\"")], None);
+    assert!(
+        stdout(&out).starts_with("format: der-base64 (guessed)"),
+        "{}",
+        stdout(&out)
+    );
+    let apache = vectors::RFC8705_APPENDIX_A_PEM.replace('\n', " ");
+    let out = run(&[&apache], None);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("format: pem (guessed)"));
+}
+
+#[test]
+fn errors_say_what_was_seen() {
+    // A PEM value given as pem-urlencoded with a broken escape.
+    let out = run(&["--format", "pem-urlencoded", "-----BEGIN%2"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("invalid percent-encoding at byte 10"), "{err}");
+    assert!(err.contains("12 bytes starting \"-----BEGIN%2\""), "{err}");
+
+    // The wrong format: says what it looks like.
+    let out = run(
+        &["--format", "rfc9440", "MIIBBjCBrAIBAjAKBggqhkjOPQQDAjAP"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(it looks like der-base64)"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["{\"not\": \"a header\"}"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot guess the format"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["--format", "json", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown header format"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&["--format", "pem", "(null)"], None);
+    assert_eq!(out.status.code(), Some(1));
+}
