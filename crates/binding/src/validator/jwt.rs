@@ -671,3 +671,79 @@ impl JwtReport {
         self.claims.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn validator() -> JwtValidator {
+        let pair = jws::ES256.generate_key_pair().unwrap();
+        let mut jwks = JwkSet::new();
+        jwks.push_key(pair.to_jwk_public_key());
+        JwtValidator::builder(&jwks).build().unwrap()
+    }
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    #[test]
+    fn header_and_payload_must_be_json_objects() {
+        let v = validator();
+        for token in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            &format!("{}.{}.", b64("[1]"), b64("{}")),
+            &format!("{}.{}.", b64("{\"alg\":\"ES256\"}"), b64("\"x\"")),
+        ] {
+            let report = v.inspect(token);
+            assert!(
+                matches!(report.first_failure(), Some(TokenError::Malformed(_))),
+                "{token}: {report:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let token = format!(
+            "{}.{}.AA",
+            b64(r#"{"alg":"ES256","typ":"at+jwt","crit":["exp"]}"#),
+            b64("{}")
+        );
+        assert!(matches!(
+            validator().inspect(&token).first_failure(),
+            Some(TokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn hmac_and_none_are_never_accepted() {
+        for alg in ["none", "HS256", "None", ""] {
+            let token = format!(
+                "{}.{}.",
+                b64(&format!(r#"{{"alg":"{alg}","typ":"at+jwt"}}"#)),
+                b64(r#"{"exp":99999999999}"#)
+            );
+            assert_eq!(
+                validator().inspect(&token).first_failure(),
+                Some(&TokenError::UnsupportedAlgorithm(alg.into()))
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_input_is_refused_without_panicking(
+            header in ".{0,64}", payload in ".{0,64}", sig in "[A-Za-z0-9_-]{0,90}"
+        ) {
+            let v = validator();
+            let token = format!("{}.{}.{sig}", b64(&header), b64(&payload));
+            prop_assert!(v.validate_at(&token, SystemTime::now()).is_err());
+            let raw = format!("{header}.{payload}.{sig}");
+            prop_assert!(v.validate_at(&raw, SystemTime::now()).is_err());
+        }
+    }
+}
