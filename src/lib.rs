@@ -40,3 +40,8 @@ pub use certbound_binding as binding;
 /// Mutual TLS client authentication (RFC 8705 §2).
 #[cfg(feature = "auth")]
 pub use certbound_auth as auth;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
