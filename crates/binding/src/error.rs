@@ -128,8 +128,8 @@ impl BearerError {
     }
 
     /// Adds a `realm` to the challenge.
-    pub fn with_realm(mut self, realm: Option<Arc<str>>) -> Self {
-        self.realm = realm;
+    pub fn with_realm(mut self, realm: impl Into<Arc<str>>) -> Self {
+        self.realm = Some(realm.into());
         self
     }
 
@@ -322,9 +322,7 @@ mod tests {
         let r: Response<()> = BearerError::no_token().to_http_response();
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer");
-        let r: Response<()> = BearerError::no_token()
-            .with_realm(Some("api".into()))
-            .to_http_response();
+        let r: Response<()> = BearerError::no_token().with_realm("api").to_http_response();
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
     }
 

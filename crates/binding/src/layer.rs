@@ -195,8 +195,13 @@ where
         let cert = req.extensions().get::<ClientCert>().cloned();
         ResponseFuture {
             inner: Box::pin(async move {
-                let refuse =
-                    |e: BearerError| Ok(e.with_realm(config.realm.clone()).to_response(grpc));
+                let refuse = |e: BearerError| {
+                    let e = match &config.realm {
+                        Some(realm) => e.with_realm(realm.clone()),
+                        None => e,
+                    };
+                    Ok(e.to_response(grpc))
+                };
                 let token = match token {
                     Ok(token) => token,
                     Err(e) => return refuse(e),
