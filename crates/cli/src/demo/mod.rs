@@ -287,6 +287,10 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
             let plain = tls::server_config(&pki.server, tls::ClientCerts::None)?;
             let mutual = tls::server_config(&pki.server, tls::ClientCerts::AcceptAny)?;
             let from_tls = ClientCertLayer::tls();
+            // The top-level endpoints of the metadata are served on the
+            // plain host too (RFC 8705 §5): a client there presents no
+            // certificate, so only unbound grants of public clients succeed.
+            let front_app = front_app.merge(mtls_app.clone()).layer(from_tls.clone());
             tasks.push(tls::serve_tls(front, plain, front_app));
             tasks.push(tls::serve_tls(
                 mtls,
@@ -356,8 +360,15 @@ Refused:
 Introspection (shows cnf):
   {pki} -d client_id=pki-client -d token=$TOKEN {mtls}/introspect
 
-Public client (authorization_code with PKCE, auto-approved; refresh token bound to public-client.pem):
-  see `certbound demo --self-test` for the whole flow.
+Public client (authorization_code with PKCE S256, auto-approved; tokens and refresh token bound to public-client.pem):
+  VERIFIER=certbound-demo-code-verifier-0123456789-abcdefghijklmnop
+  CHALLENGE=$(printf %s \"$VERIFIER\" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
+  CODE=$(curl -s -o /dev/null -w '%{{redirect_url}}' --cacert {d}/ca.pem \"{issuer}/authorize?response_type=code&client_id=public-client&redirect_uri={redirect}&code_challenge=$CHALLENGE&code_challenge_method=S256\" | sed 's/.*code=//')
+  {public} -d grant_type=authorization_code -d client_id=public-client -d code=$CODE -d redirect_uri={redirect_raw} -d code_verifier=$VERIFIER {mtls}/token
+  {public} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token     # 200
+  {intruder} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token   # 400 invalid_grant
+
+Every scenario at once: certbound demo --self-test
 
 Stop with Ctrl-C.
 ",
@@ -368,5 +379,8 @@ Stop with Ctrl-C.
         san = curl("san-client"),
         ss = curl("self-signed-client"),
         intruder = curl("intruder"),
+        public = curl("public-client"),
+        redirect = client::form_encode(PUBLIC_CLIENT_REDIRECT_URI),
+        redirect_raw = PUBLIC_CLIENT_REDIRECT_URI,
     )
 }

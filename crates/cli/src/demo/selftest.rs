@@ -265,6 +265,28 @@ async fn scenarios(run: &mut Run<'_>) -> Result<(), DemoError> {
         summary(&res) == "401 invalid_client",
     );
 
+    // The plain host serves the top-level token endpoint, where no
+    // certificate is asked: confidential mTLS clients are refused there.
+    let res = run
+        .client(Some(&pki.pki_client))?
+        .post_form(
+            &format!("{}/token", urls.issuer),
+            &[],
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "pki-client"),
+            ],
+        )
+        .await;
+    if urls.issuer != urls.mtls_base {
+        run.record(
+            "token for pki-client at the non-mTLS token endpoint",
+            "401 invalid_client",
+            summary(&res),
+            summary(&res) == "401 invalid_client",
+        );
+    }
+
     // Introspection shows cnf.
     let res = run
         .client(Some(&pki.pki_client))?
