@@ -9,6 +9,7 @@
 //! `CI=true` it fails the test instead.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,6 +25,8 @@ struct ProxyKind {
     name: &'static str,
     /// Binary names tried in order, on `PATH` and in the sbin directories.
     binaries: &'static [&'static str],
+    /// The Debian package that provides it.
+    package: &'static str,
     /// The template under `examples/proxies/`.
     template: &'static str,
     /// The header it writes.
@@ -37,6 +40,7 @@ struct ProxyKind {
 const NGINX: ProxyKind = ProxyKind {
     name: "nginx",
     binaries: &["nginx"],
+    package: "nginx",
     template: "nginx.conf",
     header: "x-ssl-client-cert",
     format: "pem-urlencoded",
@@ -53,6 +57,7 @@ const NGINX: ProxyKind = ProxyKind {
 const HAPROXY: ProxyKind = ProxyKind {
     name: "haproxy",
     binaries: &["haproxy"],
+    package: "haproxy",
     template: "haproxy.cfg",
     header: "x-ssl-client-der",
     format: "der-base64",
@@ -62,6 +67,7 @@ const HAPROXY: ProxyKind = ProxyKind {
 const APACHE: ProxyKind = ProxyKind {
     name: "apache",
     binaries: &["apache2", "httpd"],
+    package: "apache2",
     template: "apache2.conf",
     header: "x-ssl-client-cert",
     format: "pem",
@@ -91,17 +97,20 @@ fn find_binary(kind: &ProxyKind) -> Option<PathBuf> {
     if found.is_none() {
         let message = format!(
             "{} not found (tried {:?} on PATH, /usr/sbin, /usr/local/sbin, /sbin); \
-             install the Debian package to run this test",
-            kind.name, kind.binaries
+             `apt-get install {}` to run this test",
+            kind.name, kind.binaries, kind.package
         );
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true and {message}");
         }
-        eprintln!();
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!("!!! SKIPPED proxies_e2e {}: {message}", kind.name);
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!();
+        // Straight to stderr, not through eprintln!: the test harness
+        // captures that and would hide the message of a passing test.
+        let bang = "!".repeat(76);
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n{bang}\n!!! SKIPPED proxies_e2e {}: {message}\n{bang}\n",
+            kind.name
+        );
     }
     found
 }
@@ -157,8 +166,9 @@ impl ProxyProcess {
 impl Drop for ProxyProcess {
     fn drop(&mut self) {
         let pid = self.child.id().to_string();
-        let termed = Command::new("kill")
-            .args(["-TERM", &pid])
+        // The shell's kill builtin: no dependency on a kill binary.
+        let termed = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -193,9 +203,27 @@ impl Drop for Setup {
     }
 }
 
+/// Starts the demo and the proxy in front of it. The ports are picked free
+/// and then handed over, so another process may take one in between: that
+/// attempt is retried with new ports.
 async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
+    let mut failures = Vec::new();
+    for attempt in 1..=3 {
+        match try_start(kind, binary, attempt).await {
+            Ok(setup) => return setup,
+            Err(e) => failures.push(format!("attempt {attempt}: {e}")),
+        }
+    }
+    panic!(
+        "{} could not be started:\n{}",
+        kind.name,
+        failures.join("\n")
+    );
+}
+
+async fn try_start(kind: &ProxyKind, binary: &Path, attempt: u32) -> Result<Setup, String> {
     let dir = std::env::temp_dir().join(format!(
-        "certbound-proxy-e2e-{}-{}",
+        "certbound-proxy-e2e-{}-{}-{attempt}",
         kind.name,
         std::process::id()
     ));
@@ -221,7 +249,10 @@ async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
             cert_format: kind.format.parse().unwrap(),
         }),
     };
-    let running = demo::start(&config).await.unwrap();
+    let running = demo::start(&config).await.map_err(|e| {
+        let _ = std::fs::remove_dir_all(&dir);
+        format!("demo on {upstream}: {e}")
+    })?;
 
     // HAProxy wants the certificate and its key in one file.
     let cert = out.join("server.pem");
@@ -269,11 +300,13 @@ async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(Some(status)) = proxy.child.try_wait() {
-            panic!(
-                "{} exited with {status} before listening\n{}",
-                kind.name,
-                proxy.logs()
-            );
+            let logs = proxy.logs();
+            drop(proxy);
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(format!(
+                "{} exited with {status} before listening on {listen}\n{logs}",
+                kind.name
+            ));
         }
         if tokio::net::TcpStream::connect(listen).await.is_ok() {
             break;
@@ -287,11 +320,11 @@ async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    Setup {
+    Ok(Setup {
         proxy,
         demo: running,
         dir,
-    }
+    })
 }
 
 /// `id`'s certificate written the way `format` carries it in a header, as a
