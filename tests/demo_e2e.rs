@@ -56,7 +56,12 @@ async fn every_demo_scenario_holds_over_real_tls() {
         .collect();
     assert_eq!(
         ids,
-        BTreeSet::from(["pki-client", "san-client", "self-signed-client", "public-client"])
+        BTreeSet::from([
+            "pki-client",
+            "san-client",
+            "self-signed-client",
+            "public-client"
+        ])
     );
 
     let rows = selftest::run(&running.urls, &running.pki).await;
