@@ -13,7 +13,10 @@
 //! let client = issuing.leaf("client-1").san_dns("client-1.example.com").issue();
 //! assert!(client.pem.starts_with("-----BEGIN CERTIFICATE-----"));
 //! ```
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod hostile;
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -366,6 +369,33 @@ impl LeafBuilder<'_> {
     }
 }
 
+/// PEM `CERTIFICATE` block of DER, 64-character lines.
+pub fn pem_of(der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 0x3f) as usize]));
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
 /// DER TLV with a short or long length.
 pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
@@ -427,5 +457,6 @@ mod tests {
         assert!(!root.crl(&[&leaf.serial]).is_empty());
         let ss = self_signed("me").issue();
         assert!(ss.key_pem.contains("PRIVATE KEY"));
+        assert_eq!(pem_of(&ss.der), ss.pem.replace("\r\n", "\n"));
     }
 }

@@ -1,0 +1,209 @@
+//! Hostile certificates: ones rcgen will not write, made by editing the DER
+//! of a certificate rcgen did write and signing it again.
+//!
+//! [`Resigner`] is a root CA that keeps its key, so a test can issue a leaf,
+//! rewrite any field of its `TBSCertificate` (serial, names, extensions,
+//! version, signature algorithm) and get back a certificate whose signature
+//! is the CA's over the edited bytes: only the edit makes it odd.
+//!
+//! ```
+//! use certbound_testkit::hostile::{self, Resigner, TBS_SERIAL};
+//! use certbound_testkit::der_tlv;
+//!
+//! let ca = Resigner::new("Hostile CA");
+//! // A negative serial number (RFC 5280 §4.1.2.2 says positive).
+//! let leaf = ca.issue(ca.leaf("client"), |tbs| tbs[TBS_SERIAL] = der_tlv(0x02, &[0xff, 0x01]));
+//! assert_eq!(hostile::tbs_fields(&leaf.der)[TBS_SERIAL], [0x02, 0x02, 0xff, 0x01]);
+//! ```
+
+use rcgen::{CertificateParams, Issuer, KeyPair, SigningKey};
+
+use crate::{LeafBuilder, TestCert, ca_params, der_oid, der_tlv, finish, serial};
+
+/// Index of the version (`[0] EXPLICIT`) in the fields of a v3 `TBSCertificate`.
+pub const TBS_VERSION: usize = 0;
+/// Index of the serial number.
+pub const TBS_SERIAL: usize = 1;
+/// Index of the signature algorithm (repeated outside the `TBSCertificate`).
+pub const TBS_SIGNATURE: usize = 2;
+/// Index of the issuer name.
+pub const TBS_ISSUER: usize = 3;
+/// Index of the validity.
+pub const TBS_VALIDITY: usize = 4;
+/// Index of the subject name.
+pub const TBS_SUBJECT: usize = 5;
+/// Index of the subject public key info.
+pub const TBS_SPKI: usize = 6;
+/// Index of the extensions (`[3] EXPLICIT`), when present.
+pub const TBS_EXTENSIONS: usize = 7;
+
+/// Splits DER content into its TLVs, each kept whole (tag, length, value).
+///
+/// Panics on malformed input: it is for bytes the test itself built.
+pub fn tlvs(mut content: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (header, len) = tlv_header(content);
+        out.push(content[..header + len].to_vec());
+        content = &content[header + len..];
+    }
+    out
+}
+
+/// The content (value) of one TLV.
+pub fn tlv_content(tlv: &[u8]) -> &[u8] {
+    let (header, len) = tlv_header(tlv);
+    &tlv[header..header + len]
+}
+
+fn tlv_header(b: &[u8]) -> (usize, usize) {
+    assert!(b.len() >= 2, "truncated TLV");
+    let first = b[1];
+    if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7f);
+        let len = b[2..2 + n]
+            .iter()
+            .fold(0usize, |acc, &x| (acc << 8) | usize::from(x));
+        (2 + n, len)
+    }
+}
+
+/// The fields of a certificate's `TBSCertificate`, each a whole TLV, in
+/// order (see the `TBS_*` indexes, valid for v3 certificates).
+pub fn tbs_fields(cert_der: &[u8]) -> Vec<Vec<u8>> {
+    let cert = tlvs(tlv_content(cert_der));
+    tlvs(tlv_content(&cert[0]))
+}
+
+/// The `Extension`s of a v3 certificate's `[3]` extensions field.
+pub fn extensions(extensions_field: &[u8]) -> Vec<Vec<u8>> {
+    let seq = tlv_content(extensions_field);
+    tlvs(tlv_content(seq))
+}
+
+/// A `[3] EXPLICIT Extensions` field from `Extension`s.
+pub fn extensions_field(extensions: &[Vec<u8>]) -> Vec<u8> {
+    der_tlv(0xa3, &der_tlv(0x30, &extensions.concat()))
+}
+
+/// One `Extension`: OID, criticality, OCTET STRING of `value`.
+pub fn extension(oid: &[u64], critical: bool, value: &[u8]) -> Vec<u8> {
+    let mut body = der_oid(oid);
+    if critical {
+        body.extend([0x01, 0x01, 0xff]);
+    }
+    body.extend(der_tlv(0x04, value));
+    der_tlv(0x30, &body)
+}
+
+/// A `Name` with one single-valued RDN per attribute, in ASN.1 order, each
+/// value a UTF8String.
+pub fn name(attributes: &[(&[u64], &str)]) -> Vec<u8> {
+    let mut rdns = Vec::new();
+    for (oid, value) in attributes {
+        let mut atv = der_oid(oid);
+        atv.extend(der_tlv(0x0c, value.as_bytes()));
+        rdns.extend(der_tlv(0x31, &der_tlv(0x30, &atv)));
+    }
+    der_tlv(0x30, &rdns)
+}
+
+/// `depth` SEQUENCEs, each holding the next, around an empty one.
+pub fn nested_sequences(depth: usize) -> Vec<u8> {
+    let mut der = vec![0x30, 0x00];
+    for _ in 0..depth {
+        der = der_tlv(0x30, &der);
+    }
+    der
+}
+
+/// An AlgorithmIdentifier with no parameters.
+pub fn algorithm(oid: &[u64]) -> Vec<u8> {
+    der_tlv(0x30, &der_oid(oid))
+}
+
+/// `sha1WithRSAEncryption` (1.2.840.113549.1.1.5), with NULL parameters.
+pub fn sha1_with_rsa() -> Vec<u8> {
+    let mut body = der_oid(&[1, 2, 840, 113549, 1, 1, 5]);
+    body.extend([0x05, 0x00]);
+    der_tlv(0x30, &body)
+}
+
+/// A root CA that keeps its key and signs edited certificates.
+pub struct Resigner {
+    params: CertificateParams,
+    key: KeyPair,
+    /// The CA's own certificate.
+    pub cert: TestCert,
+}
+
+impl std::fmt::Debug for Resigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resigner").finish_non_exhaustive()
+    }
+}
+
+impl Resigner {
+    /// A self-signed P-256 root CA with this common name.
+    pub fn new(cn: &str) -> Self {
+        let key = KeyPair::generate().unwrap();
+        let params = ca_params(cn);
+        let serial = params.serial_number.as_ref().unwrap().to_bytes();
+        let cert = params.self_signed(&key).unwrap();
+        let cert = finish(cert, &key, serial);
+        Self { params, key, cert }
+    }
+
+    /// Starts a leaf as [`TestCa::leaf`](crate::TestCa::leaf) does: the
+    /// common name, clientAuth EKU, valid from a day ago for thirty days.
+    pub fn leaf(&self, cn: &str) -> LeafBuilder<'static> {
+        let mut builder = crate::self_signed(cn);
+        builder.params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        builder.params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        builder.params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        builder.params.use_authority_key_identifier_extension = true;
+        builder
+    }
+
+    /// Issues the leaf, lets `edit` rewrite the fields of its
+    /// `TBSCertificate` (see the `TBS_*` indexes), and signs the result
+    /// with this CA's key. The outer signature algorithm is the edited
+    /// [`TBS_SIGNATURE`] field (the signature itself is always ECDSA P-256
+    /// with SHA-256).
+    pub fn issue(&self, leaf: LeafBuilder<'_>, edit: impl FnOnce(&mut Vec<Vec<u8>>)) -> TestCert {
+        let LeafBuilder {
+            mut params, alg, ..
+        } = leaf;
+        let key = KeyPair::generate_for(alg.alg()).unwrap();
+        let serial_number = serial();
+        let serial = serial_number.to_bytes();
+        params.serial_number = Some(serial_number);
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let mut out = finish(cert, &key, serial);
+        let mut fields = tbs_fields(&out.der);
+        edit(&mut fields);
+        out.der = self.sign(&fields);
+        out.pem = crate::pem_of(&out.der);
+        out
+    }
+
+    /// A certificate of these `TBSCertificate` fields, signed by this CA.
+    pub fn sign(&self, fields: &[Vec<u8>]) -> Vec<u8> {
+        let tbs = der_tlv(0x30, &fields.concat());
+        let signature = self.key.sign(&tbs).unwrap();
+        let algorithm = fields
+            .iter()
+            .find(|f| f.first() == Some(&0x30) && tlv_content(f).first() == Some(&0x06))
+            .cloned()
+            .unwrap_or_else(|| algorithm(&[1, 2, 840, 10045, 4, 3, 2]));
+        let mut bits = vec![0u8];
+        bits.extend(signature);
+        let mut body = tbs;
+        body.extend(algorithm);
+        body.extend(der_tlv(0x03, &bits));
+        der_tlv(0x30, &body)
+    }
+}
