@@ -45,6 +45,16 @@ pub enum HeaderError {
     /// Text that should hold PEM certificates does not.
     #[error("{0}")]
     Pem(CertError),
+    /// Something other than white space stands outside the PEM blocks: the
+    /// header was most likely combined from several values (a proxy that
+    /// appends to a client's header instead of replacing it).
+    #[error(
+        "unexpected text outside the PEM blocks at byte {offset}; the proxy must replace this header, not append to it"
+    )]
+    TextOutsidePem {
+        /// Offset of the first unexpected character in the (decoded) text.
+        offset: usize,
+    },
     /// An element of a base64 list is not base64.
     #[error("item {item} is not valid base64")]
     InvalidBase64 {

@@ -358,6 +358,42 @@ impl HeaderDecoder {
     }
 }
 
+#[cfg(test)]
+mod pem_gap_tests {
+    use super::*;
+
+    fn pem() -> String {
+        certbound_cert::pem::encode_certificate(
+            &pem::parse_certificates(certbound_testkit::vectors::RFC8705_APPENDIX_A_PEM).unwrap()
+                [0]
+            .der()
+            .to_vec(),
+        )
+    }
+
+    #[test]
+    fn two_values_joined_by_a_comma_are_refused() {
+        // What a proxy that appends to a client's header produces.
+        let joined = format!("{}, {}", pem(), pem());
+        let mut out = Vec::new();
+        let err = push_pem(&joined, &mut out).unwrap_err();
+        assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
+        assert!(err.to_string().contains("not append"));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn blocks_separated_by_white_space_form_a_chain() {
+        let chain = format!("  {}\n\t{} ", pem(), pem().replace('\n', " "));
+        let mut out = Vec::new();
+        push_pem(&chain, &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+        let mut out = Vec::new();
+        let err = push_pem(&format!("garbage{}", pem()), &mut out).unwrap_err();
+        assert_eq!(err, HeaderError::TextOutsidePem { offset: 0 });
+    }
+}
+
 fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
@@ -368,19 +404,35 @@ fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
 }
 
 fn push_pem(text: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
-    let mut found = false;
-    pem::for_each_der(text, |block, der| {
-        found = true;
-        let cert =
-            Certificate::from_der(der).map_err(|e| certbound_cert::CertError::InvalidPemBlock {
-                block,
-                reason: Box::new(e),
-            })?;
-        out.push(cert);
-        Ok(())
-    })?;
-    if !found {
-        return Err(HeaderError::Pem(certbound_cert::CertError::NoPemBlock));
-    }
+    only_whitespace_outside_blocks(text)?;
+    out.extend(pem::parse_certificates(text).map_err(HeaderError::Pem)?);
     Ok(())
+}
+
+/// In a header, unlike a file, nothing but white space may stand around the
+/// certificate blocks: anything else (a `, ` joining two values, injected
+/// text) means the value is not what one proxy wrote.
+fn only_whitespace_outside_blocks(text: &str) -> Result<(), HeaderError> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    if !text.contains(BEGIN) {
+        // Not PEM at all: the PEM decoder says so.
+        return Ok(());
+    }
+    let mut pos = 0;
+    loop {
+        let rest = &text[pos..];
+        let gap_end = rest.find(BEGIN).unwrap_or(rest.len());
+        if let Some(i) = rest[..gap_end].find(|c: char| !c.is_ascii_whitespace()) {
+            return Err(HeaderError::TextOutsidePem { offset: pos + i });
+        }
+        if gap_end == rest.len() {
+            return Ok(());
+        }
+        match rest[gap_end..].find(END) {
+            Some(end) => pos += gap_end + end + END.len(),
+            // An unterminated block: the PEM decoder reports it.
+            None => return Ok(()),
+        }
+    }
 }
