@@ -1,8 +1,11 @@
 //! Runs the `certbound check-client` binary on generated certificates.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
+use support::{stderr, stdout};
 
 use certbound_testkit::{TestCa, self_signed};
 
@@ -43,14 +46,6 @@ fn run(args: &[&Path], flags: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
 const BANK: &str = r#"{"client_id":"bank-1","token_endpoint_auth_method":"tls_client_auth","tls_client_auth_subject_dn":"cn=BANK-1"}"#;
 
 #[test]
@@ -71,8 +66,8 @@ fn authenticating_certificate_exits_0_with_every_check() {
             ca.to_str().unwrap(),
         ],
     );
-    let text = out(&o);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", err(&o));
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
     for line in [
         "PASS  client",
         "PASS  certificate",
@@ -113,8 +108,8 @@ fn refused_certificate_exits_1_and_says_why() {
             ca_file.to_str().unwrap(),
         ],
     );
-    let text = out(&o);
-    assert_eq!(o.status.code(), Some(1), "{text}{}", err(&o));
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}{}", stderr(&o));
     assert!(text.contains("FAIL  validity"), "{text}");
     assert!(text.contains("FAIL  subject"), "{text}");
     assert!(text.contains("CN=bank-2"), "{text}");
@@ -141,18 +136,18 @@ fn intermediate_and_crl_from_files() {
 
     // The leaf alone: no path without the intermediate.
     let o = run(&[&cert], &base);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains("FAIL  path"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("FAIL  path"), "{}", stdout(&o));
 
     let mut with_int = base.to_vec();
     with_int.extend(["--intermediate", int.to_str().unwrap()]);
     let o = run(&[&cert], &with_int);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     with_int.extend(["--crl", crl.to_str().unwrap(), "--json"]);
     let o = run(&[&cert], &with_int);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let json: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["authenticated"], false);
     let revocation = json["checks"]
         .as_array()
@@ -180,15 +175,15 @@ fn self_signed_client_is_checked_by_thumbprint() {
     );
     let cert = dir.file("cert.pem", &mine.pem);
     let o = run(&[&cert], &["--client", client.to_str().unwrap(), "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
-    let json: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["method"], "self_signed_tls_client_auth");
     assert_eq!(json["authenticated"], true);
 
     let other = dir.file("other.pem", self_signed("device").issue().pem);
     let o = run(&[&other], &["--client", client.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    assert!(out(&o).contains("FAIL  x5t#S256"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("FAIL  x5t#S256"), "{}", stdout(&o));
 }
 
 #[test]
@@ -202,8 +197,16 @@ fn invalid_registration_exits_2_naming_the_field() {
     );
     let o = run(&[&cert], &["--client", client.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("invalid_client_metadata"), "{}", err(&o));
-    assert!(err(&o).contains("tls_client_auth_san_dns"), "{}", err(&o));
+    assert!(
+        stderr(&o).contains("invalid_client_metadata"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("tls_client_auth_san_dns"),
+        "{}",
+        stderr(&o)
+    );
 
     let bad_ip = dir.file(
         "ip.json",
@@ -211,7 +214,11 @@ fn invalid_registration_exits_2_naming_the_field() {
     );
     let o = run(&[&cert], &["--client", bad_ip.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("tls_client_auth_san_ip"), "{}", err(&o));
+    assert!(
+        stderr(&o).contains("tls_client_auth_san_ip"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -223,11 +230,11 @@ fn bad_input_exits_2() {
     // Not JSON.
     let junk = dir.file("junk.json", "{");
     let o = run(&[&cert], &["--client", junk.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // No trust anchors for tls_client_auth.
     let o = run(&[&cert], &["--client", client.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    assert!(err(&o).contains("--ca"), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--ca"), "{}", stderr(&o));
     // A certificate file that is not one.
     let not_cert = dir.file("not.pem", "hello");
     let ca = dir.file("ca.pem", TestCa::new("CA").cert.pem);
@@ -240,12 +247,12 @@ fn bad_input_exits_2() {
             ca.to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // A registration with a non-mTLS method.
     let secret = dir.file(
         "secret.json",
         r#"{"client_id":"c","token_endpoint_auth_method":"client_secret_basic"}"#,
     );
     let o = run(&[&cert], &["--client", secret.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

@@ -1,32 +1,16 @@
 //! `certbound inspect`, run as a binary.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use support::{certbound, stderr, stdout};
 
 use certbound_cert::pem;
 use certbound_testkit::vectors;
 
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_certbound"))
-        .arg("inspect")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+fn run(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut all = vec!["inspect"];
+    all.extend_from_slice(args);
+    certbound(&all, stdin.map(str::as_bytes))
 }
 
 fn url_escape(s: &str) -> String {

@@ -1,47 +1,16 @@
 //! Runs `certbound verify-token` on tokens signed by josekit, with keys,
 //! JWKS and certificates written to temporary files.
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod support;
+
 use std::time::{Duration, SystemTime};
+use support::{certbound, stderr, stdout, temp_file};
 
 use certbound_testkit::TestCa;
 use josekit::jwk::JwkSet;
 use josekit::jws::{ES256, JwsHeader};
 use josekit::jwt::{self, JwtPayload};
 use serde_json::{Value, json};
-
-fn certbound(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_certbound"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn temp_file(name: &str, content: &[u8]) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("certbound-cli-verify-token-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
-}
 
 const ISS: &str = "https://as.example.test";
 const AUD: &str = "https://rs.example.test";
