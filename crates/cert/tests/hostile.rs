@@ -27,7 +27,8 @@ fn read_everything(cert: &Certificate) {
 fn unknown_critical_extension_is_read_and_kept_for_the_path_validator() {
     let ca = Resigner::new("Hostile CA");
     let leaf = ca.issue(
-        ca.leaf("client").extension(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00], true),
+        ca.leaf("client")
+            .extension(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00], true),
         |_| {},
     );
     let cert = Certificate::from_der(leaf.der).unwrap();
@@ -111,7 +112,10 @@ fn deeply_nested_values_in_names_and_sans_do_not_overflow_the_stack() {
     read_everything(&cert);
     // The odd value is kept as DER and printed as hex.
     let printed = cert.subject().to_string();
-    assert!(printed.starts_with("1.3.6.1.4.1.99999.2=#3082"), "{printed:.60}");
+    assert!(
+        printed.starts_with("1.3.6.1.4.1.99999.2=#3082"),
+        "{printed:.60}"
+    );
     assert!(cert.subject_alt_names().unwrap().is_empty());
 }
 
@@ -132,7 +136,11 @@ fn hundreds_of_rdns_are_read_printed_and_matched() {
     let registered: DistinguishedName = cert.subject().to_string().to_uppercase().parse().unwrap();
     assert!(registered.matches(cert.subject()));
     // One RDN fewer does not match.
-    let fewer: Vec<String> = values[1..].iter().rev().map(|v| format!("OU={v}")).collect();
+    let fewer: Vec<String> = values[1..]
+        .iter()
+        .rev()
+        .map(|v| format!("OU={v}"))
+        .collect();
     let fewer: DistinguishedName = fewer.join(",").parse().unwrap();
     assert!(!fewer.matches(cert.subject()));
 }
@@ -175,7 +183,11 @@ fn a_broken_extension_is_an_error_when_asked_for_not_at_parse() {
     // A SAN extension whose value is not a GeneralNames SEQUENCE.
     let leaf = ca.issue(ca.leaf("client"), |tbs| {
         let mut exts = hostile::extensions(&tbs[TBS_EXTENSIONS]);
-        exts.push(hostile::extension(&[2, 5, 29, 17], false, &[0x04, 0x01, 0x00]));
+        exts.push(hostile::extension(
+            &[2, 5, 29, 17],
+            false,
+            &[0x04, 0x01, 0x00],
+        ));
         tbs[TBS_EXTENSIONS] = hostile::extensions_field(&exts);
     });
     let cert = Certificate::from_der(leaf.der).unwrap();
@@ -215,7 +227,9 @@ fn duplicated_san_extension_is_an_error() {
 fn truncations_and_bit_flips_of_a_real_certificate_never_panic() {
     let ca = Resigner::new("Hostile CA");
     let leaf = ca.issue(
-        ca.leaf("client").san_dns("a.example").san_email("x@example.com"),
+        ca.leaf("client")
+            .san_dns("a.example")
+            .san_email("x@example.com"),
         |_| {},
     );
     for len in 0..leaf.der.len() {

@@ -25,7 +25,12 @@ const TYPES: &[(&str, &[&str])] = &[
 ];
 
 fn oid() -> impl Strategy<Value = String> {
-    prop::sample::select(TYPES.iter().map(|(o, _)| (*o).to_owned()).collect::<Vec<_>>())
+    prop::sample::select(
+        TYPES
+            .iter()
+            .map(|(o, _)| (*o).to_owned())
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn text() -> impl Strategy<Value = String> {
