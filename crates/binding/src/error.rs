@@ -6,9 +6,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum_core::response::{IntoResponse, Response as AxumResponse};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use certbound_extract::response::grpc_error;
+use http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+pub use certbound_extract::response::OAuthError;
 
 /// gRPC status UNAUTHENTICATED.
 const GRPC_UNAUTHENTICATED: u32 = 16;
@@ -191,16 +193,9 @@ impl BearerError {
     /// `content-type: application/grpc`, `grpc-status` and a percent-encoded
     /// `grpc-message`), `UNAUTHENTICATED` for a missing or refused token.
     pub fn to_grpc_response<B: Default>(&self) -> Response<B> {
-        let mut response = Response::new(B::default());
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-        headers.insert("grpc-status", HeaderValue::from(self.code.grpc_status()));
-        let message = utf8_percent_encode(&self.description, GRPC_MESSAGE).to_string();
-        if let Ok(value) = HeaderValue::from_str(&message) {
-            headers.insert("grpc-message", value);
-        }
+        let mut response = grpc_error(self.code.grpc_status(), &self.description);
         if let Some(value) = self.www_authenticate() {
-            headers.insert(WWW_AUTHENTICATE, value);
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -233,10 +228,6 @@ impl IntoResponse for BearerError {
     }
 }
 
-/// The gRPC spec's percent-encoding for `grpc-message`: everything outside
-/// printable ASCII, and `%`.
-const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
-
 /// RFC 6750 §3: `error_description` and `realm` values may not contain `"`
 /// or `\`, nor anything outside printable ASCII.
 fn quoted_safe(s: &str) -> String {
@@ -249,73 +240,10 @@ fn quoted_safe(s: &str) -> String {
         .collect()
 }
 
-/// An RFC 6749 §5.2 error from the token endpoint: a status and the JSON body
-/// `{"error": ..., "error_description": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    status: StatusCode,
-    code: &'static str,
-    description: Cow<'static, str>,
-}
-
-impl OAuthError {
-    /// An error with the given status, code and description.
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        description: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        Self {
-            status,
-            code,
-            description: description.into(),
-        }
-    }
-
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The `error` code, for example `invalid_grant`.
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
-
-    /// The `error_description`.
-    pub fn description(&self) -> &str {
-        &self.description
-    }
-
-    /// The JSON body.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"error": self.code, "error_description": self.description})
-    }
-}
-
-impl std::fmt::Display for OAuthError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.description)
-    }
-}
-
-impl std::error::Error for OAuthError {}
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> AxumResponse {
-        let body = self.to_json().to_string();
-        let mut response = AxumResponse::new(axum_core::body::Body::from(body));
-        *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        response
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::CONTENT_TYPE;
 
     #[test]
     fn bare_challenge_without_token() {
@@ -350,14 +278,5 @@ mod tests {
         let e = BearerError::temporarily_unavailable("later");
         assert_eq!(e.status(), 503);
         assert!(e.www_authenticate().is_none());
-    }
-
-    #[test]
-    fn oauth_error_json() {
-        let e = OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", "nope");
-        assert_eq!(
-            e.to_json(),
-            serde_json::json!({"error": "invalid_grant", "error_description": "nope"})
-        );
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use certbound_extract::ClientCert;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -229,16 +229,7 @@ where
     }
 }
 
-/// Whether the request is gRPC (`content-type: application/grpc`,
-/// `application/grpc+proto`, `application/grpc-web`...).
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.len() >= 16 && ct.as_bytes()[..16].eq_ignore_ascii_case(b"application/grpc")
-        })
-}
+pub(crate) use certbound_extract::response::is_grpc;
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1).
 ///
@@ -283,6 +274,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
 mod tests {
     use super::*;
     use http::HeaderValue;
+    use http::header::CONTENT_TYPE;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

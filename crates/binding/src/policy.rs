@@ -186,7 +186,7 @@ pub enum BindingRefused {
 impl BindingRefused {
     /// The token endpoint's answer: `invalid_request`, 400.
     pub fn to_oauth_error(&self) -> OAuthError {
-        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", self.to_string())
+        OAuthError::invalid_request(self.to_string())
     }
 }
 
@@ -256,7 +256,7 @@ impl RefreshRefused {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
-            "the refresh token is bound to another client certificate",
+            Some("the refresh token is bound to another client certificate".into()),
         )
     }
 }

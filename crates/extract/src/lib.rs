@@ -55,6 +55,7 @@ mod extractor;
 pub mod header;
 pub mod layer;
 mod peer;
+pub mod response;
 
 pub use client_cert::{CertSource, ClientCert};
 #[cfg(feature = "axum")]

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use certbound_auth::oauth_error::OAuthError;
 use certbound_auth::{
     AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, TokenEndpointAuthMethod,
 };
@@ -96,16 +97,10 @@ impl AsState {
 
 type Shared = Arc<AsState>;
 
-/// An OAuth error response (RFC 6749 §5.2).
-fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut res = (
-        status,
-        Json(json!({"error": code, "error_description": description})),
-    )
-        .into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+/// An OAuth error response (RFC 6749 §5.2), built where every certbound
+/// layer builds its own.
+fn oauth_error(status: StatusCode, code: &'static str, description: &'static str) -> Response {
+    OAuthError::new(status, code, Some(description.into())).into_response()
 }
 
 fn random_token() -> String {

@@ -4,13 +4,13 @@ use std::borrow::Cow;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, Request, Response};
 use tower_service::Service;
 
 use super::layer::Source;
 use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFuture};
 use crate::header::HeaderError;
+use crate::response::{OAuthError, grpc_error, is_grpc};
 use crate::{ClientCert, conn};
 
 /// The service of [`ClientCertLayer`].
@@ -162,82 +162,10 @@ fn combined<'h>(
     Ok(Some(Cow::Owned(joined)))
 }
 
-fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
-}
-
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
 fn bad_request(request_headers: &HeaderMap, message: &str) -> Response<Bytes> {
     if is_grpc(request_headers) {
-        let mut response = Response::new(Bytes::new());
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-        headers.insert("grpc-status", HeaderValue::from_static("3"));
-        if let Ok(v) = HeaderValue::from_str(&grpc_percent_encode(message)) {
-            headers.insert("grpc-message", v);
-        }
-        return response;
+        return grpc_error(3, message);
     }
-    let mut body = String::with_capacity(message.len() + 64);
-    body.push_str(r#"{"error":"invalid_request","error_description":""#);
-    json_escape_into(message, &mut body);
-    body.push_str("\"}");
-    let mut response = Response::new(Bytes::from(body));
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-fn json_escape_into(s: &str, out: &mut String) {
-    use std::fmt::Write as _;
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-}
-
-/// gRPC's percent-encoding of `grpc-message`: bytes outside printable ASCII
-/// and `%` are escaped.
-fn grpc_percent_encode(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (0x20..=0x7e).contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_escaping_handles_quotes_and_controls() {
-        let mut out = String::new();
-        json_escape_into("a\"b\\c\nd", &mut out);
-        assert_eq!(out, r#"a\"b\\c\u000ad"#);
-    }
-
-    #[test]
-    fn grpc_message_is_percent_encoded() {
-        assert_eq!(grpc_percent_encode("50% bad\né"), "50%25 bad%0A%C3%A9");
-    }
+    OAuthError::invalid_request(message.to_owned()).into_response()
 }
