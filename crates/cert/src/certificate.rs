@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use x509_parser::certificate::{X509Certificate, X509CertificateParser};
-use x509_parser::nom::Parser as _;
+use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
 use crate::{CertError, DistinguishedName, SubjectAltNames, Thumbprint, pem};
@@ -16,10 +15,11 @@ pub const MAX_CERTIFICATE_DER_LEN: usize = 64 * 1024;
 
 /// One X.509 certificate.
 ///
-/// It owns its DER encoding behind an `Arc`, so cloning is cheap. The bytes
-/// were checked at construction to be exactly one certificate; its `x5t#S256`
-/// thumbprint is computed once, then; the subject, issuer, SANs and validity
-/// are parsed the first time they are asked for and kept.
+/// It owns its DER encoding behind an `Arc`, so cloning is cheap. The DER
+/// framing is checked at construction (exactly one certificate, nothing
+/// after it) and its `x5t#S256` thumbprint computed then; the full parse
+/// runs the first time the subject, issuer, SANs or validity are asked for,
+/// or [`check`](Self::check) is called, and is kept.
 ///
 /// ```
 /// use certbound_cert::Certificate;
@@ -46,7 +46,7 @@ pub struct Certificate {
 struct Inner {
     der: Box<[u8]>,
     thumbprint: Thumbprint,
-    details: OnceLock<Details>,
+    details: OnceLock<Result<Details, CertError>>,
 }
 
 struct Details {
@@ -96,15 +96,12 @@ impl Certificate {
                 limit: MAX_CERTIFICATE_DER_LEN,
             });
         }
-        // The structure is checked in full here; extensions are parsed
-        // deeply only when first asked for (`details`), which keeps reading
-        // a certificate off the hot path of a request cheap.
-        let mut parser = X509CertificateParser::new().with_deep_parse_extensions(false);
-        match parser.parse(bytes) {
-            Ok((rest, _)) if !rest.is_empty() => return Err(CertError::TrailingData(rest.len())),
-            Ok(_) => {}
-            Err(e) => return Err(CertError::InvalidDer(e.to_string())),
-        }
+        // Only the DER framing is checked here; the full parse (names,
+        // times, extensions) runs once, on first access or `check`, which
+        // keeps reading a certificate off the hot path of a request cheap.
+        // Every certbound layer calls `check` before it lets a certificate
+        // into a request, so a malformed one is refused before any decision.
+        crate::structure::check(bytes)?;
         let thumbprint = Thumbprint::of_der(bytes);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -151,9 +148,29 @@ impl Certificate {
             .map_err(|e| CertError::InvalidDer(e.to_string()))
     }
 
-    fn details(&self) -> &Details {
-        self.inner.details.get_or_init(|| match self.parsed() {
-            Ok(c) => Details {
+    /// Parses the whole certificate (once; the result is kept): whether it
+    /// is a well-formed X.509 certificate throughout, names, times and
+    /// extension framing included.
+    ///
+    /// Construction checks only the DER framing, so that reading a
+    /// certificate and its thumbprint stays cheap. Call this before a
+    /// certificate decides anything; certbound's layers do. The accessors of
+    /// a certificate that fails it give empty names, no SANs (an error) and
+    /// a validity that contains no instant.
+    pub fn check(&self) -> Result<(), CertError> {
+        self.details().as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+
+    fn details(&self) -> &Result<Details, CertError> {
+        self.inner.details.get_or_init(|| {
+            let c = match X509Certificate::from_der(&self.inner.der) {
+                Ok((rest, _)) if !rest.is_empty() => {
+                    return Err(CertError::TrailingData(rest.len()));
+                }
+                Ok((_, c)) => c,
+                Err(e) => return Err(CertError::InvalidDer(e.to_string())),
+            };
+            Ok(Details {
                 subject: DistinguishedName::from_x509_name(c.subject()),
                 issuer: DistinguishedName::from_x509_name(c.issuer()),
                 sans: SubjectAltNames::from_certificate(&c),
@@ -162,47 +179,56 @@ impl Certificate {
                     not_after: system_time(c.validity().not_after.timestamp()),
                 },
                 self_issued: c.subject().as_raw() == c.issuer().as_raw(),
-            },
-            // Unreachable in practice: the bytes parsed at construction.
-            Err(e) => Details {
-                subject: DistinguishedName::default(),
-                issuer: DistinguishedName::default(),
-                sans: Err(e),
-                validity: Validity {
-                    not_before: UNIX_EPOCH,
-                    not_after: UNIX_EPOCH,
-                },
-                self_issued: false,
-            },
+            })
         })
     }
 
     /// The subject's distinguished name.
     pub fn subject(&self) -> &DistinguishedName {
-        &self.details().subject
+        match self.details() {
+            Ok(d) => &d.subject,
+            Err(_) => empty_name(),
+        }
     }
 
     /// The issuer's distinguished name.
     pub fn issuer(&self) -> &DistinguishedName {
-        &self.details().issuer
+        match self.details() {
+            Ok(d) => &d.issuer,
+            Err(_) => empty_name(),
+        }
     }
 
     /// The subject alternative names. An absent extension gives empty lists;
     /// a malformed or duplicated one is an error.
     pub fn subject_alt_names(&self) -> Result<&SubjectAltNames, CertError> {
-        self.details().sans.as_ref().map_err(Clone::clone)
+        match self.details() {
+            Ok(d) => d.sans.as_ref().map_err(Clone::clone),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// The validity period.
     pub fn validity(&self) -> Validity {
-        self.details().validity
+        match self.details() {
+            Ok(d) => d.validity,
+            Err(_) => Validity {
+                not_before: UNIX_EPOCH + Duration::from_secs(1),
+                not_after: UNIX_EPOCH,
+            },
+        }
     }
 
     /// Whether subject and issuer are the same name (byte for byte), as in a
     /// self-signed certificate. This says nothing about the signature.
     pub fn is_self_issued(&self) -> bool {
-        self.details().self_issued
+        self.details().as_ref().is_ok_and(|d| d.self_issued)
     }
+}
+
+fn empty_name() -> &'static DistinguishedName {
+    static EMPTY: OnceLock<DistinguishedName> = OnceLock::new();
+    EMPTY.get_or_init(DistinguishedName::default)
 }
 
 impl PartialEq for Certificate {
@@ -281,6 +307,23 @@ mod tests {
             Certificate::from_der(truncated),
             Err(CertError::InvalidDer(_))
         ));
+    }
+
+    #[test]
+    fn malformed_inside_a_sound_frame_is_refused_by_check() {
+        let ca = TestCa::new("Test CA");
+        let mut der = ca.leaf("client").issue().der;
+        // notBefore's UTCTime tag becomes OCTET STRING: the DER framing
+        // still holds, the certificate does not.
+        let i = der.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
+        der[i] = 0x04;
+        let cert = Certificate::from_der(der).unwrap();
+        assert!(matches!(cert.check(), Err(CertError::InvalidDer(_))));
+        assert!(cert.subject().is_empty());
+        assert!(cert.subject_alt_names().is_err());
+        assert!(!cert.validity().contains(SystemTime::now()));
+        assert!(!cert.validity().contains(UNIX_EPOCH));
+        assert!(!cert.is_self_issued());
     }
 
     #[test]

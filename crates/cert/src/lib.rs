@@ -35,6 +35,7 @@ pub mod dn;
 mod error;
 pub mod pem;
 pub mod san;
+mod structure;
 mod thumbprint;
 
 pub use certificate::{Certificate, MAX_CERTIFICATE_DER_LEN, Validity};
