@@ -95,6 +95,25 @@ where
             return Prepared::Reject(OAuthError::invalid_request(format!("{name} is not UTF-8")));
         }
     };
+    // A `client_id` in the query that differs from the body's would let a
+    // handler reading the query believe it serves another client than the
+    // one authenticated (RFC 6749 §3.2: parameters must not repeat).
+    if let (Some(query), Some(body_id)) = (parts.uri.query(), info.client_id.as_deref()) {
+        let conflict = match form::parse(query.as_bytes()) {
+            Ok(q) => q.client_id.is_some_and(|q| q != body_id),
+            Err(_) => true,
+        };
+        if conflict {
+            tracing::debug!(
+                query,
+                body_client_id = body_id,
+                "client_id in the query conflicts with the body"
+            );
+            return Prepared::Reject(OAuthError::invalid_request(
+                "client_id in the query differs from the body's",
+            ));
+        }
+    }
     let Some(client_id) = info.client_id else {
         if parts.headers.contains_key(header::AUTHORIZATION) || info.has_client_assertion {
             // Another client authentication method: not ours.
