@@ -1,0 +1,12 @@
+//! Base64 DER values (HAProxy, Traefik, Azure, Cloudflare) through the header decoder, and the back-to-back DER splitter on raw bytes.
+#![no_main]
+
+use certbound_extract::header::HeaderFormat;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(items) = certbound_extract::header::split_concatenated(data) {
+        assert_eq!(items.iter().map(|i| i.len()).sum::<usize>(), data.len());
+    }
+    certbound_fuzz::check_header(HeaderFormat::DerBase64, data, None, 1);
+});
