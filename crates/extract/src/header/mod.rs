@@ -30,6 +30,7 @@
 mod der;
 mod error;
 mod percent;
+mod url_pem;
 pub mod xfcc;
 
 use std::fmt;
@@ -345,6 +346,9 @@ impl HeaderDecoder {
                 Ok(())
             }
             HeaderFormat::PemUrlEncoded => {
+                if url_pem::decode(value.as_bytes(), out).is_some() {
+                    return Ok(());
+                }
                 let decoded = percent::percent_decode(value.as_bytes())?;
                 let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
                     offset: e.valid_up_to(),
