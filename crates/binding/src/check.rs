@@ -48,6 +48,11 @@ pub enum BindingMismatch {
     /// The token carries no confirmation and the caller requires one.
     #[error("the token is not certificate-bound")]
     NotBound,
+    /// The token's `cnf` has `x5t#S256` and other members (such as DPoP's
+    /// `jkt`): it names more than one proof-of-possession key, which RFC
+    /// 7800 §3.1 does not allow, and the others cannot be checked here.
+    #[error("the token's cnf names more than one proof-of-possession key")]
+    SeveralConfirmations,
 }
 
 impl BindingMismatch {
@@ -68,6 +73,9 @@ impl BindingMismatch {
                 "the token's confirmation method is not supported"
             }
             BindingMismatch::NotBound => "the token is not certificate-bound",
+            BindingMismatch::SeveralConfirmations => {
+                "the token's confirmation names more than one key"
+            }
         })
     }
 }
@@ -100,9 +108,9 @@ pub fn check_userinfo_request(
 ///
 /// - no `cnf` (or an empty one): [`Binding::Unbound`], the caller decides
 ///   whether plain bearer tokens are acceptable;
-/// - `cnf.x5t#S256` present: it must be a strictly encoded thumbprint, a
-///   certificate must have been presented, and its thumbprint must be equal,
-///   compared in constant time;
+/// - `cnf.x5t#S256` present: it must be the only member, a strictly
+///   encoded thumbprint, a certificate must have been presented, and its
+///   thumbprint must be equal, compared in constant time;
 /// - `cnf` with other members only: refused as an unsupported confirmation.
 ///
 /// This is the only comparison of a token's confirmation with a certificate
@@ -134,6 +142,11 @@ pub fn verify_thumbprint(
         return Ok(Binding::Unbound);
     };
     let expected = match cnf.thumbprint() {
+        // RFC 7800 §3.1: one proof-of-possession key per cnf. Accepting the
+        // certificate alone would silently drop the other binding.
+        Ok(Some(_)) if !cnf.other_members().is_empty() => {
+            return Err(BindingMismatch::SeveralConfirmations);
+        }
         Ok(Some(t)) => t,
         Ok(None) if cnf.is_empty() => return Ok(Binding::Unbound),
         Ok(None) => return Err(BindingMismatch::UnsupportedConfirmation),
@@ -213,6 +226,16 @@ mod tests {
         assert_eq!(
             verify_thumbprint(Some(&jkt), Some(other())),
             Err(BindingMismatch::UnsupportedConfirmation)
+        );
+    }
+
+    #[test]
+    fn x5t_s256_with_another_confirmation_member_is_refused() {
+        let t: Thumbprint = A.parse().unwrap();
+        let both = Confirmation::from_thumbprint(t).with_member("jkt", json!("x"));
+        assert_eq!(
+            verify_thumbprint(Some(&both), Some(t)),
+            Err(BindingMismatch::SeveralConfirmations)
         );
     }
 }
