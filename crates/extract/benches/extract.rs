@@ -210,7 +210,7 @@ async fn handler(req: Request<()>) -> Result<Response<()>, Infallible> {
 fn stack_bare_handler(b: divan::Bencher) {
     let svc = service_fn(handler);
     b.with_inputs(|| request(HeaderFormat::PemUrlEncoded))
-        .bench_values(|req| block_on(svc.clone().oneshot(req)));
+        .bench_values(|req| block_on(svc.oneshot(req)));
 }
 
 /// Header -> `ClientCertLayer` -> handler, each format, leaf alone.

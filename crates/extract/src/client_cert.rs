@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use certbound_cert::{Certificate, Thumbprint};
+use certbound_cert::{CertError, Certificate, Thumbprint};
 
 /// Where a [`ClientCert`] was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +59,17 @@ impl ClientCert {
     /// Where the certificate was read from.
     pub fn source(&self) -> &CertSource {
         &self.inner.source
+    }
+
+    /// Parses the leaf and every intermediate in full (see
+    /// [`Certificate::check`]); on failure, the 1-based position of the
+    /// first malformed one (leaf first) and why. `ClientCertLayer` runs this
+    /// before a certificate enters a request.
+    pub fn check(&self) -> Result<(), (usize, CertError)> {
+        std::iter::once(&self.inner.leaf)
+            .chain(&self.inner.intermediates)
+            .enumerate()
+            .try_for_each(|(i, c)| c.check().map_err(|e| (i + 1, e)))
     }
 
     /// The leaf's `x5t#S256`, as computed when it was read.

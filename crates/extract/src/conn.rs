@@ -82,6 +82,8 @@ fn from_der_chain<'a>(
     Some((|| {
         let leaf = Certificate::from_der(leaf)?;
         let intermediates = chain.map(Certificate::from_der).collect::<Result<_, _>>()?;
-        Ok(ClientCert::new(leaf, intermediates, CertSource::Tls))
+        let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
+        cert.check().map_err(|(_, e)| e)?;
+        Ok(cert)
     })())
 }

@@ -94,7 +94,9 @@ impl PeerCertificates {
                     .map(|c| Certificate::from_der(c.as_ref()));
                 let leaf = certs.next().ok_or(CertError::Empty)??;
                 let intermediates = certs.collect::<Result<Vec<_>, _>>()?;
-                Ok(ClientCert::new(leaf, intermediates, CertSource::Tls))
+                let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
+                cert.check().map_err(|(_, e)| e)?;
+                Ok(cert)
             })
             .clone()
     }

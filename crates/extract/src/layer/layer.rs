@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use tower_layer::Layer;
 
 use super::ClientCertService;
+use super::memo::Memo;
 use crate::header::{HeaderDecoder, HeaderFormat};
 
 /// Puts the client's [`ClientCert`](crate::ClientCert) into the request
@@ -17,10 +18,12 @@ pub struct ClientCertLayer {
     pub(crate) source: Arc<Source>,
 }
 
+// Held once behind an `Arc`: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Source {
     Tls,
-    Header(HeaderSource),
+    Header(HeaderSource, Option<Memo>),
 }
 
 impl ClientCertLayer {
@@ -38,8 +41,9 @@ impl ClientCertLayer {
     /// Reads the certificate from a proxy header, believed only from trusted
     /// proxies. The TLS connection is not looked at.
     pub fn header(source: HeaderSource) -> Self {
+        let memo = Memo::new(source.memo_capacity);
         Self {
-            source: Arc::new(Source::Header(source)),
+            source: Arc::new(Source::Header(source, memo)),
         }
     }
 }
@@ -66,7 +70,11 @@ pub struct HeaderSource {
     pub(crate) chain: Option<HeaderName>,
     pub(crate) verified: Option<(HeaderName, HeaderValue)>,
     pub(crate) trusted: Vec<IpNet>,
+    pub(crate) memo_capacity: usize,
 }
+
+/// The default number of decoded headers a layer remembers.
+pub(crate) const DEFAULT_MEMO_CAPACITY: usize = 4096;
 
 impl HeaderSource {
     /// A header source of this format with the defaults above.
@@ -76,6 +84,7 @@ impl HeaderSource {
             chain: format.default_chain_header(),
             verified: None,
             trusted: Vec::new(),
+            memo_capacity: DEFAULT_MEMO_CAPACITY,
         }
     }
 
@@ -124,6 +133,16 @@ impl HeaderSource {
     /// (default 1, the last). See [`HeaderDecoder::xfcc_hop`].
     pub fn xfcc_hop(mut self, hop: usize) -> Self {
         self.decoder = self.decoder.xfcc_hop(hop);
+        self
+    }
+
+    /// How many decoded headers the layer remembers, by their exact bytes
+    /// (header and chain header), so that a returning client's certificate
+    /// is not decoded and parsed again (default 4096; 0 turns it off). A
+    /// remembered certificate is the one the same bytes decode to; dates and
+    /// trust are still checked by whatever decides on it.
+    pub fn memo_capacity(mut self, entries: usize) -> Self {
+        self.memo_capacity = entries;
         self
     }
 

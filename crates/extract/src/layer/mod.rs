@@ -35,6 +35,7 @@ mod body;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
+mod memo;
 mod service;
 
 pub use body::ResponseBody;

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderName, Request, Response};
 use tower_service::Service;
 
 use super::layer::Source;
+use super::memo::Memo;
 use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFuture};
 use crate::header::HeaderError;
 use crate::response::{OAuthError, grpc_error, is_grpc};
@@ -54,7 +55,7 @@ where
                     Err("the client certificate of the TLS connection could not be read".to_owned())
                 }
             },
-            Source::Header(source) => source.extract(&mut req).map_err(|(name, e)| {
+            Source::Header(source, memo) => source.extract(&mut req, memo.as_ref()).map_err(|(name, e)| {
                 tracing::debug!(header = %name, error = %e, "malformed client certificate header from a trusted proxy");
                 format!("malformed {name} header: {e}")
             }),
@@ -81,6 +82,7 @@ impl HeaderSource {
     fn extract<B>(
         &self,
         req: &mut Request<B>,
+        memo: Option<&Memo>,
     ) -> Result<Option<ClientCert>, (HeaderName, HeaderError)> {
         let name = self.decoder.header_name();
         let peer = conn::peer_ip(req.extensions());
@@ -118,12 +120,26 @@ impl HeaderSource {
             }
             None => None,
         };
-        self.decoder
-            .decode(&value, chain.as_deref())
-            .map_err(|e| match (e, &self.chain) {
-                (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
-                (e, _) => (name.clone(), e),
-            })
+        if let Some(cert) = memo.and_then(|m| m.get(&value, chain.as_deref())) {
+            return Ok(Some(cert));
+        }
+        let cert =
+            self.decoder
+                .decode(&value, chain.as_deref())
+                .map_err(|e| match (e, &self.chain) {
+                    (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
+                    (e, _) => (name.clone(), e),
+                })?;
+        if let Some(cert) = &cert {
+            // The full parse, before the certificate reaches any decision.
+            cert.check().map_err(|(position, source)| {
+                (name.clone(), HeaderError::Certificate { position, source })
+            })?;
+            if let Some(memo) = memo {
+                memo.insert(&value, chain.as_deref(), cert);
+            }
+        }
+        Ok(cert)
     }
 }
 
