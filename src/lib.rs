@@ -20,6 +20,10 @@
 //! # Ok::<(), certbound::cert::ThumbprintError>(())
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 /// Certificates, thumbprints, distinguished names and SANs.
 #[cfg(feature = "cert")]

@@ -393,7 +393,7 @@ async fn pem_with_garbage_is_refused_with_what_is_wrong() {
     let trailing_der = certbound_testkit::pem_of(&der_with_trailing_bytes);
     let unterminated = format!("{}-----BEGIN CERTIFICATE-----\nMIIB", p.leaf.pem);
     let mut wrong_padding = p.leaf.pem.clone();
-    wrong_padding.insert_str(body_start, "=");
+    wrong_padding.insert(body_start, '=');
     let cases = [
         (garbage_in_body, "PEM block 1 is not valid base64"),
         (trailing_der, "8 unexpected bytes after the certificate"),
@@ -476,7 +476,7 @@ async fn base64_with_junk_is_refused() {
     let rfc_cases = [
         format!(":{good}!:"),
         format!(":{good}"),
-        format!("{good}"),
+        good.clone(),
         format!(":{}:", good.replace('+', "-")),
         format!("{rfc_good}, {rfc_good}"),
         "\"a string\"".to_owned(),

@@ -105,7 +105,6 @@ where
         };
         if conflict {
             tracing::debug!(
-                query,
                 body_client_id = body_id,
                 "client_id in the query conflicts with the body"
             );
