@@ -212,7 +212,10 @@ impl Parser<'_> {
             .strip_prefix("OID.")
             .or_else(|| word.strip_prefix("oid."))
             .unwrap_or(word);
-        if numeric.as_bytes()[0].is_ascii_digit() {
+        // After an `OID.` prefix only a dotted OID may follow (and it may be
+        // empty: `OID.` alone).
+        let prefixed = numeric.len() != word.len();
+        if prefixed || numeric.as_bytes().first().is_some_and(u8::is_ascii_digit) {
             if attr::is_numeric_oid(numeric) {
                 return Ok(numeric.to_owned());
             }
