@@ -18,7 +18,11 @@ fn metadata() -> AuthorizationServerMetadata {
     AuthorizationServerMetadata::builder("https://as.example.com")
         .standard_endpoints()
         .tls_client_certificate_bound_access_tokens(true)
-        .auth_methods(["tls_client_auth", "self_signed_tls_client_auth", "client_secret_basic"])
+        .auth_methods([
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+            "client_secret_basic",
+        ])
         .mtls_host("mtls.example.com")
         .build()
         .unwrap_or_else(|e| unreachable!("{e}"))
