@@ -676,6 +676,16 @@ impl Authenticator {
     fn presented(cert: Option<&ClientCert>, rec: &mut Recorder) -> Result<ClientCert, AuthError> {
         match cert {
             Some(c) => {
+                // Parsed once per certificate (ClientCertLayer has already
+                // done it): nothing malformed is judged.
+                if let Err((position, e)) = c.check() {
+                    rec.fail("certificate", || {
+                        format!("certificate {position} is malformed: {e}")
+                    });
+                    return Err(AuthError::InvalidPath(format!(
+                        "certificate {position} is malformed: {e}"
+                    )));
+                }
                 rec.pass("certificate", || {
                     format!(
                         "{} (x5t#S256 {}), issued by {}, {} intermediate(s) presented",
@@ -782,11 +792,16 @@ impl Authenticator {
                 rec.pass("validity", || "within notBefore..notAfter".into());
             }
 
-            match check_eku(leaf, tls.eku) {
-                Ok(detail) => rec.pass("eku", || detail),
-                Err((err, detail)) => {
-                    rec.fail("eku", || detail);
-                    failed!(err);
+            // webpki's path validation enforces clientAuth when an EKU is
+            // present (the default policy), so the leaf is read again only
+            // for the stricter policy or to explain.
+            if rec.explaining() || tls.eku != EkuPolicy::ClientAuthIfPresent {
+                match check_eku(leaf, tls.eku) {
+                    Ok(detail) => rec.pass("eku", || detail),
+                    Err((err, detail)) => {
+                        rec.fail("eku", || detail);
+                        failed!(err);
+                    }
                 }
             }
 
@@ -824,7 +839,8 @@ impl Authenticator {
                         format!(
                             "valid chain to anchor {} through {} intermediate(s): signatures, \
                              validity, basic constraints and EKU checked by webpki",
-                            path.anchor_subject, path.intermediates
+                            path.anchor_subject(),
+                            path.intermediates
                         )
                     });
                     if tls.crl_count() > 0 {

@@ -269,7 +269,7 @@ impl TlsClientAuth {
                 Ok(ValidatedPath {
                     intermediates,
                     issuer_spki_sha256,
-                    anchor_subject: anchor_subject(path.anchor()),
+                    anchor_subject_der: path.anchor().subject.as_ref().to_vec(),
                 })
             }
             Err(e) => Err(match rejected.take() {
@@ -287,10 +287,10 @@ impl TlsClientAuth {
     }
 }
 
-fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
+fn anchor_subject(subject: &[u8]) -> String {
     // The anchor's subject is the DER content of the Name SEQUENCE.
     let mut der = vec![0x30];
-    let len = anchor.subject.as_ref().len();
+    let len = subject.len();
     if len < 0x80 {
         der.push(len as u8);
     } else if len <= 0xff {
@@ -298,7 +298,7 @@ fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
     } else {
         der.extend([0x82, (len >> 8) as u8, len as u8]);
     }
-    der.extend_from_slice(anchor.subject.as_ref());
+    der.extend_from_slice(subject);
     use x509_parser::prelude::FromDer;
     match x509_parser::x509::X509Name::from_der(&der) {
         Ok((_, name)) => certbound_cert::DistinguishedName::from_x509_name(&name).to_string(),
@@ -311,7 +311,15 @@ fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
 pub(crate) struct ValidatedPath {
     pub(crate) intermediates: usize,
     pub(crate) issuer_spki_sha256: [u8; 32],
-    pub(crate) anchor_subject: String,
+    anchor_subject_der: Vec<u8>,
+}
+
+impl ValidatedPath {
+    /// The anchor's subject, RFC 4514 (formatted only when asked: it is
+    /// for reports).
+    pub(crate) fn anchor_subject(&self) -> String {
+        anchor_subject(&self.anchor_subject_der)
+    }
 }
 
 /// Why path validation failed.
