@@ -1,0 +1,247 @@
+//! Load over real TLS on loopback: requests per second of a demo-style
+//! resource server with certbound (`ClientCertLayer::tls()` and
+//! `BoundTokenLayer`, ES256 tokens bound to each client's certificate)
+//! against the same server without certbound (same TLS, same handler
+//! output, no token check).
+//!
+//! `cargo run -j2 --release -p certbound-cli --example load -- [connections] [seconds]`
+//!
+//! Each keep-alive HTTP/1.1 connection has its own client certificate and
+//! bound token; requests go one after another on each connection. Only
+//! 127.0.0.1, bounded in connections (default 16, at most 256) and time
+//! (default 5 s per server, at most 60).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::routing::get;
+use bytes::Bytes;
+use certbound_binding::{BoundTokenLayer, Confirmation, JwtValidator, VerifiedToken};
+use certbound_cert::Certificate;
+use certbound_extract::danger::AcceptAnyClientCert;
+use certbound_extract::{ClientCertLayer, PeerCertificatesLayer};
+use certbound_testkit::{TestCa, TestCert};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use josekit::jws::{ES256, JwsHeader};
+use josekit::jwt::{self, JwtPayload};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tower::Layer as _;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const ISSUER: &str = "https://as.example.com";
+const AUDIENCE: &str = "https://rs.example.com";
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn server_config(server: &TestCert) -> Result<Arc<rustls::ServerConfig>, Error> {
+    let p = provider();
+    let mut config = rustls::ServerConfig::builder_with_provider(p.clone())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(Arc::new(AcceptAnyClientCert::new(p)))
+        .with_single_cert(
+            vec![CertificateDer::from(server.der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server.key_der.clone())),
+        )?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn client_config(ca: &TestCa, client: &TestCert) -> Result<Arc<rustls::ClientConfig>, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(ca.cert.der.clone()))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            vec![CertificateDer::from(client.der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(client.key_der.clone())),
+        )?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+async fn serve(config: Arc<rustls::ServerConfig>, app: Router) -> Result<SocketAddr, Error> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let acceptor = TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        while let Ok((tcp, remote)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = PeerCertificatesLayer::from_connection(tls.get_ref().1)
+                    .peer_addr(remote)
+                    .layer(app);
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// One keep-alive connection sending requests until `stop`.
+async fn client(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+    token: String,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+) -> Result<(), Error> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let tls = TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    tokio::spawn(conn);
+    let auth = format!("Bearer {token}");
+    while !stop.load(Ordering::Relaxed) {
+        let req = http::Request::get("/resource")
+            .header(http::header::HOST, "localhost")
+            .header(http::header::AUTHORIZATION, &auth)
+            .body(Empty::<Bytes>::new())?;
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        let status = res.status();
+        res.into_body().collect().await?;
+        if status != http::StatusCode::OK {
+            return Err(format!("status {status}").into());
+        }
+        done.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+struct Client {
+    config: Arc<rustls::ClientConfig>,
+    token: String,
+}
+
+/// Requests per second against `addr` with every client for `seconds`.
+async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for c in clients {
+        tasks.push(tokio::spawn(client(
+            addr,
+            c.config.clone(),
+            c.token.clone(),
+            stop.clone(),
+            done.clone(),
+        )));
+    }
+    // Warm up (handshakes, caches), then count.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start_count = done.load(Ordering::Relaxed);
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let count = done.load(Ordering::Relaxed) - start_count;
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await??;
+    }
+    Ok(count as f64 / elapsed)
+}
+
+fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
+    serde_json::json!({ "client_id": client_id, "x5t#S256": x5t }).to_string()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Error> {
+    let mut args = std::env::args().skip(1);
+    let connections: usize = args.next().map_or(Ok(16), |a| a.parse())?.clamp(1, 256);
+    let seconds: u64 = args.next().map_or(Ok(5), |a| a.parse())?.clamp(1, 60);
+    let token_cache = std::env::var("CERTBOUND_LOAD_TOKEN_CACHE").is_ok_and(|v| v == "1");
+
+    let ca = TestCa::new("Load CA");
+    let server = ca
+        .leaf("localhost")
+        .san_dns("localhost")
+        .eku(vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth])
+        .issue();
+    let key = ES256.generate_key_pair()?;
+    let mut public = key.to_jwk_public_key();
+    public.set_key_id("k1");
+    let mut jwks = josekit::jwk::JwkSet::new();
+    jwks.push_key(public);
+    let signer = ES256.signer_from_der(key.to_der_private_key())?;
+    let mut clients = Vec::new();
+    for i in 0..connections {
+        let leaf = ca.leaf(&format!("client-{i}")).issue();
+        let thumbprint = Certificate::from_der(leaf.der.clone())?.thumbprint();
+        let now = SystemTime::now();
+        let mut p = JwtPayload::new();
+        p.set_issuer(ISSUER);
+        p.set_audience(vec![AUDIENCE]);
+        p.set_subject(format!("user-{i}"));
+        p.set_claim("client_id", Some(format!("client-{i}").into()))?;
+        p.set_issued_at(&now);
+        p.set_expires_at(&(now + Duration::from_secs(3600)));
+        Confirmation::from_thumbprint(thumbprint).insert_into_jwt_payload(&mut p);
+        let mut header = JwsHeader::new();
+        header.set_token_type("at+jwt");
+        header.set_key_id("k1");
+        clients.push(Client {
+            config: client_config(&ca, &leaf)?,
+            token: jwt::encode_with_signer(&p, &header, &signer)?,
+        });
+    }
+
+    let validator = JwtValidator::builder(&jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()?;
+    let _ = token_cache;
+    let with = Router::new()
+        .route(
+            "/resource",
+            get(
+                |axum::Extension(t): axum::Extension<VerifiedToken>| async move {
+                    body(
+                        t.claims().client_id(),
+                        t.bound_thumbprint().map(|t| t.to_string()),
+                    )
+                },
+            ),
+        )
+        .layer(BoundTokenLayer::new(validator).require_confirmation(true))
+        .layer(ClientCertLayer::tls());
+    let without = Router::new().route(
+        "/resource",
+        get(|| async { body(Some("client-0"), Some("-".repeat(43))) }),
+    );
+
+    let config = server_config(&server)?;
+    let with_addr = serve(config.clone(), with).await?;
+    let without_addr = serve(config, without).await?;
+
+    println!(
+        "{connections} keep-alive TLS connections, each its own client certificate, {seconds} s per server, 127.0.0.1"
+    );
+    let plain = run(without_addr, &clients, seconds).await?;
+    println!("without certbound: {plain:.0} requests/s");
+    let bound = run(with_addr, &clients, seconds).await?;
+    println!("with ClientCertLayer + BoundTokenLayer: {bound:.0} requests/s");
+    println!("ratio: {:.3}", bound / plain);
+    Ok(())
+}
