@@ -362,42 +362,6 @@ impl HeaderDecoder {
     }
 }
 
-#[cfg(test)]
-mod pem_gap_tests {
-    use super::*;
-
-    fn pem() -> String {
-        certbound_cert::pem::encode_certificate(
-            &pem::parse_certificates(certbound_testkit::vectors::RFC8705_APPENDIX_A_PEM).unwrap()
-                [0]
-            .der()
-            .to_vec(),
-        )
-    }
-
-    #[test]
-    fn two_values_joined_by_a_comma_are_refused() {
-        // What a proxy that appends to a client's header produces.
-        let joined = format!("{}, {}", pem(), pem());
-        let mut out = Vec::new();
-        let err = push_pem(&joined, &mut out).unwrap_err();
-        assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
-        assert!(err.to_string().contains("not append"));
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn blocks_separated_by_white_space_form_a_chain() {
-        let chain = format!("  {}\n\t{} ", pem(), pem().replace('\n', " "));
-        let mut out = Vec::new();
-        push_pem(&chain, &mut out).unwrap();
-        assert_eq!(out.len(), 2);
-        let mut out = Vec::new();
-        let err = push_pem(&format!("garbage{}", pem()), &mut out).unwrap_err();
-        assert_eq!(err, HeaderError::TextOutsidePem { offset: 0 });
-    }
-}
-
 fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
@@ -438,5 +402,37 @@ fn only_whitespace_outside_blocks(text: &str) -> Result<(), HeaderError> {
             // An unterminated block: the PEM decoder reports it.
             None => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod pem_gap_tests {
+    use super::*;
+
+    fn pem() -> String {
+        let certs = pem::parse_certificates(certbound_testkit::vectors::RFC8705_APPENDIX_A_PEM);
+        certbound_cert::pem::encode_certificate(certs.unwrap()[0].der())
+    }
+
+    #[test]
+    fn two_values_joined_by_a_comma_are_refused() {
+        // What a proxy that appends to a client's header produces.
+        let joined = format!("{}, {}", pem(), pem());
+        let mut out = Vec::new();
+        let err = push_pem(&joined, &mut out).unwrap_err();
+        assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
+        assert!(err.to_string().contains("not append"));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn blocks_separated_by_white_space_form_a_chain() {
+        let chain = format!("  {}\n\t{} ", pem(), pem().replace('\n', " "));
+        let mut out = Vec::new();
+        push_pem(&chain, &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+        let mut out = Vec::new();
+        let err = push_pem(&format!("garbage{}", pem()), &mut out).unwrap_err();
+        assert_eq!(err, HeaderError::TextOutsidePem { offset: 0 });
     }
 }
