@@ -59,7 +59,7 @@ pub use policy::{
     TokenBinding, check_refresh_token,
 };
 pub use validator::{
-    AccessTokenValidator, Check, IntrospectionValidator, JwsAlg, JwtReport, JwtValidator,
-    JwtValidatorBuilder, JwtValidatorError, Outcome, TokenError, TypCheck,
+    AccessTokenValidator, CachedValidator, Check, IntrospectionValidator, JwsAlg, JwtReport,
+    JwtValidator, JwtValidatorBuilder, JwtValidatorError, Outcome, TokenError, TypCheck,
     verify_introspection_response,
 };

@@ -19,7 +19,10 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::Router;
 use axum::routing::get;
 use bytes::Bytes;
-use certbound_binding::{BoundTokenLayer, Confirmation, JwtValidator, VerifiedToken};
+use certbound_binding::{
+    AccessTokenValidator, BoundTokenLayer, CachedValidator, Confirmation, JwtValidator,
+    VerifiedToken,
+};
 use certbound_cert::Certificate;
 use certbound_extract::danger::AcceptAnyClientCert;
 use certbound_extract::{ClientCertLayer, PeerCertificatesLayer};
@@ -162,6 +165,24 @@ async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, 
     Ok(count as f64 / elapsed)
 }
 
+/// The demo resource server's route behind certbound's layers.
+fn certbound_router(validator: impl AccessTokenValidator) -> Router {
+    Router::new()
+        .route(
+            "/resource",
+            get(
+                |axum::Extension(t): axum::Extension<VerifiedToken>| async move {
+                    body(
+                        t.claims().client_id(),
+                        t.bound_thumbprint().map(|t| t.to_string()),
+                    )
+                },
+            ),
+        )
+        .layer(BoundTokenLayer::new(validator).require_confirmation(true))
+        .layer(ClientCertLayer::tls())
+}
+
 fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
     serde_json::json!({ "client_id": client_id, "x5t#S256": x5t }).to_string()
 }
@@ -171,7 +192,6 @@ async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let connections: usize = args.next().map_or(Ok(16), |a| a.parse())?.clamp(1, 256);
     let seconds: u64 = args.next().map_or(Ok(5), |a| a.parse())?.clamp(1, 60);
-    let token_cache = std::env::var("CERTBOUND_LOAD_TOKEN_CACHE").is_ok_and(|v| v == "1");
 
     let ca = TestCa::new("Load CA");
     let server = ca
@@ -207,25 +227,14 @@ async fn main() -> Result<(), Error> {
         });
     }
 
-    let validator = JwtValidator::builder(&jwks)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()?;
-    let _ = token_cache;
-    let with = Router::new()
-        .route(
-            "/resource",
-            get(
-                |axum::Extension(t): axum::Extension<VerifiedToken>| async move {
-                    body(
-                        t.claims().client_id(),
-                        t.bound_thumbprint().map(|t| t.to_string()),
-                    )
-                },
-            ),
-        )
-        .layer(BoundTokenLayer::new(validator).require_confirmation(true))
-        .layer(ClientCertLayer::tls());
+    let validator = || {
+        JwtValidator::builder(&jwks)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .build()
+    };
+    let with = certbound_router(validator()?);
+    let cached = certbound_router(CachedValidator::new(validator()?));
     let without = Router::new().route(
         "/resource",
         get(|| async { body(Some("client-0"), Some("-".repeat(43))) }),
@@ -233,6 +242,7 @@ async fn main() -> Result<(), Error> {
 
     let config = server_config(&server)?;
     let with_addr = serve(config.clone(), with).await?;
+    let cached_addr = serve(config.clone(), cached).await?;
     let without_addr = serve(config, without).await?;
 
     println!(
@@ -242,6 +252,11 @@ async fn main() -> Result<(), Error> {
     println!("without certbound: {plain:.0} requests/s");
     let bound = run(with_addr, &clients, seconds).await?;
     println!("with ClientCertLayer + BoundTokenLayer: {bound:.0} requests/s");
-    println!("ratio: {:.3}", bound / plain);
+    println!("  ratio {:.3}", bound / plain);
+    let with_cache = run(cached_addr, &clients, seconds).await?;
+    println!(
+        "with ClientCertLayer + BoundTokenLayer + CachedValidator: {with_cache:.0} requests/s"
+    );
+    println!("  ratio {:.3}", with_cache / plain);
     Ok(())
 }

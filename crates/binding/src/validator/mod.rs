@@ -4,8 +4,11 @@ use std::future::Future;
 
 use crate::{BearerError, TokenClaims};
 
+mod cache;
 mod introspection;
 mod jwt;
+
+pub use cache::CachedValidator;
 
 pub use introspection::{IntrospectionValidator, verify_introspection_response};
 pub use jwt::{
