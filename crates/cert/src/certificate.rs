@@ -15,11 +15,12 @@ pub const MAX_CERTIFICATE_DER_LEN: usize = 64 * 1024;
 
 /// One X.509 certificate.
 ///
-/// It owns its DER encoding behind an `Arc`, so cloning is cheap. The DER
-/// framing is checked at construction (exactly one certificate, nothing
-/// after it) and its `x5t#S256` thumbprint computed then; the full parse
-/// runs the first time the subject, issuer, SANs or validity are asked for,
-/// or [`check`](Self::check) is called, and is kept.
+/// It owns its DER encoding behind an `Arc`, so cloning is cheap. Its
+/// `x5t#S256` thumbprint is computed once, when it is read; the parsed
+/// subject, issuer, SANs and validity are kept after the first parse.
+/// [`from_der`](Self::from_der) and the PEM readers refuse anything that is
+/// not exactly one well-formed certificate; the request hot path reads with
+/// [`from_der_framed`](Self::from_der_framed) and checks once.
 ///
 /// ```
 /// use certbound_cert::Certificate;
@@ -83,9 +84,24 @@ fn system_time(unix_seconds: i64) -> SystemTime {
 }
 
 impl Certificate {
-    /// Reads one DER-encoded certificate. Bytes after the certificate, or
-    /// bytes that are not a certificate, are an error.
+    /// Reads one DER-encoded certificate, parsed in full: bytes that are not
+    /// exactly one well-formed X.509 certificate are an error.
     pub fn from_der(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
+        let cert = Self::from_der_framed(der)?;
+        cert.check()?;
+        Ok(cert)
+    }
+
+    /// Reads one DER-encoded certificate checking only its DER framing
+    /// (exactly one certificate-shaped structure, nothing after it) and
+    /// computing its thumbprint; the full parse is deferred to the first
+    /// accessor or [`check`](Self::check).
+    ///
+    /// This is the hot path of request extraction, where the same
+    /// certificate arrives again and again: certbound's layers read with it
+    /// and call `check` once before the certificate enters a request. Call
+    /// `check` before such a certificate decides anything.
+    pub fn from_der_framed(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
         let bytes = der.as_ref();
         if bytes.is_empty() {
             return Err(CertError::Empty);
@@ -317,7 +333,11 @@ mod tests {
         // still holds, the certificate does not.
         let i = der.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
         der[i] = 0x04;
-        let cert = Certificate::from_der(der).unwrap();
+        assert!(matches!(
+            Certificate::from_der(der.clone()),
+            Err(CertError::InvalidDer(_))
+        ));
+        let cert = Certificate::from_der_framed(der).unwrap();
         assert!(matches!(cert.check(), Err(CertError::InvalidDer(_))));
         assert!(cert.subject().is_empty());
         assert!(cert.subject_alt_names().is_err());

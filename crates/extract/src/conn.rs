@@ -80,8 +80,10 @@ fn from_der_chain<'a>(
 ) -> Option<Result<ClientCert, CertError>> {
     let leaf = chain.next()?;
     Some((|| {
-        let leaf = Certificate::from_der(leaf)?;
-        let intermediates = chain.map(Certificate::from_der).collect::<Result<_, _>>()?;
+        let leaf = Certificate::from_der_framed(leaf)?;
+        let intermediates = chain
+            .map(Certificate::from_der_framed)
+            .collect::<Result<_, _>>()?;
         let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
         cert.check().map_err(|(_, e)| e)?;
         Ok(cert)

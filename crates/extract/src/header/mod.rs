@@ -363,7 +363,7 @@ impl HeaderDecoder {
 }
 
 fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
-    let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
+    let cert = Certificate::from_der_framed(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
         source,
     })?;
