@@ -64,18 +64,17 @@ pub(crate) fn name_of_oid(oid: &str) -> Option<&'static str> {
 }
 
 /// Whether `s` is a dotted-decimal OID (RFC 4512 numericoid): at least two
-/// arcs, digits only, no leading zeros, first arc 0-2.
+/// arcs, digits only, no leading zeros. The first arc is not limited to 0-2
+/// (RFC 4512 does not), so whatever OID a certificate carries prints as a
+/// string that parses again.
 pub(crate) fn is_numeric_oid(s: &str) -> bool {
     let mut arcs = 0;
-    for (i, arc) in s.split('.').enumerate() {
+    for arc in s.split('.') {
         if arc.is_empty()
             || !arc.bytes().all(|b| b.is_ascii_digit())
             || (arc.len() > 1 && arc.starts_with('0'))
             || arc.len() > 20
         {
-            return false;
-        }
-        if i == 0 && !matches!(arc, "0" | "1" | "2") {
             return false;
         }
         arcs += 1;

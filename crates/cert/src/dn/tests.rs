@@ -86,6 +86,8 @@ fn oid_and_short_names_are_the_same_type() {
         "title=cto,GN=ada,surname=lovelace"
     ));
     assert!(!matches("CN=x", "O=x"));
+    // Any numericoid, as a certificate may carry one outside the 0-2 arcs.
+    assert_eq!(dn("4.29.4.10=#0C0178").to_string(), "4.29.4.10=#0C0178");
 }
 
 #[test]
@@ -160,7 +162,8 @@ fn errors_carry_position_and_reason() {
         ("CN a", 3, DnErrorKind::ExpectedEquals),
         ("Foo=a", 0, DnErrorKind::UnknownAttributeType("Foo".into())),
         ("1.2.=a", 0, DnErrorKind::InvalidOid("1.2.".into())),
-        ("9.1=a", 0, DnErrorKind::InvalidOid("9.1".into())),
+        ("1.02=a", 0, DnErrorKind::InvalidOid("1.02".into())),
+        ("7=a", 0, DnErrorKind::InvalidOid("7".into())),
         (r"CN=a\x", 4, DnErrorKind::InvalidEscape),
         (r"CN=a\", 4, DnErrorKind::InvalidEscape),
         ("CN=a\"b", 4, DnErrorKind::UnescapedCharacter('"')),
