@@ -31,6 +31,7 @@
 )]
 
 mod certificate;
+pub mod der;
 pub mod dn;
 mod error;
 pub mod pem;

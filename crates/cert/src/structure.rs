@@ -5,6 +5,7 @@
 //! [`Certificate::check`](crate::Certificate::check).
 
 use crate::CertError;
+use crate::der::read_tlv;
 
 const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;
@@ -20,41 +21,8 @@ fn invalid(what: &str) -> CertError {
 
 /// One DER TLV at the start of `input`: its tag, its content, the rest.
 fn tlv<'a>(input: &'a [u8], what: &str) -> Result<(u8, &'a [u8], &'a [u8]), CertError> {
-    let (&tag, rest) = input
-        .split_first()
-        .ok_or_else(|| invalid(&format!("{what} is missing")))?;
-    if tag & 0x1f == 0x1f {
-        return Err(invalid(&format!("{what} has a multi-byte tag")));
-    }
-    let (&first, rest) = rest
-        .split_first()
-        .ok_or_else(|| invalid(&format!("{what} is truncated")))?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 3 {
-            return Err(invalid(&format!("{what} has an unsupported length form")));
-        }
-        let bytes = rest
-            .get(..n)
-            .ok_or_else(|| invalid(&format!("{what} is truncated")))?;
-        if bytes[0] == 0 {
-            return Err(invalid(&format!("{what} has a non-minimal length")));
-        }
-        let len = bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        if len < 0x80 {
-            return Err(invalid(&format!("{what} has a non-minimal length")));
-        }
-        (len, &rest[n..])
-    };
-    if len > rest.len() {
-        return Err(invalid(&format!("{what} is truncated")));
-    }
-    let (content, rest) = rest.split_at(len);
-    Ok((tag, content, rest))
+    let (tlv, rest) = read_tlv(input).map_err(|e| invalid(&format!("{what} {e}")))?;
+    Ok((tlv.tag, tlv.content, rest))
 }
 
 fn expect<'a>(input: &'a [u8], tag: u8, what: &str) -> Result<(&'a [u8], &'a [u8]), CertError> {

@@ -44,40 +44,12 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
     }
 }
 
-/// Splits one DER TLV into its single-byte tag and content, when `der` is
-/// exactly one TLV with a low tag number and a definite length.
+/// Splits one DER TLV into its tag and content, when `der` is exactly one
+/// TLV ([`crate::der`]).
 pub(crate) fn split_tlv(der: &[u8]) -> Option<(u8, &[u8])> {
-    let (&tag, rest) = der.split_first()?;
-    if tag & 0x1f == 0x1f {
-        // High tag numbers: keep as opaque DER, but still require one TLV.
-        let mut i = 0;
-        loop {
-            let b = *rest.get(i)?;
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let (len, content) = split_length(&rest[i..])?;
-        return (content.len() == len).then_some((tag, content));
-    }
-    let (len, content) = split_length(rest)?;
-    (content.len() == len).then_some((tag, content))
-}
-
-fn split_length(bytes: &[u8]) -> Option<(usize, &[u8])> {
-    let (&first, rest) = bytes.split_first()?;
-    if first < 0x80 {
-        return Some((usize::from(first), rest));
-    }
-    let n = usize::from(first & 0x7f);
-    if n == 0 || n > 4 || rest.len() < n {
-        return None;
-    }
-    let len = rest[..n]
-        .iter()
-        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-    Some((len, &rest[n..]))
+    crate::der::read_one_tlv(der)
+        .ok()
+        .map(|tlv| (tlv.tag, tlv.content))
 }
 
 /// DER-encodes text as a UTF8String.
@@ -150,10 +122,8 @@ mod tests {
         assert_eq!(split_tlv(&[0x0c, 0x01, b'x']), Some((0x0c, &b"x"[..])));
         assert_eq!(split_tlv(&[0x0c, 0x02, b'x']), None);
         assert_eq!(split_tlv(&[0x0c, 0x01, b'x', 0]), None);
-        assert_eq!(
-            split_tlv(&[0x0c, 0x81, 0x01, b'x']),
-            Some((0x0c, &b"x"[..]))
-        );
+        // DER: a long-form length for a short value is refused.
+        assert_eq!(split_tlv(&[0x0c, 0x81, 0x01, b'x']), None);
         assert_eq!(split_tlv(&[]), None);
         let long = utf8_string_der(&"a".repeat(300));
         assert_eq!(split_tlv(&long).map(|(_, c)| c.len()), Some(300));

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use certbound_cert::Certificate;
+use certbound_cert::der::read_tlv;
 
 use super::HeaderError;
 
@@ -25,32 +26,10 @@ pub fn split_concatenated(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
                 rest[0]
             ));
         }
-        let Some(&first) = rest.get(1) else {
-            return Err(format!("truncated DER length at byte {offset}"));
-        };
-        let (header, len) = if first < 0x80 {
-            (2, usize::from(first))
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 {
-                return Err(format!("unsupported DER length form at byte {offset}"));
-            }
-            let Some(len_bytes) = rest.get(2..2 + n) else {
-                return Err(format!("truncated DER length at byte {offset}"));
-            };
-            let len = len_bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            (2 + n, len)
-        };
-        let Some(total) = header.checked_add(len).filter(|&t| t <= rest.len()) else {
-            return Err(format!(
-                "the certificate at byte {offset} claims {len} bytes but only {} follow",
-                rest.len() - header
-            ));
-        };
-        out.push(&rest[..total]);
-        rest = &rest[total..];
+        let (tlv, after) =
+            read_tlv(rest).map_err(|e| format!("the certificate at byte {offset} {e}"))?;
+        out.push(tlv.encoded);
+        rest = after;
     }
     if out.is_empty() {
         return Err("no bytes".to_owned());
