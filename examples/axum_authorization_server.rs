@@ -22,10 +22,7 @@ use certbound::auth::{
 use certbound::binding::{BindingPolicy, ClientBinding};
 use certbound::cert::Certificate;
 use certbound::discovery::{AuthorizationServerMetadata, MetadataService};
-use certbound::extract::{ClientCertLayer, PeerCertificatesLayer};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
+use certbound::extract::ClientCertLayer;
 use serde_json::{Value, json};
 use tower::Layer as _;
 
@@ -107,20 +104,5 @@ async fn main() -> Result<(), support::Error> {
         "refused (401 invalid_client): curl --cacert {d}/ca.pem --cert {d}/intruder.pem --key {d}/intruder.key -d grant_type=client_credentials -d client_id=pki-client {base}/token"
     );
 
-    let acceptor = tokio_rustls::TlsAcceptor::from(support::server_config(&pki)?);
-    loop {
-        let (tcp, remote) = listener.accept().await?;
-        let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let svc = PeerCertificatesLayer::from_connection(tls.get_ref().1)
-                .peer_addr(remote)
-                .layer(app);
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
-                .await;
-        });
-    }
+    support::serve_tls(listener, support::server_config(&pki)?, app).await
 }

@@ -12,12 +12,8 @@ mod support;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use certbound::binding::{BoundTokenLayer, JwtValidator, VerifiedToken};
-use certbound::extract::{ClientCertLayer, PeerCertificatesLayer};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
+use certbound::extract::ClientCertLayer;
 use serde_json::{Value, json};
-use tower::Layer as _;
 
 async fn hello(Extension(token): Extension<VerifiedToken>) -> Json<Value> {
     Json(json!({
@@ -57,20 +53,5 @@ async fn main() -> Result<(), support::Error> {
         "another certificate (401 invalid_token):\n  curl --cacert {d}/ca.pem --cert {d}/intruder.pem --key {d}/intruder.key -H 'Authorization: Bearer {token}' https://{addr}/hello"
     );
 
-    let acceptor = tokio_rustls::TlsAcceptor::from(support::server_config(&pki)?);
-    loop {
-        let (tcp, remote) = listener.accept().await?;
-        let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let svc = PeerCertificatesLayer::from_connection(tls.get_ref().1)
-                .peer_addr(remote)
-                .layer(app);
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
-                .await;
-        });
-    }
+    support::serve_tls(listener, support::server_config(&pki)?, app).await
 }

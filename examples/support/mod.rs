@@ -50,6 +50,37 @@ pub(crate) fn server_config(pki: &DemoPki) -> Result<Arc<rustls::ServerConfig>, 
     Ok(Arc::new(config))
 }
 
+/// Serves `app` over TLS: the accept loop of `hyper_util_accept_loop.rs`,
+/// shared by the other examples.
+pub(crate) async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: axum::Router,
+) -> Result<(), Error> {
+    use certbound::extract::PeerCertificatesLayer;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+    use tower::Layer as _;
+
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let (tcp, remote) = listener.accept().await?;
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let svc = PeerCertificatesLayer::from_connection(tls.get_ref().1)
+                .peer_addr(remote)
+                .layer(app);
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), TowerToHyperService::new(svc))
+                .await;
+        });
+    }
+}
+
 /// An ES256 signing key and the JWKS a resource server verifies with.
 pub(crate) struct TokenIssuer {
     signer: EcdsaJwsSigner,
