@@ -1,6 +1,7 @@
 //! [`TokenClaims`] (what a validator returns) and [`VerifiedToken`] (what
 //! [`BoundTokenLayer`](crate::BoundTokenLayer) puts into the request).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -13,8 +14,16 @@ use serde_json::{Map, Value};
 use crate::{Binding, Confirmation, ConfirmationError};
 
 /// The claims of a validated access token, with its confirmation parsed.
+///
+/// Shared: cloning it (as a token cache hit or the [`VerifiedToken`]
+/// extractor does) copies a pointer, not the claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenClaims {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Inner {
     claims: Map<String, Value>,
     confirmation: Option<Confirmation>,
 }
@@ -24,25 +33,35 @@ impl TokenClaims {
     /// response). A `cnf` member must be a confirmation object.
     pub fn from_map(claims: Map<String, Value>) -> Result<Self, ConfirmationError> {
         let confirmation = Confirmation::from_claims(&claims)?;
-        Ok(Self {
-            claims,
-            confirmation,
-        })
+        Ok(Self::from_parts(claims, confirmation))
+    }
+
+    /// Claims whose confirmation was already parsed from them.
+    pub(crate) fn from_parts(
+        claims: Map<String, Value>,
+        confirmation: Option<Confirmation>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                claims,
+                confirmation,
+            }),
+        }
     }
 
     /// All claims, `cnf` included.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
+        &self.inner.claims
     }
 
     /// One claim.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.claims.get(name)
+        self.inner.claims.get(name)
     }
 
     /// The confirmation (`cnf`), if the token has one.
     pub fn confirmation(&self) -> Option<&Confirmation> {
-        self.confirmation.as_ref()
+        self.inner.confirmation.as_ref()
     }
 
     /// `sub`.
@@ -74,7 +93,7 @@ impl TokenClaims {
 
     /// `aud`, a string or an array of strings.
     pub fn audiences(&self) -> Vec<&str> {
-        match self.claims.get("aud") {
+        match self.inner.claims.get("aud") {
             Some(Value::String(s)) => vec![s.as_str()],
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -92,11 +111,11 @@ impl TokenClaims {
     }
 
     fn str_claim(&self, name: &str) -> Option<&str> {
-        self.claims.get(name).and_then(Value::as_str)
+        self.inner.claims.get(name).and_then(Value::as_str)
     }
 
     pub(crate) fn time_claim(&self, name: &str) -> Option<SystemTime> {
-        numeric_date(self.claims.get(name)?)
+        numeric_date(self.inner.claims.get(name)?)
     }
 }
 

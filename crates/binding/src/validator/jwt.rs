@@ -10,7 +10,7 @@ use josekit::jws::{self, JwsVerifier};
 use serde_json::{Map, Value};
 
 use super::{AccessTokenValidator, TokenError};
-use crate::TokenClaims;
+use crate::{Confirmation, TokenClaims};
 
 /// Largest token accepted, in bytes: anything bigger is refused before any
 /// decoding.
@@ -240,9 +240,17 @@ impl JwtValidator {
     /// returned only when everything passed.
     pub fn inspect_at(&self, token: &str, now: SystemTime) -> JwtReport {
         let mut report = JwtReport::default();
-        let Some(parsed) = self.parse(token, &mut report) else {
-            return report;
+        let parsed = match self.parse(token) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                report.push("format", Outcome::Failed(e));
+                return report;
+            }
         };
+        report.push(
+            "format",
+            Outcome::Passed("JWS compact serialization".into()),
+        );
         let Parsed {
             header,
             payload,
@@ -251,39 +259,57 @@ impl JwtValidator {
         } = parsed;
         let message = token.as_bytes().get(..message_len).unwrap_or_default();
 
-        let alg = self.check_alg(&header, &mut report);
-        self.check_typ(&header, &mut report);
+        let alg = self.check_alg(&header);
+        report.record("algorithm", &alg, |alg| alg.name().into());
+        report.record("type", &self.check_typ(&header), |typ| {
+            typ.unwrap_or("(none)").into()
+        });
         match alg {
-            Some(alg) => self.check_signature(alg, &header, message, &signature, &mut report),
-            None => report.push(
+            Ok(alg) => {
+                let key = self.check_signature(alg, &header, message, &signature);
+                report.record("signature", &key, |key| match &key.kid {
+                    Some(kid) => format!("{alg} with key {kid:?}"),
+                    None => format!("{alg} with a key without kid"),
+                });
+            }
+            Err(_) => report.push(
                 "signature",
                 Outcome::Skipped("algorithm not accepted".into()),
             ),
         }
-        let claims = match TokenClaims::from_map(payload.clone()) {
-            Ok(claims) => {
-                let detail = match claims.confirmation().and_then(|c| c.x5t_s256()) {
-                    Some(x5t) => format!("x5t#S256 {x5t}"),
-                    None if claims.confirmation().is_some() => "cnf without x5t#S256".into(),
-                    None => "no cnf (not certificate-bound)".into(),
-                };
-                report.push("confirmation", Outcome::Passed(detail));
-                Some(claims)
+        let confirmation = check_confirmation(&payload);
+        report.record("confirmation", &confirmation, |cnf| {
+            match cnf.as_ref().map(Confirmation::x5t_s256) {
+                Some(Some(x5t)) => format!("x5t#S256 {x5t}"),
+                Some(None) => "cnf without x5t#S256".into(),
+                None => "no cnf (not certificate-bound)".into(),
             }
-            Err(e) => {
-                report.push(
-                    "confirmation",
-                    Outcome::Failed(TokenError::InvalidConfirmation(e.to_string())),
-                );
-                None
-            }
-        };
-        self.check_claims(&payload, now, &mut report);
+        });
+        match self.check_issuer(&payload) {
+            Ok(None) => report.push("issuer", Outcome::Skipped("no issuer configured".into())),
+            issuer => report.record("issuer", &issuer, |i| i.unwrap_or_default().into()),
+        }
+        match self.check_audience(&payload) {
+            Ok(None) => report.push(
+                "audience",
+                Outcome::Skipped("no audience configured".into()),
+            ),
+            aud => report.record("audience", &aud, |a| a.unwrap_or_default().into()),
+        }
+        report.record("expiry", &self.check_expiry(&payload, now), |exp| {
+            format!("expires at {exp}")
+        });
+        match self.check_not_before(&payload, now) {
+            Ok(None) => report.push("not-before", Outcome::Skipped("no nbf claim".into())),
+            nbf => report.record("not-before", &nbf, |nbf| {
+                format!("valid since {}", nbf.unwrap_or_default())
+            }),
+        }
+        if let (true, Ok(confirmation)) = (report.passed(), confirmation) {
+            report.claims = Some(TokenClaims::from_parts(payload.clone(), confirmation));
+        }
         report.payload = payload;
         report.header = header;
-        if report.passed() {
-            report.claims = claims;
-        }
         report
     }
 
@@ -293,49 +319,59 @@ impl JwtValidator {
     }
 
     /// Validates `token` at time `now`: its claims, or the first failed check.
+    ///
+    /// The same checks as [`inspect_at`](Self::inspect_at), in the same
+    /// order and with the same verdicts, but it stops at the first failure
+    /// and builds no report: this is the request path.
     pub fn validate_at(&self, token: &str, now: SystemTime) -> Result<TokenClaims, TokenError> {
-        let report = self.inspect_at(token, now);
-        if let Some(err) = report.first_failure() {
+        self.first_failure(token, now).inspect_err(|err| {
             tracing::debug!(error = %err, "JWT access token refused");
-            return Err(err.clone());
-        }
-        report
-            .claims
-            .ok_or_else(|| TokenError::Malformed("no claims".into()))
+        })
     }
 
-    fn parse(&self, token: &str, report: &mut JwtReport) -> Option<Parsed> {
-        let fail = |report: &mut JwtReport, why: &str| {
-            report.push("format", Outcome::Failed(TokenError::Malformed(why.into())));
-            None
-        };
+    fn first_failure(&self, token: &str, now: SystemTime) -> Result<TokenClaims, TokenError> {
+        let Parsed {
+            header,
+            payload,
+            message_len,
+            signature,
+        } = self.parse(token)?;
+        let message = token.as_bytes().get(..message_len).unwrap_or_default();
+        let alg = self.check_alg(&header)?;
+        self.check_typ(&header)?;
+        self.check_signature(alg, &header, message, &signature)?;
+        let confirmation = check_confirmation(&payload)?;
+        self.check_issuer(&payload)?;
+        self.check_audience(&payload)?;
+        self.check_expiry(&payload, now)?;
+        self.check_not_before(&payload, now)?;
+        Ok(TokenClaims::from_parts(payload, confirmation))
+    }
+
+    /// The token's three parts: the header and payload as JSON objects, the
+    /// signature decoded.
+    fn parse(&self, token: &str) -> Result<Parsed, TokenError> {
+        let fail = |why: &str| Err(TokenError::Malformed(why.into()));
         if token.len() > MAX_TOKEN_LEN {
-            return fail(report, "token too large");
+            return fail("token too large");
         }
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return fail(
-                report,
-                "not three dot-separated parts (JWE tokens are not supported)",
-            );
+            return fail("not three dot-separated parts (JWE tokens are not supported)");
         };
         let Some(header) = decode_object(h) else {
-            return fail(report, "the header is not base64url JSON object");
+            return fail("the header is not base64url JSON object");
         };
         let Some(payload) = decode_object(p) else {
-            return fail(report, "the payload is not a base64url JSON object");
+            return fail("the payload is not a base64url JSON object");
         };
         if header.contains_key("crit") {
-            return fail(report, "critical header extensions are not supported");
+            return fail("critical header extensions are not supported");
         }
         let signature = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-        report.push(
-            "format",
-            Outcome::Passed("JWS compact serialization".into()),
-        );
-        Some(Parsed {
+        Ok(Parsed {
             header,
             payload,
             message_len: h.len() + 1 + p.len(),
@@ -343,28 +379,19 @@ impl JwtValidator {
         })
     }
 
-    fn check_alg(&self, header: &Map<String, Value>, report: &mut JwtReport) -> Option<JwsAlg> {
+    /// `alg`: in the allow-list (never `none`, never `HS*`).
+    fn check_alg(&self, header: &Map<String, Value>) -> Result<JwsAlg, TokenError> {
         let name = header.get("alg").and_then(Value::as_str).unwrap_or("");
-        match JwsAlg::from_name(name).filter(|a| self.algorithms.contains(a)) {
-            Some(alg) => {
-                report.push("algorithm", Outcome::Passed(alg.name().into()));
-                Some(alg)
-            }
-            None => {
-                report.push(
-                    "algorithm",
-                    Outcome::Failed(TokenError::UnsupportedAlgorithm(name.into())),
-                );
-                None
-            }
-        }
+        JwsAlg::from_name(name)
+            .filter(|a| self.algorithms.contains(a))
+            .ok_or_else(|| TokenError::UnsupportedAlgorithm(name.into()))
     }
 
-    fn check_typ(&self, header: &Map<String, Value>, report: &mut JwtReport) {
+    /// `typ` (RFC 9068 §4); the type found.
+    fn check_typ<'h>(&self, header: &'h Map<String, Value>) -> Result<Option<&'h str>, TokenError> {
         let typ = header.get("typ").and_then(Value::as_str);
         let at_jwt = |t: &str| {
-            let t = t.to_ascii_lowercase();
-            t == "at+jwt" || t == "application/at+jwt"
+            t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
         };
         let ok = match (typ, self.typ) {
             (Some(t), _) if at_jwt(t) => true,
@@ -373,27 +400,23 @@ impl JwtValidator {
             _ => false,
         };
         if ok {
-            report.push("type", Outcome::Passed(typ.unwrap_or("(none)").into()));
+            Ok(typ)
         } else {
-            report.push(
-                "type",
-                Outcome::Failed(TokenError::UnacceptableType(typ.map(str::to_owned))),
-            );
+            Err(TokenError::UnacceptableType(typ.map(str::to_owned)))
         }
     }
 
+    /// The signature, with the key named by `kid` (or, without `kid` or
+    /// when no key has that `kid`, the keys that have none, a JWKS may omit
+    /// them; without `kid`, every key fitting `alg`); the key that verified.
     fn check_signature(
         &self,
         alg: JwsAlg,
         header: &Map<String, Value>,
         message: &[u8],
         signature: &[u8],
-        report: &mut JwtReport,
-    ) {
+    ) -> Result<&Key, TokenError> {
         let kid = header.get("kid").and_then(Value::as_str);
-        // The key named by `kid`; without `kid`, or when no key has that
-        // `kid`, the keys that have none (a JWKS may omit them) or, without
-        // `kid`, every key fitting `alg`.
         let named = |k: &&Key| k.alg == alg && kid.is_some() && k.kid.as_deref() == kid;
         let unnamed = |k: &&Key| k.alg == alg && (kid.is_none() || k.kid.is_none());
         let filter: &dyn Fn(&&Key) -> bool = if self.keys.iter().any(|k| named(&k)) {
@@ -403,113 +426,105 @@ impl JwtValidator {
         };
         let mut candidates = self.keys.iter().filter(filter).peekable();
         if candidates.peek().is_none() {
-            report.push(
-                "signature",
-                Outcome::Failed(TokenError::UnknownKey {
-                    kid: kid.map(str::to_owned),
-                    alg: alg.name().into(),
-                }),
-            );
-            return;
+            return Err(TokenError::UnknownKey {
+                kid: kid.map(str::to_owned),
+                alg: alg.name().into(),
+            });
         }
-        let verified = candidates.find(|k| k.verifier.verify(message, signature).is_ok());
-        match verified {
-            Some(k) => report.push(
-                "signature",
-                Outcome::Passed(match &k.kid {
-                    Some(kid) => format!("{alg} with key {kid:?}"),
-                    None => format!("{alg} with a key without kid"),
-                }),
-            ),
-            None => report.push("signature", Outcome::Failed(TokenError::BadSignature)),
-        }
+        candidates
+            .find(|k| k.verifier.verify(message, signature).is_ok())
+            .ok_or(TokenError::BadSignature)
     }
 
-    fn check_claims(&self, payload: &Map<String, Value>, now: SystemTime, report: &mut JwtReport) {
-        let iss = payload.get("iss").and_then(Value::as_str);
-        match &self.issuer {
-            None => report.push("issuer", Outcome::Skipped("no issuer configured".into())),
-            Some(expected) if iss == Some(expected.as_str()) => {
-                report.push("issuer", Outcome::Passed(expected.clone()))
-            }
-            Some(expected) => report.push(
-                "issuer",
-                Outcome::Failed(TokenError::WrongIssuer {
-                    expected: expected.clone(),
-                    found: iss.map(str::to_owned),
-                }),
-            ),
-        }
-
-        let audiences: Vec<String> = match payload.get("aud") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            _ => Vec::new(),
+    /// `iss`, when an issuer is configured; the issuer checked.
+    fn check_issuer(&self, payload: &Map<String, Value>) -> Result<Option<&str>, TokenError> {
+        let Some(expected) = &self.issuer else {
+            return Ok(None);
         };
-        match &self.audience {
-            None => report.push(
-                "audience",
-                Outcome::Skipped("no audience configured".into()),
-            ),
-            Some(expected) if audiences.iter().any(|a| a == expected) => {
-                report.push("audience", Outcome::Passed(expected.clone()))
-            }
-            Some(expected) => report.push(
-                "audience",
-                Outcome::Failed(TokenError::WrongAudience {
-                    expected: expected.clone(),
-                    found: audiences,
-                }),
-            ),
-        }
-
-        let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let leeway = self.leeway;
-        match payload.get("exp").and_then(crate::claims::numeric_date) {
-            None => report.push("expiry", Outcome::Failed(TokenError::MissingClaim("exp"))),
-            Some(exp) => {
-                let exp_secs = exp.duration_since(UNIX_EPOCH).unwrap_or_default();
-                if now_secs > exp_secs + leeway {
-                    report.push(
-                        "expiry",
-                        Outcome::Failed(TokenError::Expired(exp_secs.as_secs())),
-                    );
-                } else {
-                    report.push(
-                        "expiry",
-                        Outcome::Passed(format!("expires at {}", exp_secs.as_secs())),
-                    );
-                }
-            }
-        }
-        match payload.get("nbf") {
-            None => report.push("not-before", Outcome::Skipped("no nbf claim".into())),
-            Some(v) => match crate::claims::numeric_date(v) {
-                None => report.push(
-                    "not-before",
-                    Outcome::Failed(TokenError::MissingClaim("nbf")),
-                ),
-                Some(nbf) => {
-                    let nbf_secs = nbf.duration_since(UNIX_EPOCH).unwrap_or_default();
-                    if now_secs + leeway < nbf_secs {
-                        report.push(
-                            "not-before",
-                            Outcome::Failed(TokenError::NotYetValid(nbf_secs.as_secs())),
-                        );
-                    } else {
-                        report.push(
-                            "not-before",
-                            Outcome::Passed(format!("valid since {}", nbf_secs.as_secs())),
-                        );
-                    }
-                }
-            },
+        let iss = payload.get("iss").and_then(Value::as_str);
+        if iss == Some(expected.as_str()) {
+            Ok(Some(expected))
+        } else {
+            Err(TokenError::WrongIssuer {
+                expected: expected.clone(),
+                found: iss.map(str::to_owned),
+            })
         }
     }
+
+    /// `aud` (a string or an array of strings), when an audience is
+    /// configured; the audience checked.
+    fn check_audience(&self, payload: &Map<String, Value>) -> Result<Option<&str>, TokenError> {
+        let Some(expected) = &self.audience else {
+            return Ok(None);
+        };
+        let found = match payload.get("aud") {
+            Some(Value::String(s)) => s == expected,
+            Some(Value::Array(a)) => a.iter().any(|a| a.as_str() == Some(expected)),
+            _ => false,
+        };
+        if found {
+            return Ok(Some(expected));
+        }
+        Err(TokenError::WrongAudience {
+            expected: expected.clone(),
+            found: match payload.get("aud") {
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            },
+        })
+    }
+
+    /// `exp`: required, not in the past (leeway included); its seconds.
+    fn check_expiry(
+        &self,
+        payload: &Map<String, Value>,
+        now: SystemTime,
+    ) -> Result<u64, TokenError> {
+        let exp = payload
+            .get("exp")
+            .and_then(crate::claims::numeric_date)
+            .ok_or(TokenError::MissingClaim("exp"))?;
+        let exp = exp.duration_since(UNIX_EPOCH).unwrap_or_default();
+        if since_epoch(now) > exp + self.leeway {
+            Err(TokenError::Expired(exp.as_secs()))
+        } else {
+            Ok(exp.as_secs())
+        }
+    }
+
+    /// `nbf`, when present: not in the future (leeway included); its
+    /// seconds.
+    fn check_not_before(
+        &self,
+        payload: &Map<String, Value>,
+        now: SystemTime,
+    ) -> Result<Option<u64>, TokenError> {
+        let Some(nbf) = payload.get("nbf") else {
+            return Ok(None);
+        };
+        let nbf = crate::claims::numeric_date(nbf).ok_or(TokenError::MissingClaim("nbf"))?;
+        let nbf = nbf.duration_since(UNIX_EPOCH).unwrap_or_default();
+        if since_epoch(now) + self.leeway < nbf {
+            Err(TokenError::NotYetValid(nbf.as_secs()))
+        } else {
+            Ok(Some(nbf.as_secs()))
+        }
+    }
+}
+
+fn since_epoch(t: SystemTime) -> Duration {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+/// `cnf`, when present, is a confirmation object.
+fn check_confirmation(payload: &Map<String, Value>) -> Result<Option<Confirmation>, TokenError> {
+    Confirmation::from_claims(payload).map_err(|e| TokenError::InvalidConfirmation(e.to_string()))
 }
 
 struct Parsed {
@@ -638,6 +653,21 @@ impl JwtReport {
         self.checks.push(Check { name, outcome });
     }
 
+    /// Records the verdict of one check function: passed with the detail
+    /// `passed` gives, or failed with its error.
+    fn record<T>(
+        &mut self,
+        name: &'static str,
+        verdict: &Result<T, TokenError>,
+        passed: impl FnOnce(&T) -> String,
+    ) {
+        let outcome = match verdict {
+            Ok(found) => Outcome::Passed(passed(found)),
+            Err(e) => Outcome::Failed(e.clone()),
+        };
+        self.push(name, outcome);
+    }
+
     /// The checks, in the order they ran.
     pub fn checks(&self) -> &[Check] {
         &self.checks
@@ -732,6 +762,69 @@ mod tests {
                 Some(&TokenError::UnsupportedAlgorithm(alg.into()))
             );
         }
+    }
+
+    #[test]
+    fn validation_stops_at_the_reports_first_failure() {
+        let pair = jws::ES256.generate_key_pair().unwrap();
+        let mut jwks = JwkSet::new();
+        jwks.push_key(pair.to_jwk_public_key());
+        let v = JwtValidator::builder(&jwks)
+            .issuer("https://as")
+            .audience("https://rs")
+            .leeway(Duration::ZERO)
+            .build()
+            .unwrap();
+        let signer = jws::ES256
+            .signer_from_der(pair.to_der_private_key())
+            .unwrap();
+        let now = SystemTime::now();
+        let secs = since_epoch(now).as_secs();
+        let sign = |typ: &str, payload: serde_json::Value| {
+            let mut header = jws::JwsHeader::new();
+            header.set_token_type(typ);
+            jws::serialize_compact(payload.to_string().as_bytes(), &header, &signer).unwrap()
+        };
+        let good = serde_json::json!({
+            "iss": "https://as", "aud": ["x", "https://rs"], "exp": secs + 60, "nbf": secs - 60,
+            "cnf": {"x5t#S256": "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0"}
+        });
+        let with = |k: &str, val: serde_json::Value| {
+            let mut p = good.clone();
+            p[k] = val;
+            p
+        };
+        let tokens = [
+            sign("at+jwt", good.clone()),
+            sign("JWT", good.clone()),
+            sign("at+jwt", with("iss", "https://other".into())),
+            sign("at+jwt", with("aud", "x".into())),
+            sign("at+jwt", with("exp", (secs - 1).into())),
+            sign("at+jwt", with("nbf", (secs + 60).into())),
+            sign("at+jwt", with("nbf", "soon".into())),
+            sign("at+jwt", with("cnf", "x".into())),
+            {
+                let mut t = sign("at+jwt", good.clone());
+                let at = t.len() - 10;
+                let other = if &t[at..=at] == "A" { "B" } else { "A" };
+                t.replace_range(at..=at, other);
+                t
+            },
+            sign("dpop+jwt", with("exp", (secs - 1).into())),
+            {
+                let mut p = with("cnf", "x".into());
+                p["iss"] = "https://other".into();
+                sign("at+jwt", p)
+            },
+            "a.b".into(),
+        ];
+        for token in &tokens {
+            let report = v.inspect_at(token, now);
+            let fast = v.validate_at(token, now);
+            assert_eq!(fast.as_ref().err(), report.first_failure(), "{token}");
+            assert_eq!(fast.ok().as_ref(), report.claims(), "{token}");
+        }
+        assert!(v.validate_at(&tokens[0], now).is_ok());
     }
 
     proptest! {
