@@ -6,12 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use sha2::{Digest, Sha256};
+use std::hash::BuildHasher;
 
 use super::{AccessTokenValidator, TokenError};
 use crate::TokenClaims;
 
 struct Cached {
+    /// The token itself: a hit must be this very token, not one whose
+    /// 64-bit hash collides with it.
+    token: Box<[u8]>,
     claims: TokenClaims,
     expires_at: SystemTime,
     ttl: Duration,
@@ -19,10 +22,10 @@ struct Cached {
 
 struct Expiry;
 
-impl moka::Expiry<[u8; 32], Arc<Cached>> for Expiry {
+impl moka::Expiry<u64, Arc<Cached>> for Expiry {
     fn expire_after_create(
         &self,
-        _key: &[u8; 32],
+        _key: &u64,
         value: &Arc<Cached>,
         _created_at: Instant,
     ) -> Option<Duration> {
@@ -30,8 +33,9 @@ impl moka::Expiry<[u8; 32], Arc<Cached>> for Expiry {
     }
 }
 
-/// Remembers the claims of tokens `V` accepted, keyed by the SHA-256 of the
-/// token, so a token presented again is not verified again (as Envoy's
+/// Remembers the claims of tokens `V` accepted, keyed by a hash of the
+/// token (foldhash, seeded at random per cache) and compared in full on a
+/// hit, so a token presented again is not verified again (as Envoy's
 /// `jwt_authn` cache does).
 ///
 /// An entry is kept no longer than the token's `exp` (tokens without `exp`
@@ -61,7 +65,8 @@ impl moka::Expiry<[u8; 32], Arc<Cached>> for Expiry {
 /// ```
 pub struct CachedValidator<V> {
     inner: V,
-    cache: moka::sync::Cache<[u8; 32], Arc<Cached>>,
+    cache: moka::sync::Cache<u64, Arc<Cached>>,
+    hasher: foldhash::quality::RandomState,
     capacity: u64,
     max_ttl: Duration,
     hits: AtomicU64,
@@ -76,7 +81,7 @@ impl<V> fmt::Debug for CachedValidator<V> {
     }
 }
 
-fn build(capacity: u64) -> moka::sync::Cache<[u8; 32], Arc<Cached>> {
+fn build(capacity: u64) -> moka::sync::Cache<u64, Arc<Cached>> {
     moka::sync::Cache::builder()
         .max_capacity(capacity)
         .expire_after(Expiry)
@@ -89,6 +94,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         Self {
             inner,
             cache: build(10_000),
+            hasher: foldhash::quality::RandomState::default(),
             capacity: 10_000,
             max_ttl: Duration::from_secs(300),
             hits: AtomicU64::new(0),
@@ -118,9 +124,17 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// The claims of a token accepted earlier and not yet expired.
-    fn lookup(&self, key: &[u8; 32], now: SystemTime) -> Option<TokenClaims> {
+    fn key(&self, token: &str) -> u64 {
+        self.hasher.hash_one(token.as_bytes())
+    }
+
+    /// The claims of `token`, accepted earlier and not yet expired.
+    fn lookup(&self, token: &str, now: SystemTime) -> Option<TokenClaims> {
+        let key = &self.key(token);
         let hit = self.cache.get(key)?;
+        if !same(&hit.token, token.as_bytes()) {
+            return None;
+        }
         if now < hit.expires_at {
             self.hits.fetch_add(1, Ordering::Relaxed);
             Some(hit.claims.clone())
@@ -130,7 +144,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         }
     }
 
-    fn remember(&self, key: [u8; 32], claims: &TokenClaims, now: SystemTime) {
+    fn remember(&self, token: &str, claims: &TokenClaims, now: SystemTime) {
         let Some(exp) = claims.expires_at() else {
             return;
         };
@@ -138,8 +152,9 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         if let Ok(ttl) = until.duration_since(now) {
             if !ttl.is_zero() {
                 self.cache.insert(
-                    key,
+                    self.key(token),
                     Arc::new(Cached {
+                        token: token.as_bytes().into(),
                         claims: claims.clone(),
                         expires_at: until,
                         ttl,
@@ -155,17 +170,22 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
         &self,
         token: &str,
     ) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let hit = self.lookup(&key, SystemTime::now());
+        let hit = self.lookup(token, SystemTime::now());
         async move {
             if let Some(claims) = hit {
                 return Ok(claims);
             }
             let claims = self.inner.validate(token).await?;
-            self.remember(key, &claims, SystemTime::now());
+            self.remember(token, &claims, SystemTime::now());
             Ok(claims)
         }
     }
+}
+
+/// Equality of two byte strings in a time that depends on their lengths
+/// only.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -250,11 +270,10 @@ mod tests {
     fn entry_is_not_kept_past_the_tokens_exp() {
         let (calls, v) = counting(Some(SystemTime::now() + Duration::from_secs(600)), true);
         let v = CachedValidator::new(v);
-        let key: [u8; 32] = Sha256::digest(b"t").into();
         let now = SystemTime::now();
-        v.remember(key, &claims(Some(now + Duration::from_secs(2))), now);
-        assert!(v.lookup(&key, now + Duration::from_secs(1)).is_some());
-        assert!(v.lookup(&key, now + Duration::from_secs(3)).is_none());
+        v.remember("t", &claims(Some(now + Duration::from_secs(2))), now);
+        assert!(v.lookup("t", now + Duration::from_secs(1)).is_some());
+        assert!(v.lookup("t", now + Duration::from_secs(3)).is_none());
         // And gone: the next validation calls the inner validator.
         assert!(block_on(v.validate("t")).is_ok());
         assert_eq!(calls.load(Ordering::Relaxed), 1);
@@ -264,10 +283,30 @@ mod tests {
     fn max_ttl_bounds_the_entry() {
         let (_, v) = counting(None, true);
         let v = CachedValidator::new(v).max_ttl(Duration::from_secs(10));
-        let key = [7u8; 32];
         let now = SystemTime::now();
-        v.remember(key, &claims(Some(now + Duration::from_secs(3600))), now);
-        assert!(v.lookup(&key, now + Duration::from_secs(9)).is_some());
-        assert!(v.lookup(&key, now + Duration::from_secs(11)).is_none());
+        v.remember("t", &claims(Some(now + Duration::from_secs(3600))), now);
+        assert!(v.lookup("t", now + Duration::from_secs(9)).is_some());
+        assert!(v.lookup("t", now + Duration::from_secs(11)).is_none());
+    }
+
+    #[test]
+    fn a_hit_is_the_same_token_not_only_the_same_key() {
+        let (_, v) = counting(None, true);
+        let v = CachedValidator::new(v);
+        let now = SystemTime::now();
+        v.remember("t1", &claims(Some(now + Duration::from_secs(60))), now);
+        // Another token stored under t1's key (as a hash collision would).
+        v.cache.insert(
+            v.key("t2"),
+            Arc::new(Cached {
+                token: b"t1".as_slice().into(),
+                claims: claims(Some(now + Duration::from_secs(60))),
+                expires_at: now + Duration::from_secs(60),
+                ttl: Duration::from_secs(60),
+            }),
+        );
+        assert!(v.lookup("t1", now).is_some());
+        assert!(v.lookup("t2", now).is_none());
+        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
     }
 }
