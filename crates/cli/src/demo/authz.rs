@@ -474,24 +474,24 @@ fn token_response(access: String, refresh: Option<String>) -> Response {
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);
     }
+    no_store_json(body)
+}
+
+/// A JSON answer that must not be cached (RFC 6749 §5.1, RFC 7662 §2.2).
+fn no_store_json(body: Value) -> Response {
     let mut res = Json(body).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
+/// Introspection (RFC 7662) for authenticated clients: the extractor
+/// answers 401 invalid_client to anyone else.
 async fn introspect(
     State(state): State<Shared>,
-    client: Option<Extension<AuthenticatedClient>>,
+    _client: AuthenticatedClient,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if client.is_none() {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "introspection needs an authenticated client",
-        );
-    }
     let token = form.get("token").map(String::as_str).unwrap_or("");
     let record = if state.is_revoked(token) {
         None
@@ -507,27 +507,19 @@ async fn introspect(
                     .is_some_and(|exp| exp > now_secs())
             })
     };
-    let body = record
-        .map(Value::Object)
-        .unwrap_or_else(|| json!({"active": false}));
-    let mut res = Json(body).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    no_store_json(
+        record
+            .map(Value::Object)
+            .unwrap_or_else(|| json!({"active": false})),
+    )
 }
 
+/// Revocation (RFC 7009) for authenticated clients.
 async fn revoke(
     State(state): State<Shared>,
-    client: Option<Extension<AuthenticatedClient>>,
+    _client: AuthenticatedClient,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if client.is_none() {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "revocation needs an authenticated client",
-        );
-    }
     if let (Some(token), Ok(mut revoked)) = (form.get("token"), state.revoked.lock()) {
         revoked.insert(token.clone());
     }

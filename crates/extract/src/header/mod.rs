@@ -280,6 +280,14 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
+        // The full parse of every certificate (kept, so later checks cost
+        // nothing): a malformed one is an error here, not a surprise later.
+        for (i, cert) in certs.iter().enumerate() {
+            cert.check().map_err(|source| HeaderError::Certificate {
+                position: i + 1,
+                source,
+            })?;
+        }
         let mut certs = certs.into_iter();
         Ok(certs.next().map(|leaf| (leaf, certs.collect())))
     }
