@@ -112,8 +112,9 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 fn is_printable_string(s: &str) -> bool {
+    // X.680 allows '?' too, but rcgen's DER writer (yasna) panics on it.
     s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
+        .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=".contains(c))
 }
 
 /// A value as an RFC 4514 string, escaped in one of the allowed ways.
