@@ -13,28 +13,8 @@ fn json(o: &Output) -> Value {
 }
 
 /// RFC 8705 §5, the example authorization server metadata with
-/// `mtls_endpoint_aliases`, copied verbatim from the RFC text.
-const RFC8705_SECTION5_EXAMPLE: &str = r#"
-    {
-      "issuer": "https://server.example.com",
-      "authorization_endpoint": "https://server.example.com/authz",
-      "token_endpoint": "https://server.example.com/token",
-      "introspection_endpoint": "https://server.example.com/introspect",
-      "revocation_endpoint": "https://server.example.com/revo",
-      "jwks_uri": "https://server.example.com/jwks",
-      "response_types_supported": ["code"],
-      "response_modes_supported": ["fragment","query","form_post"],
-      "grant_types_supported": ["authorization_code", "refresh_token"],
-      "token_endpoint_auth_methods_supported":
-                      ["tls_client_auth","client_secret_basic","none"],
-      "tls_client_certificate_bound_access_tokens": true,
-      "mtls_endpoint_aliases": {
-        "token_endpoint": "https://mtls.example.com/token",
-        "revocation_endpoint": "https://mtls.example.com/revo",
-        "introspection_endpoint": "https://mtls.example.com/introspect"
-      }
-    }
-"#;
+/// `mtls_endpoint_aliases` (verbatim, in certbound-testkit).
+const RFC8705_SECTION5_EXAMPLE: &str = certbound_testkit::vectors::RFC8705_SECTION5_METADATA;
 
 #[test]
 fn metadata_with_mtls_host_aliases_the_usual_back_channel_endpoints() {

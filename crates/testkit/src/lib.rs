@@ -36,6 +36,10 @@ pub mod vectors {
     pub const RFC8705_APPENDIX_A_PEM: &str = include_str!("../vectors/rfc8705-appendix-a.pem");
     /// RFC 8705 Appendix A, Figure 5: the `x5t#S256` of that certificate.
     pub const RFC8705_APPENDIX_A_X5T_S256: &str = "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0";
+    /// RFC 8705 §5: the example authorization server metadata with
+    /// `mtls_endpoint_aliases`, as printed in the RFC.
+    pub const RFC8705_SECTION5_METADATA: &str =
+        include_str!("../vectors/rfc8705-section5-metadata.json");
     /// RFC 9440 Appendix A: the example chain, leaf first (leaf, intermediate, root).
     pub const RFC9440_EXAMPLE_CHAIN_PEM: &str =
         include_str!("../vectors/rfc9440-example-chain.pem");
