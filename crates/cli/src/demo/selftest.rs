@@ -107,6 +107,13 @@ impl Run<'_> {
         });
     }
 
+    /// Records a scenario whose outcome is its status summary.
+    fn expect(&mut self, scenario: &str, expected: &str, res: &Result<Response, DemoError>) {
+        let got = summary(res);
+        let ok = got == expected;
+        self.record(scenario, expected, got, ok);
+    }
+
     fn client(&self, id: Option<&Identity>) -> Result<DemoClient, DemoError> {
         DemoClient::new(&self.pki.ca.cert_pem, id)
     }
@@ -228,41 +235,36 @@ async fn scenarios(run: &mut Run<'_>) -> Result<(), DemoError> {
 
     // The bound token with another certificate, or none.
     let res = run.resource(Some(&pki.intruder), &pki_token).await;
-    run.record(
+    run.expect(
         "resource with pki-client's token, intruder's certificate",
         "401 invalid_token",
-        summary(&res),
-        summary(&res) == "401 invalid_token",
+        &res,
     );
     let res = run.resource(None, &pki_token).await;
-    run.record(
+    run.expect(
         "resource with pki-client's token, no certificate",
         "401 invalid_token",
-        summary(&res),
-        summary(&res) == "401 invalid_token",
+        &res,
     );
 
     // Refusals at the token endpoint.
     let res = run.token(&pki.intruder, "pki-client").await;
-    run.record(
+    run.expect(
         "token for pki-client with intruder's certificate",
         "401 invalid_client",
-        summary(&res),
-        summary(&res) == "401 invalid_client",
+        &res,
     );
     let res = run.token(&pki.pki_client, "san-client").await;
-    run.record(
+    run.expect(
         "token for san-client with pki-client's certificate",
         "401 invalid_client",
-        summary(&res),
-        summary(&res) == "401 invalid_client",
+        &res,
     );
     let res = run.token(&pki.self_signed_client, "pki-client").await;
-    run.record(
+    run.expect(
         "token for pki-client with self-signed-client's certificate",
         "401 invalid_client",
-        summary(&res),
-        summary(&res) == "401 invalid_client",
+        &res,
     );
 
     // The plain host serves the top-level token endpoint, where no
@@ -279,11 +281,10 @@ async fn scenarios(run: &mut Run<'_>) -> Result<(), DemoError> {
         )
         .await;
     if urls.issuer != urls.mtls_base {
-        run.record(
+        run.expect(
             "token for pki-client at the non-mTLS token endpoint",
             "401 invalid_client",
-            summary(&res),
-            summary(&res) == "401 invalid_client",
+            &res,
         );
     }
 
@@ -327,11 +328,10 @@ async fn scenarios(run: &mut Run<'_>) -> Result<(), DemoError> {
             &[("authorization", auth.as_str())],
         )
         .await;
-    run.record(
+    run.expect(
         "userinfo with pki-client's token, intruder's certificate",
         "401 invalid_token",
-        summary(&res),
-        summary(&res) == "401 invalid_token",
+        &res,
     );
 
     // Public client: authorization code with PKCE, then refresh.
@@ -410,11 +410,10 @@ async fn public_client(run: &mut Run<'_>) -> Result<(), DemoError> {
     );
 
     let res = run.refresh(&pki.intruder, &refresh).await;
-    run.record(
+    run.expect(
         "refresh of public-client's token with intruder's certificate",
         "400 invalid_grant",
-        summary(&res),
-        summary(&res) == "400 invalid_grant",
+        &res,
     );
     let res = run.refresh(&pki.public_client, &refresh).await;
     let access = res
