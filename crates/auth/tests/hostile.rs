@@ -10,24 +10,21 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::routing::post;
-use base64::Engine as _;
 use certbound_auth::{
     AuthError, AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, Jwks,
     SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_cert::Certificate;
 use certbound_extract::header::HeaderFormat;
-use certbound_extract::{CertSource, ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
+use certbound_extract::{CertSource, ClientCert, ClientCertLayer, HeaderSource};
 use certbound_testkit::hostile::{
     self, Resigner, TBS_EXTENSIONS, TBS_SERIAL, TBS_SIGNATURE, TBS_SUBJECT, TBS_VERSION,
 };
 use certbound_testkit::{TestCa, TestCert, der_tlv, vectors};
 use common::*;
-use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
+use http::{Response, StatusCode};
 use tower::ServiceExt as _;
 
-const FORM: &str = "application/x-www-form-urlencoded";
 const LIMIT: usize = 1024;
 
 async fn token(client: Option<AuthenticatedClient>, body: Bytes) -> String {
@@ -52,28 +49,6 @@ fn app(ca: &TestCa) -> Router {
         .route("/token", post(token))
         .layer(ClientAuthLayer::new(auth).body_limit(LIMIT))
         .layer(ClientCertLayer::header(source))
-}
-
-fn request(uri: &str, body: impl Into<Body>, cert: Option<&TestCert>) -> Request<Body> {
-    let mut req = Request::post(uri)
-        .header("content-type", FORM)
-        .body(body.into())
-        .unwrap();
-    req.extensions_mut()
-        .insert(PeerAddr("127.0.0.1:40000".parse().unwrap()));
-    if let Some(c) = cert {
-        let value = format!(
-            ":{}:",
-            base64::engine::general_purpose::STANDARD.encode(&c.der)
-        );
-        req.headers_mut()
-            .insert("client-cert", value.parse().unwrap());
-    }
-    req
-}
-
-async fn text(res: Response<Body>) -> String {
-    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
 /// The response is the OAuth error `code` with `status`, and its

@@ -6,20 +6,16 @@ mod common;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::routing::post;
-use base64::Engine as _;
 use certbound_auth::{
     AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, TlsClientAuth,
     TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCertLayer, HeaderSource, PeerAddr};
-use certbound_testkit::{TestCa, TestCert};
+use certbound_testkit::TestCa;
 use common::*;
-use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
+use http::{Response, StatusCode};
 use tower::ServiceExt as _;
-
-const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The token handler: says who it saw and echoes the body it received.
 async fn token(client: Option<AuthenticatedClient>, body: Bytes) -> String {
@@ -51,28 +47,6 @@ fn app(ca: &TestCa) -> Router {
         .route("/strict", post(strict))
         .layer(ClientAuthLayer::new(auth).body_limit(1024))
         .layer(ClientCertLayer::header(source))
-}
-
-fn request(path: &str, body: impl Into<Body>, cert: Option<&TestCert>) -> Request<Body> {
-    let mut req = Request::post(path)
-        .header("content-type", FORM)
-        .body(body.into())
-        .unwrap();
-    req.extensions_mut()
-        .insert(PeerAddr("127.0.0.1:40000".parse().unwrap()));
-    if let Some(c) = cert {
-        let value = format!(
-            ":{}:",
-            base64::engine::general_purpose::STANDARD.encode(&c.der)
-        );
-        req.headers_mut()
-            .insert("client-cert", value.parse().unwrap());
-    }
-    req
-}
-
-async fn text(res: Response<Body>) -> String {
-    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
 async fn oauth_error(res: Response<Body>, status: StatusCode, code: &str) {

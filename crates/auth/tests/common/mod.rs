@@ -80,3 +80,38 @@ impl certbound_auth::Clock for TestClock {
 }
 
 pub const DAY: Duration = Duration::from_secs(86_400);
+
+/// The content type of token endpoint requests.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A form POST to `uri` from a trusted proxy (127.0.0.1) that forwards
+/// `cert`, when given, as an RFC 9440 `Client-Cert` header.
+pub fn request(
+    uri: &str,
+    body: impl Into<axum::body::Body>,
+    cert: Option<&TestCert>,
+) -> http::Request<axum::body::Body> {
+    use base64::Engine as _;
+    let mut req = http::Request::post(uri)
+        .header("content-type", FORM)
+        .body(body.into())
+        .unwrap();
+    req.extensions_mut().insert(certbound_extract::PeerAddr(
+        "127.0.0.1:40000".parse().unwrap(),
+    ));
+    if let Some(c) = cert {
+        let value = format!(
+            ":{}:",
+            base64::engine::general_purpose::STANDARD.encode(&c.der)
+        );
+        req.headers_mut()
+            .insert("client-cert", value.parse().unwrap());
+    }
+    req
+}
+
+/// A response body as text.
+pub async fn text(res: http::Response<axum::body::Body>) -> String {
+    use http_body_util::BodyExt as _;
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
