@@ -13,8 +13,11 @@ use http::{HeaderMap, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use pin_project_lite::pin_project;
+
 use crate::{
-    AccessTokenValidator, BearerError, Binding, BindingMismatch, VerifiedToken, verify_binding,
+    AccessTokenValidator, BearerError, Binding, BindingMismatch, TokenClaims, TokenError,
+    VerifiedToken, verify_binding,
 };
 
 /// Applies [`BoundToken`] to a service.
@@ -149,22 +152,80 @@ impl<S: fmt::Debug, V> fmt::Debug for BoundToken<S, V> {
     }
 }
 
-/// The response future of [`BoundToken`].
-pub struct ResponseFuture<R, E> {
-    inner: Pin<Box<dyn Future<Output = Result<R, E>> + Send>>,
+pin_project! {
+    /// The response future of [`BoundToken`]: the inner service's own future
+    /// when the validator answered at once (see
+    /// [`AccessTokenValidator::validate_now`]), a ready refusal, or a boxed
+    /// future when the validator had to wait (an introspection call).
+    pub struct ResponseFuture<F, R, E> {
+        #[pin]
+        state: State<F, R, E>,
+    }
 }
 
-impl<R, E> fmt::Debug for ResponseFuture<R, E> {
+pin_project! {
+    #[project = StateProj]
+    enum State<F, R, E> {
+        Inner { #[pin] future: F },
+        Refused { response: Option<R> },
+        Waiting { future: Pin<Box<dyn Future<Output = Result<R, E>> + Send>> },
+    }
+}
+
+impl<F, R, E> fmt::Debug for ResponseFuture<F, R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl<R, E> Future for ResponseFuture<R, E> {
+impl<F, R, E> Future for ResponseFuture<F, R, E>
+where
+    F: Future<Output = Result<R, E>>,
+{
     type Output = Result<R, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Inner { future } => future.poll(cx),
+            StateProj::Refused { response } => match response.take() {
+                Some(response) => Poll::Ready(Ok(response)),
+                // Polled again after completion: never ready again, as
+                // futures in general may not be polled then.
+                None => Poll::Pending,
+            },
+            StateProj::Waiting { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl Config {
+    fn refuse<B: Default>(&self, e: BearerError, grpc: bool) -> Response<B> {
+        let e = match &self.realm {
+            Some(realm) => e.with_realm(realm.clone()),
+            None => e,
+        };
+        e.to_response(grpc)
+    }
+
+    /// From the validator's answer and the request's certificate to the
+    /// token the handler gets, or the refusal.
+    fn decide(
+        &self,
+        validated: Result<TokenClaims, TokenError>,
+        cert: Option<&ClientCert>,
+    ) -> Result<VerifiedToken, BearerError> {
+        let claims = validated.map_err(|e| e.to_bearer_error())?;
+        match verify_binding(claims.confirmation(), cert) {
+            Ok(Binding::Unbound) if self.require_confirmation => {
+                tracing::debug!("bearer token without cnf refused");
+                Err(BindingMismatch::NotBound.to_bearer_error())
+            }
+            Ok(binding) => Ok(VerifiedToken::new(claims, binding)),
+            Err(e) => {
+                tracing::debug!(reason = %e, "certificate-bound token refused");
+                Err(e.to_bearer_error())
+            }
+        }
     }
 }
 
@@ -178,53 +239,59 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Response<ResBody>, S::Error>;
+    type Future = ResponseFuture<S::Future, Response<ResBody>, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        // The instance that was polled ready is the one to call.
+        let grpc = is_grpc(req.headers());
+        let refused = |config: &Config, e| ResponseFuture {
+            state: State::Refused {
+                response: Some(config.refuse(e, grpc)),
+            },
+        };
+        let token = match bearer_token(req.headers()) {
+            Ok(token) => token,
+            Err(e) => return refused(&self.config, e),
+        };
+        // The validator answers at once (a JWT, a cache hit): decide here
+        // and hand the request to the service that was polled ready.
+        if let Some(validated) = self.validator.validate_now(token) {
+            let cert = req.extensions().get::<ClientCert>();
+            return match self.config.decide(validated, cert) {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                    ResponseFuture {
+                        state: State::Inner {
+                            future: self.inner.call(req),
+                        },
+                    }
+                }
+                Err(e) => refused(&self.config, e),
+            };
+        }
+        // The validator has to wait: the ready instance goes into the future.
+        let token = token.to_owned();
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let validator = self.validator.clone();
         let config = self.config.clone();
-        let grpc = is_grpc(req.headers());
-        let token = bearer_token(req.headers()).map(str::to_owned);
-        let cert = req.extensions().get::<ClientCert>().cloned();
         ResponseFuture {
-            inner: Box::pin(async move {
-                let refuse = |e: BearerError| {
-                    let e = match &config.realm {
-                        Some(realm) => e.with_realm(realm.clone()),
-                        None => e,
-                    };
-                    Ok(e.to_response(grpc))
-                };
-                let token = match token {
-                    Ok(token) => token,
-                    Err(e) => return refuse(e),
-                };
-                let claims = match validator.validate(&token).await {
-                    Ok(claims) => claims,
-                    Err(e) => return refuse(e.to_bearer_error()),
-                };
-                let binding = match verify_binding(claims.confirmation(), cert.as_ref()) {
-                    Ok(Binding::Unbound) if config.require_confirmation => {
-                        tracing::debug!("bearer token without cnf refused");
-                        return refuse(BindingMismatch::NotBound.to_bearer_error());
+            state: State::Waiting {
+                future: Box::pin(async move {
+                    let validated = validator.validate(&token).await;
+                    let cert = req.extensions().get::<ClientCert>();
+                    match config.decide(validated, cert) {
+                        Ok(verified) => {
+                            req.extensions_mut().insert(verified);
+                            inner.call(req).await
+                        }
+                        Err(e) => Ok(config.refuse(e, grpc)),
                     }
-                    Ok(binding) => binding,
-                    Err(e) => {
-                        tracing::debug!(reason = %e, "certificate-bound token refused");
-                        return refuse(e.to_bearer_error());
-                    }
-                };
-                req.extensions_mut()
-                    .insert(VerifiedToken::new(claims, binding));
-                inner.call(req).await
-            }),
+                }),
+            },
         }
     }
 }

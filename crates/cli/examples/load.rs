@@ -4,12 +4,18 @@
 //! against the same server without certbound (same TLS, same handler
 //! output, no token check).
 //!
-//! `cargo run -j2 --release -p certbound-cli --example load -- [connections] [seconds]`
+//! `cargo run -j2 --release -p certbound-cli --example load -- [connections] [seconds] [rounds]`
 //!
 //! Each keep-alive HTTP/1.1 connection has its own client certificate and
 //! bound token; requests go one after another on each connection. Only
-//! 127.0.0.1, bounded in connections (default 16, at most 256) and time
-//! (default 5 s per server, at most 60).
+//! 127.0.0.1, bounded in connections (default 16, at most 256), window
+//! length (default 2 s, at most 60) and rounds (default 8, at most 100).
+//!
+//! The server without certbound and the one with certbound and the token
+//! cache are measured in alternating windows (`rounds` of each, order
+//! swapped every round), so that whatever else the machine does weighs on
+//! both alike; the ratio is of the summed counts, with the range of the
+//! per-round ratios. The server without the cache is measured once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -152,7 +158,7 @@ async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, 
         )));
     }
     // Warm up (handshakes, caches), then count.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let start_count = done.load(Ordering::Relaxed);
     let start = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -191,7 +197,8 @@ fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let connections: usize = args.next().map_or(Ok(16), |a| a.parse())?.clamp(1, 256);
-    let seconds: u64 = args.next().map_or(Ok(5), |a| a.parse())?.clamp(1, 60);
+    let seconds: u64 = args.next().map_or(Ok(2), |a| a.parse())?.clamp(1, 60);
+    let rounds: usize = args.next().map_or(Ok(8), |a| a.parse())?.clamp(1, 100);
 
     let ca = TestCa::new("Load CA");
     let server = ca
@@ -246,17 +253,44 @@ async fn main() -> Result<(), Error> {
     let without_addr = serve(config, without).await?;
 
     println!(
-        "{connections} keep-alive TLS connections, each its own client certificate, {seconds} s per server, 127.0.0.1"
+        "{connections} keep-alive TLS connections, each its own client certificate, 127.0.0.1; \
+         {rounds} alternating windows of {seconds} s per server"
     );
-    let plain = run(without_addr, &clients, seconds).await?;
-    println!("without certbound: {plain:.0} requests/s");
-    let bound = run(with_addr, &clients, seconds).await?;
-    println!("with ClientCertLayer + BoundTokenLayer: {bound:.0} requests/s");
-    println!("  ratio {:.3}", bound / plain);
-    let with_cache = run(cached_addr, &clients, seconds).await?;
+    let (mut plain_total, mut cached_total) = (0.0, 0.0);
+    let mut ratios = Vec::new();
+    for round in 0..rounds {
+        let (plain, with_cache) = if round % 2 == 0 {
+            let p = run(without_addr, &clients, seconds).await?;
+            (p, run(cached_addr, &clients, seconds).await?)
+        } else {
+            let c = run(cached_addr, &clients, seconds).await?;
+            (run(without_addr, &clients, seconds).await?, c)
+        };
+        println!(
+            "  round {}: without {plain:.0} req/s, with certbound + cache {with_cache:.0} req/s, ratio {:.3}",
+            round + 1,
+            with_cache / plain
+        );
+        plain_total += plain;
+        cached_total += with_cache;
+        ratios.push(with_cache / plain);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let n = rounds as f64;
+    println!("without certbound: {:.0} requests/s", plain_total / n);
     println!(
-        "with ClientCertLayer + BoundTokenLayer + CachedValidator: {with_cache:.0} requests/s"
+        "with ClientCertLayer + BoundTokenLayer + CachedValidator: {:.0} requests/s",
+        cached_total / n
     );
-    println!("  ratio {:.3}", with_cache / plain);
+    println!(
+        "  ratio {:.3} (rounds {:.3} to {:.3}, median {:.3})",
+        cached_total / plain_total,
+        ratios[0],
+        ratios[ratios.len() - 1],
+        ratios[ratios.len() / 2]
+    );
+    let bound = run(with_addr, &clients, seconds).await?;
+    println!("with ClientCertLayer + BoundTokenLayer, no cache: {bound:.0} requests/s");
+    println!("  ratio {:.3}", bound / (plain_total / n));
     Ok(())
 }

@@ -2,14 +2,17 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
-
 use std::hash::BuildHasher;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use super::{AccessTokenValidator, TokenError};
 use crate::TokenClaims;
+
+/// The most slots a cache takes, whatever [`CachedValidator::capacity`]
+/// asks for (about 24 MiB of slots, before any token is stored).
+const MAX_SLOTS: u64 = 1 << 20;
 
 struct Cached {
     /// The token itself: a hit must be this very token, not one whose
@@ -17,33 +20,25 @@ struct Cached {
     token: Box<[u8]>,
     claims: TokenClaims,
     expires_at: SystemTime,
-    ttl: Duration,
 }
 
-struct Expiry;
-
-impl moka::Expiry<u64, Arc<Cached>> for Expiry {
-    fn expire_after_create(
-        &self,
-        _key: &u64,
-        value: &Arc<Cached>,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
-/// Remembers the claims of tokens `V` accepted, keyed by a hash of the
-/// token (foldhash, seeded at random per cache) and compared in full on a
-/// hit, so a token presented again is not verified again (as Envoy's
-/// `jwt_authn` cache does).
+/// Remembers the claims of tokens `V` accepted, so a token presented again
+/// is not verified again (as Envoy's `jwt_authn` cache does).
 ///
-/// An entry is kept no longer than the token's `exp` (tokens without `exp`
-/// are not cached) and no longer than [`max_ttl`](Self::max_ttl) (5 minutes
-/// by default), in a bounded cache (10 000 tokens by default). Only the
-/// token's own verification is remembered: `BoundTokenLayer` still checks
-/// its `cnf` against the certificate of every request. With an
-/// introspection validator, a token revoked at the authorization server
+/// An entry is answered no longer than the token's `exp` (tokens without
+/// `exp` are not cached) and no longer than [`max_ttl`](Self::max_ttl)
+/// (5 minutes by default). The cache is a bounded direct-mapped table of
+/// [`capacity`](Self::capacity) slots (10 000 by default): a hash of the
+/// token (foldhash, seeded at random per cache) picks the slot, a hit
+/// requires the stored token to equal the presented one in full (compared
+/// in a time that depends only on the lengths), and a new token replaces
+/// whatever its slot held. An expired entry is never answered, and is freed
+/// when its token comes back; memory is bounded by the capacity.
+/// The lookup takes a shared read lock on one slot and allocates nothing.
+///
+/// Only the token's own verification is remembered: `BoundTokenLayer`
+/// still checks its `cnf` against the certificate of every request. With
+/// an introspection validator, a token revoked at the authorization server
 /// stays accepted until its entry expires: choose `max_ttl` accordingly.
 ///
 /// ```
@@ -65,9 +60,8 @@ impl moka::Expiry<u64, Arc<Cached>> for Expiry {
 /// ```
 pub struct CachedValidator<V> {
     inner: V,
-    cache: moka::sync::Cache<u64, Arc<Cached>>,
+    slots: Box<[RwLock<Option<Cached>>]>,
     hasher: foldhash::quality::RandomState,
-    capacity: u64,
     max_ttl: Duration,
     hits: AtomicU64,
 }
@@ -75,36 +69,35 @@ pub struct CachedValidator<V> {
 impl<V> fmt::Debug for CachedValidator<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachedValidator")
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.slots.len())
             .field("max_ttl", &self.max_ttl)
             .finish_non_exhaustive()
     }
 }
 
-fn build(capacity: u64) -> moka::sync::Cache<u64, Arc<Cached>> {
-    moka::sync::Cache::builder()
-        .max_capacity(capacity)
-        .expire_after(Expiry)
-        .build()
+fn slots(capacity: u64) -> Box<[RwLock<Option<Cached>>]> {
+    (0..capacity.min(MAX_SLOTS))
+        .map(|_| RwLock::new(None))
+        .collect()
 }
 
 impl<V: AccessTokenValidator> CachedValidator<V> {
-    /// Caches what `inner` accepts: 10 000 tokens, each at most 5 minutes.
+    /// Caches what `inner` accepts: 10 000 slots, each entry at most 5
+    /// minutes.
     pub fn new(inner: V) -> Self {
         Self {
             inner,
-            cache: build(10_000),
+            slots: slots(10_000),
             hasher: foldhash::quality::RandomState::default(),
-            capacity: 10_000,
             max_ttl: Duration::from_secs(300),
             hits: AtomicU64::new(0),
         }
     }
 
-    /// How many tokens are kept at most.
+    /// How many tokens are kept at most (the number of slots, at most
+    /// 1 048 576). Zero turns the cache off.
     pub fn capacity(mut self, tokens: u64) -> Self {
-        self.capacity = tokens;
-        self.cache = build(tokens);
+        self.slots = slots(tokens);
         self
     }
 
@@ -124,24 +117,33 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         self.hits.load(Ordering::Relaxed)
     }
 
-    fn key(&self, token: &str) -> u64 {
-        self.hasher.hash_one(token.as_bytes())
+    fn slot(&self, token: &str) -> Option<&RwLock<Option<Cached>>> {
+        let len = u64::try_from(self.slots.len()).ok().filter(|&n| n > 0)?;
+        let i = usize::try_from(self.hasher.hash_one(token.as_bytes()) % len).ok()?;
+        self.slots.get(i)
     }
 
     /// The claims of `token`, accepted earlier and not yet expired.
     fn lookup(&self, token: &str, now: SystemTime) -> Option<TokenClaims> {
-        let key = &self.key(token);
-        let hit = self.cache.get(key)?;
-        if !same(&hit.token, token.as_bytes()) {
-            return None;
+        let slot = self.slot(token)?;
+        {
+            let guard = slot.read().ok()?;
+            let hit = guard.as_ref()?;
+            if !same(&hit.token, token.as_bytes()) {
+                return None;
+            }
+            if now < hit.expires_at {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Some(hit.claims.clone());
+            }
         }
-        if now < hit.expires_at {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            Some(hit.claims.clone())
-        } else {
-            self.cache.invalidate(key);
-            None
+        // This token's entry has expired: free it now.
+        if let Ok(mut guard) = slot.write() {
+            if guard.as_ref().is_some_and(|c| c.expires_at <= now) {
+                *guard = None;
+            }
         }
+        None
     }
 
     fn remember(&self, token: &str, claims: &TokenClaims, now: SystemTime) {
@@ -149,18 +151,19 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
             return;
         };
         let until = exp.min(now + self.max_ttl);
-        if let Ok(ttl) = until.duration_since(now) {
-            if !ttl.is_zero() {
-                self.cache.insert(
-                    self.key(token),
-                    Arc::new(Cached {
-                        token: token.as_bytes().into(),
-                        claims: claims.clone(),
-                        expires_at: until,
-                        ttl,
-                    }),
-                );
-            }
+        if until <= now {
+            return;
+        }
+        let Some(slot) = self.slot(token) else {
+            return;
+        };
+        let entry = Cached {
+            token: token.as_bytes().into(),
+            claims: claims.clone(),
+            expires_at: until,
+        };
+        if let Ok(mut slot) = slot.write() {
+            *slot = Some(entry);
         }
     }
 }
@@ -180,6 +183,17 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
             Ok(claims)
         }
     }
+
+    fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
+        if let Some(claims) = self.lookup(token, SystemTime::now()) {
+            return Some(Ok(claims));
+        }
+        let result = self.inner.validate_now(token)?;
+        if let Ok(claims) = &result {
+            self.remember(token, claims, SystemTime::now());
+        }
+        Some(result)
+    }
 }
 
 /// Equality of two byte strings in a time that depends on their lengths
@@ -192,6 +206,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
     fn claims(exp: Option<SystemTime>) -> TokenClaims {
@@ -295,18 +310,78 @@ mod tests {
         let v = CachedValidator::new(v);
         let now = SystemTime::now();
         v.remember("t1", &claims(Some(now + Duration::from_secs(60))), now);
-        // Another token stored under t1's key (as a hash collision would).
-        v.cache.insert(
-            v.key("t2"),
-            Arc::new(Cached {
+        // Another token stored in t2's slot (as a hash collision would).
+        if let Ok(mut slot) = v.slot("t2").unwrap().write() {
+            *slot = Some(Cached {
                 token: b"t1".as_slice().into(),
                 claims: claims(Some(now + Duration::from_secs(60))),
                 expires_at: now + Duration::from_secs(60),
-                ttl: Duration::from_secs(60),
-            }),
-        );
+            });
+        }
         assert!(v.lookup("t1", now).is_some());
         assert!(v.lookup("t2", now).is_none());
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+    }
+
+    #[test]
+    fn one_slot_keeps_the_latest_token_and_zero_slots_keep_none() {
+        let (calls, v) = counting(Some(SystemTime::now() + Duration::from_secs(600)), true);
+        let v = CachedValidator::new(v).capacity(1);
+        for token in ["a", "b", "b", "a"] {
+            assert!(block_on(v.validate(token)).is_ok());
+        }
+        // "b" replaced "a", so the last "a" was verified again.
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+        assert_eq!(v.hits(), 1);
+
+        let (calls, v) = counting(Some(SystemTime::now() + Duration::from_secs(600)), true);
+        let v = CachedValidator::new(v).capacity(0);
+        for _ in 0..2 {
+            assert!(block_on(v.validate("a")).is_ok());
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+        assert_eq!(v.hits(), 0);
+    }
+
+    /// A validator that answers without waiting, counting its calls.
+    struct Immediate(Arc<AtomicUsize>, SystemTime);
+
+    impl AccessTokenValidator for Immediate {
+        async fn validate(&self, _token: &str) -> Result<TokenClaims, TokenError> {
+            unreachable!("validate_now answers")
+        }
+
+        fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Some(if token == "good" {
+                Ok(claims(Some(self.1)))
+            } else {
+                Err(TokenError::BadSignature)
+            })
+        }
+    }
+
+    #[test]
+    fn validate_now_answers_hits_and_what_the_inner_validator_answers() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let exp = SystemTime::now() + Duration::from_secs(600);
+        let v = CachedValidator::new(Immediate(calls.clone(), exp));
+        assert!(matches!(v.validate_now("good"), Some(Ok(_))));
+        assert!(matches!(v.validate_now("good"), Some(Ok(_))));
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        assert_eq!(v.hits(), 1);
+        for _ in 0..2 {
+            assert_eq!(v.validate_now("bad"), Some(Err(TokenError::BadSignature)));
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
+
+        // An inner validator that cannot answer now: a miss is `None`, and
+        // a token `validate` accepted is answered now afterwards.
+        let (calls, v) = counting(Some(exp), true);
+        let v = CachedValidator::new(v);
+        assert!(v.validate_now("t").is_none());
+        assert!(block_on(v.validate("t")).is_ok());
+        assert!(matches!(v.validate_now("t"), Some(Ok(_))));
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
     }
 }

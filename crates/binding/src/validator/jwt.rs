@@ -615,6 +615,10 @@ impl AccessTokenValidator for JwtValidator {
     async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
         self.validate_at(token, SystemTime::now())
     }
+
+    fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
+        Some(self.validate_at(token, SystemTime::now()))
+    }
 }
 
 /// The verdict of one check of a [`JwtReport`].

@@ -29,6 +29,21 @@ pub trait AccessTokenValidator: Send + Sync + 'static {
     /// Validates `token`.
     fn validate(&self, token: &str)
     -> impl Future<Output = Result<TokenClaims, TokenError>> + Send;
+
+    /// Validates `token` without waiting, when the answer needs no I/O:
+    /// `Some` with the same result [`validate`](Self::validate) would give,
+    /// or `None` when only `validate` can answer (the default).
+    ///
+    /// [`BoundTokenLayer`](crate::BoundTokenLayer) tries this first: an
+    /// answer here lets it call the inner service directly, with no boxed
+    /// future and no copy of the token. [`JwtValidator`] always answers
+    /// (verifying a signature is CPU work), [`CachedValidator`] answers a
+    /// hit, and a miss when its inner validator answers;
+    /// [`IntrospectionValidator`] never does.
+    fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
+        let _ = token;
+        None
+    }
 }
 
 impl<F, Fut> AccessTokenValidator for F
