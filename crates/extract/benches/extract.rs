@@ -152,6 +152,15 @@ fn sha256_raw_baseline(b: divan::Bencher) {
     b.bench(|| Sha256::digest(black_box(der)));
 }
 
+/// Floor of a sound decode: x509-parser's parse of the leaf's DER, which
+/// every decoder runs (through `Certificate::check`) before it hands a
+/// certificate out. The SHA-256 above comes on top.
+#[divan::bench]
+fn x509_parser_parse_baseline(b: divan::Bencher) {
+    let der = FIXTURE.leaf.leaf_der.as_slice();
+    b.bench(|| x509_parser::parse_x509_certificate(black_box(der)).is_ok());
+}
+
 /// Header value -> `ClientCert` (with its thumbprint), leaf alone.
 #[divan::bench(args = FORMATS)]
 fn decode_leaf(b: divan::Bencher, format: HeaderFormat) {

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use certbound_cert::{CertError, Certificate};
 use http::Extensions;
 
+use crate::layer::memo::Memo;
 use crate::{CertSource, ClientCert, PeerAddr, PeerCertificates};
 
 /// The peer's address: our [`PeerAddr`], axum's `ConnectInfo<SocketAddr>` or
@@ -48,7 +49,18 @@ fn peer_addr(ext: &Extensions) -> Option<SocketAddr> {
 /// The certificate of the TLS connection, from our [`PeerCertificates`],
 /// axum's `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
 /// `TlsConnectInfo`.
-pub(crate) fn tls_client_cert(ext: &Extensions) -> Option<Result<ClientCert, CertError>> {
+///
+/// The first two are parsed once per connection already; the chains of
+/// axum-server and tonic come as DER on every request, so `memo` remembers
+/// what they gave by their exact bytes.
+#[cfg_attr(
+    not(any(feature = "axum-server", feature = "tonic")),
+    allow(unused_variables)
+)]
+pub(crate) fn tls_client_cert(
+    ext: &Extensions,
+    memo: Option<&Memo>,
+) -> Option<Result<ClientCert, CertError>> {
     if let Some(certs) = ext.get::<PeerCertificates>() {
         return Some(certs.client_cert());
     }
@@ -60,32 +72,94 @@ pub(crate) fn tls_client_cert(ext: &Extensions) -> Option<Result<ClientCert, Cer
     }
     #[cfg(feature = "axum-server")]
     if let Some(info) = ext.get::<std::sync::Arc<axum_server::tls::TlsInfo>>() {
-        return from_der_chain(info.peer_certificates.iter().map(Vec::as_slice));
+        return from_der_chain(info.peer_certificates.iter().map(Vec::as_slice), memo);
     }
     #[cfg(feature = "tonic")]
     {
         use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
         if let Some(info) = ext.get::<TlsConnectInfo<TcpConnectInfo>>() {
             let certs = info.peer_certs()?;
-            return from_der_chain(certs.iter().map(|c| c.as_ref()));
+            return from_der_chain(certs.iter().map(|c| c.as_ref()), memo);
         }
     }
     None
 }
 
 /// A [`ClientCert`] from DER certificates, leaf first; `None` when empty.
+/// A chain `memo` holds (the same bytes, certificate for certificate) is
+/// not parsed again.
 #[cfg_attr(not(any(feature = "axum-server", feature = "tonic")), allow(dead_code))]
 fn from_der_chain<'a>(
-    mut chain: impl Iterator<Item = &'a [u8]>,
+    chain: impl Iterator<Item = &'a [u8]> + Clone,
+    memo: Option<&Memo>,
 ) -> Option<Result<ClientCert, CertError>> {
-    let leaf = chain.next()?;
+    let mut rest = chain.clone();
+    let leaf = rest.next()?;
+    if let Some(cert) = memo.and_then(|m| m.get(leaf, None)) {
+        let same_chain = cert.intermediates().len() == rest.clone().count()
+            && cert
+                .intermediates()
+                .iter()
+                .zip(rest.clone())
+                .all(|(c, der)| c.der() == der);
+        if same_chain {
+            return Some(Ok(cert));
+        }
+    }
     Some((|| {
-        let leaf = Certificate::from_der_framed(leaf)?;
-        let intermediates = chain
+        let leaf_cert = Certificate::from_der_framed(leaf)?;
+        let intermediates = rest
             .map(Certificate::from_der_framed)
             .collect::<Result<_, _>>()?;
-        let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
+        let cert = ClientCert::new(leaf_cert, intermediates, CertSource::Tls);
         cert.check().map_err(|(_, e)| e)?;
+        if let Some(memo) = memo {
+            memo.insert(leaf, None, &cert);
+        }
         Ok(cert)
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certbound_testkit::TestCa;
+
+    #[test]
+    fn a_chain_seen_before_is_served_by_the_memo_only_when_identical() {
+        let ca = TestCa::new("Conn CA");
+        let inter = ca.intermediate("Conn Issuing");
+        let leaf = inter.leaf("client").issue();
+        let memo = Memo::new(16);
+        let chain = [leaf.der.as_slice(), inter.cert.der.as_slice()];
+
+        let first = from_der_chain(chain.iter().copied(), memo.as_ref())
+            .unwrap()
+            .unwrap();
+        let again = from_der_chain(chain.iter().copied(), memo.as_ref())
+            .unwrap()
+            .unwrap();
+        // The same parsed certificate, not a second parse of the same bytes.
+        assert!(std::ptr::eq(first.leaf().der(), again.leaf().der()));
+        assert_eq!(again.intermediates().len(), 1);
+
+        // The same leaf with other intermediates is parsed again, as sent.
+        let alone = from_der_chain([leaf.der.as_slice()].into_iter(), memo.as_ref())
+            .unwrap()
+            .unwrap();
+        assert!(alone.intermediates().is_empty());
+        assert!(!std::ptr::eq(first.leaf().der(), alone.leaf().der()));
+        assert_eq!(alone.thumbprint(), first.thumbprint());
+
+        // Malformed certificates are refused every time and never remembered.
+        let bad = [&leaf.der[..leaf.der.len() - 1]];
+        for _ in 0..2 {
+            assert!(
+                from_der_chain(bad.iter().copied(), memo.as_ref())
+                    .unwrap()
+                    .is_err()
+            );
+        }
+        assert!(from_der_chain(std::iter::empty(), memo.as_ref()).is_none());
+    }
 }

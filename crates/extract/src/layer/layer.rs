@@ -22,7 +22,9 @@ pub struct ClientCertLayer {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Source {
-    Tls,
+    /// The memo serves the chains that come as DER on every request
+    /// (axum-server, tonic).
+    Tls(Option<Memo>),
     Header(HeaderSource, Option<Memo>),
 }
 
@@ -31,10 +33,15 @@ impl ClientCertLayer {
     /// extension, axum's `ConnectInfo<TlsConnectInfo>`, axum-server's
     /// `TlsInfo` or tonic's `TlsConnectInfo`. Headers are not looked at.
     ///
+    /// The first two are parsed once per connection. axum-server and tonic
+    /// hand over the chain as DER on every request: the layer remembers the
+    /// last 4096 chains by their exact bytes, so a returning client's
+    /// certificate is not parsed again.
+    ///
     /// [`PeerCertificates`]: crate::PeerCertificates
     pub fn tls() -> Self {
         Self {
-            source: Arc::new(Source::Tls),
+            source: Arc::new(Source::Tls(Memo::new(DEFAULT_MEMO_CAPACITY))),
         }
     }
 

@@ -35,7 +35,7 @@ mod body;
 mod future;
 #[allow(clippy::module_inception)]
 mod layer;
-mod memo;
+pub(crate) mod memo;
 mod service;
 
 pub use body::ResponseBody;

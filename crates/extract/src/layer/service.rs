@@ -47,7 +47,7 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let found = match &*self.layer.source {
-            Source::Tls => match conn::tls_client_cert(req.extensions()) {
+            Source::Tls(memo) => match conn::tls_client_cert(req.extensions(), memo.as_ref()) {
                 None => Ok(None),
                 Some(Ok(cert)) => Ok(Some(cert)),
                 Some(Err(e)) => {
