@@ -12,11 +12,8 @@
 //! `cargo bench -j2 -p certbound-auth --bench auth`
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::LazyLock;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -30,6 +27,7 @@ use certbound_auth::{
 use certbound_cert::Certificate;
 use certbound_extract::header::{HeaderDecoder, HeaderFormat};
 use certbound_extract::{ClientCertLayer, HeaderSource, PeerAddr};
+use certbound_testkit::block_on;
 use certbound_testkit::{TestCa, self_signed};
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response};
@@ -48,17 +46,6 @@ static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
     divan::main();
-}
-
-/// Polls a future that never waits (everything here is in memory).
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 /// Root -> intermediate -> leaf, as DER, the leaf registered as `client_id`.

@@ -8,11 +8,8 @@
 //! `cargo bench -j2 -p certbound-binding --bench binding`
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::LazyLock;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -25,6 +22,7 @@ use certbound_cert::Certificate;
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{CertSource, ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
 use certbound_testkit::TestCa;
+use certbound_testkit::block_on;
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, Response};
 use josekit::jws::{ES256, JwsHeader};
@@ -36,17 +34,6 @@ static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
     divan::main();
-}
-
-/// Polls a future that never waits (everything here is in memory).
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 const ISSUER: &str = "https://as.example.com";

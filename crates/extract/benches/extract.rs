@@ -5,17 +5,15 @@
 //! `cargo bench -j2 -p certbound-extract --bench extract`
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::LazyLock;
-use std::task::{Context, Poll, Waker};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use certbound_extract::header::{HeaderDecoder, HeaderFormat};
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
 use certbound_testkit::TestCa;
+use certbound_testkit::block_on;
 use http::{HeaderName, HeaderValue, Request, Response};
 use sha2::{Digest, Sha256};
 use tower::{Layer, ServiceExt, service_fn};
@@ -25,17 +23,6 @@ static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
 
 fn main() {
     divan::main();
-}
-
-/// Polls a future that never waits (everything here is in memory).
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 /// Every format's header value (and chain header value) for one chain.

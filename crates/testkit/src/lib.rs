@@ -435,6 +435,19 @@ pub fn der_oid(arcs: &[u64]) -> Vec<u8> {
     der_tlv(0x06, &body)
 }
 
+/// Runs a future that never waits (in-memory services, ready validators)
+/// to completion on this thread, polling it with a no-op waker: what the
+/// benchmarks and unit tests use instead of a runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -205,6 +205,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use certbound_testkit::block_on;
     use serde_json::json;
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
@@ -239,16 +240,6 @@ mod tests {
                 Err(TokenError::BadSignature)
             })
         })
-    }
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        loop {
-            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
     }
 
     #[test]
