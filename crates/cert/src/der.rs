@@ -17,7 +17,8 @@
 /// One DER tag-length-value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tlv<'a> {
-    /// The (single-byte) tag.
+    /// The tag: its only byte, or the first byte of a multi-byte tag (see
+    /// [`read_one_value`]).
     pub tag: u8,
     /// The content octets.
     pub content: &'a [u8],
@@ -32,7 +33,8 @@ pub enum DerError {
     /// There are no bytes.
     #[error("missing")]
     Missing,
-    /// The tag does not fit in one byte.
+    /// The tag does not fit in one byte (where only such tags are read), or
+    /// a multi-byte tag is not minimally encoded or too long.
     #[error("has a multi-byte tag")]
     MultiByteTag,
     /// The bytes end before the length or the content does.
@@ -47,10 +49,54 @@ pub enum DerError {
 }
 
 /// Reads the TLV at the start of `input`; returns it and what follows.
+/// A multi-byte tag is an error ([`DerError::MultiByteTag`]): X.509's
+/// framing has none.
 pub fn read_tlv(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
-    let (&tag, rest) = input.split_first().ok_or(DerError::Missing)?;
+    read(input, false)
+}
+
+/// The longest multi-byte tag accepted: the first byte and five more, as
+/// any 32-bit tag number needs.
+const MAX_TAG_BYTES: usize = 6;
+
+/// Like [`read_one_tlv`], also accepting a multi-byte tag (tag number 31
+/// or more, written in the fewest bytes), as an attribute value of any type
+/// may have (RFC 4514 `#` values). For such a tag, [`Tlv::tag`] is its
+/// first byte (its low five bits are all ones) and the rest of the tag is
+/// in [`Tlv::encoded`].
+///
+/// ```
+/// use certbound_cert::der::{read_one_tlv, read_one_value};
+///
+/// // [PRIVATE 16256] with no content.
+/// let v = read_one_value(&[0xff, 0xff, 0x00, 0x00])?;
+/// assert_eq!((v.tag, v.content.len(), v.encoded.len()), (0xff, 0, 4));
+/// assert!(read_one_tlv(&[0xff, 0xff, 0x00, 0x00]).is_err());
+/// # Ok::<(), certbound_cert::der::DerError>(())
+/// ```
+pub fn read_one_value(input: &[u8]) -> Result<Tlv<'_>, DerError> {
+    match read(input, true)? {
+        (tlv, []) => Ok(tlv),
+        _ => Err(DerError::Truncated),
+    }
+}
+
+fn read(input: &[u8], multi_byte_tags: bool) -> Result<(Tlv<'_>, &[u8]), DerError> {
+    let (&tag, mut rest) = input.split_first().ok_or(DerError::Missing)?;
     if tag & 0x1f == 0x1f {
-        return Err(DerError::MultiByteTag);
+        if !multi_byte_tags {
+            return Err(DerError::MultiByteTag);
+        }
+        // Base-128 tag number, high bit set on all bytes but the last; DER
+        // wants no leading zero group and a number of 31 or more.
+        let end = rest
+            .iter()
+            .position(|b| b & 0x80 == 0)
+            .ok_or(DerError::Truncated)?;
+        if end + 2 > MAX_TAG_BYTES || rest[0] == 0x80 || (end == 0 && rest[0] < 0x1f) {
+            return Err(DerError::MultiByteTag);
+        }
+        rest = &rest[end + 1..];
     }
     let (&first, rest) = rest.split_first().ok_or(DerError::Truncated)?;
     let (len, rest) = if first < 0x80 {
@@ -144,5 +190,32 @@ mod tests {
         );
         assert!(read_one_tlv(&[0x04, 0x00, 0x00]).is_err());
         assert!(read_one_tlv(&[0x04, 0x01, 0x00]).is_ok());
+    }
+
+    #[test]
+    fn multi_byte_tags_only_for_values() {
+        // Found by cert_parse and header_der_base64: certificate subjects
+        // whose attribute values have multi-byte tags.
+        for value in [
+            &[0xff, 0xff, 0x00, 0x00][..],
+            &[0x9f, 0xd9, 0x16, 0x01, 0x65],
+            &[0x9f, 0x1f, 0x00],
+            &[0xbf, 0x81, 0x80, 0x80, 0x80, 0x00, 0x00],
+        ] {
+            let v = read_one_value(value).unwrap();
+            assert_eq!((v.tag, v.encoded), (value[0], value));
+            assert_eq!(read_one_tlv(value).unwrap_err(), DerError::MultiByteTag);
+        }
+        for bad in [
+            &[0x9f, 0x1e, 0x00][..],                           // fits in one byte
+            &[0x9f, 0x80, 0x20, 0x00],                         // leading zero group
+            &[0x9f, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01, 0x00], // too long
+            &[0x9f, 0x81],                                     // tag never ends
+            &[0x9f],
+        ] {
+            assert!(read_one_value(bad).is_err(), "{bad:02x?}");
+        }
+        assert!(read_one_value(&[0x9f, 0x20, 0x01]).is_err());
+        assert!(read_one_value(&[0x9f, 0x20, 0x00, 0x00]).is_err());
     }
 }

@@ -44,10 +44,10 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
     }
 }
 
-/// Splits one DER TLV into its tag and content, when `der` is exactly one
-/// TLV ([`crate::der`]).
+/// Splits one DER TLV into its tag (the first identifier byte) and content,
+/// when `der` is exactly one TLV of any tag ([`crate::der::read_one_value`]).
 pub(crate) fn split_tlv(der: &[u8]) -> Option<(u8, &[u8])> {
-    crate::der::read_one_tlv(der)
+    crate::der::read_one_value(der)
         .ok()
         .map(|tlv| (tlv.tag, tlv.content))
 }
