@@ -59,3 +59,31 @@ fn xfcc_element_certificate_is_parsed_in_full() {
     let elements = xfcc::parse(&value).unwrap();
     assert!(elements[0].certificate(1).is_err());
 }
+
+/// fuzz target `header_der_base64` (10-minute run): a certificate from a
+/// base64 DER header whose subject has a value with a multi-byte tag
+/// (`9F D9 16 ...`) printed to a DN string the RFC 4514 parser refused.
+/// Fixed in certbound-cert (`der::read_one_value`); this is the input the
+/// fuzzer wrote.
+#[test]
+fn a_header_certificate_subject_with_a_multi_byte_tag_prints_and_parses_back() {
+    let value = [
+        "MIIBuzCCAW2gAwIBAgIRARjsDMmXhfXgAAAAAAAAAAQwBQYDK2VwMBcxFTATBgNVMBEMADZ1enogUm9v",
+        "jCBDQTAeFw0yNjExMjcwMDA2NTFaFw0yNjEyMjgwMDA2NTFaMG0xCzAJBgNVBAYTAlVTMRcwFQYDVQQK",
+        "DA6FeMOkbXBsZSwgSW5jLjETMBEGA1UECwwKICBzcGZjFWQgIDEXMBUGA1UEOwwAI3JpY2grbmFtZTsi",
+        "cSIxFzAVBggJkiaEAskIJZ_ZFgdlGtFecGxlMCowBQYDK2VwAyEAFkmKFceIdk5v1WmHJswINoFfDXQq",
+        "tBIKA_uiVAziL4ejeDB2MB8GA1UdIwQYMBaAFASAoc7kwDqLx7mcaaR-",
+        "6Wr9GWclMA4GA1UdDwEB_wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDAjAdBgNVHQ4EFgQUAmh2vfoQ",
+        "o_nS_waF8HWRAftStWcwDwYDVR0TAQH_BAUwAwEBADAFBgMrZXADQQDVgGSXdencOo34iA4sc2O06P8a",
+        "Rnq3scwiza7WxMS49NIV8wN7utvxxMbzOOhWNDqSJ3nouoFpxqID3mYemd8A",
+    ]
+    .concat();
+    let cert = header::decode(HeaderFormat::DerBase64, value.as_bytes(), None)
+        .unwrap()
+        .unwrap();
+    let subject = cert.leaf().subject();
+    let printed = subject.to_string();
+    assert!(printed.contains("=#9FD916"), "{printed}");
+    let parsed: certbound_cert::DistinguishedName = printed.parse().unwrap();
+    assert!(parsed.matches(subject) && subject.matches(&parsed));
+}
