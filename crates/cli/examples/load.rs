@@ -11,11 +11,15 @@
 //! 127.0.0.1, bounded in connections (default 16, at most 256), window
 //! length (default 2 s, at most 60) and rounds (default 8, at most 100).
 //!
-//! The server without certbound and the one with certbound and the token
-//! cache are measured in alternating windows (`rounds` of each, order
-//! swapped every round), so that whatever else the machine does weighs on
-//! both alike; the ratio is of the summed counts, with the range of the
-//! per-round ratios. The server without the cache is measured once.
+//! Three servers are measured in rotating windows (`rounds` of each, the
+//! order rotated every round), so that whatever else the machine does
+//! weighs on all alike: without certbound; with `ClientCertLayer`,
+//! `BoundTokenLayer` and `CachedValidator` wrapped around the `Router`
+//! (`ServiceBuilder`), as the demo's resource host does; and the same added
+//! with `Router::layer` (axum boxes a layered route and clones the box on
+//! every request).
+//! Each ratio is of the summed counts, with the range of the per-round
+//! ratios. The server without the token cache is measured once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,7 +84,20 @@ fn client_config(ca: &TestCa, client: &TestCert) -> Result<Arc<rustls::ClientCon
     Ok(Arc::new(config))
 }
 
-async fn serve(config: Arc<rustls::ServerConfig>, app: Router) -> Result<SocketAddr, Error> {
+async fn serve<S, B>(config: Arc<rustls::ServerConfig>, app: S) -> Result<SocketAddr, Error>
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<Error>,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let acceptor = TlsAcceptor::from(config);
@@ -171,22 +188,39 @@ async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, 
     Ok(count as f64 / elapsed)
 }
 
-/// The demo resource server's route behind certbound's layers.
-fn certbound_router(validator: impl AccessTokenValidator) -> Router {
-    Router::new()
-        .route(
-            "/resource",
-            get(
-                |axum::Extension(t): axum::Extension<VerifiedToken>| async move {
-                    body(
-                        t.claims().client_id(),
-                        t.bound_thumbprint().map(|t| t.to_string()),
-                    )
-                },
-            ),
-        )
+/// The demo resource server's route.
+fn resource_router() -> Router {
+    Router::new().route(
+        "/resource",
+        get(
+            |axum::Extension(t): axum::Extension<VerifiedToken>| async move {
+                body(
+                    t.claims().client_id(),
+                    t.bound_thumbprint().map(|t| t.to_string()),
+                )
+            },
+        ),
+    )
+}
+
+/// The route with certbound's layers added by `Router::layer`: axum then
+/// boxes the layered route and clones the box on every request.
+fn certbound_router_layered(validator: impl AccessTokenValidator) -> Router {
+    resource_router()
         .layer(BoundTokenLayer::new(validator).require_confirmation(true))
         .layer(ClientCertLayer::tls())
+}
+
+/// The route with certbound's layers around the router (`ServiceBuilder`),
+/// as the demo's resource host has them.
+fn certbound_router<V: AccessTokenValidator>(
+    validator: V,
+) -> certbound_extract::ClientCertService<certbound_binding::BoundToken<Router, V>> {
+    let router = resource_router();
+    tower::ServiceBuilder::new()
+        .layer(ClientCertLayer::tls())
+        .layer(BoundTokenLayer::new(validator).require_confirmation(true))
+        .service(router)
 }
 
 fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
@@ -242,6 +276,7 @@ async fn main() -> Result<(), Error> {
     };
     let with = certbound_router(validator()?);
     let cached = certbound_router(CachedValidator::new(validator()?));
+    let cached_layered = certbound_router_layered(CachedValidator::new(validator()?));
     let without = Router::new().route(
         "/resource",
         get(|| async { body(Some("client-0"), Some("-".repeat(43))) }),
@@ -249,48 +284,62 @@ async fn main() -> Result<(), Error> {
 
     let config = server_config(&server)?;
     let with_addr = serve(config.clone(), with).await?;
-    let cached_addr = serve(config.clone(), cached).await?;
-    let without_addr = serve(config, without).await?;
+    let servers = [
+        ("without certbound", serve(config.clone(), without).await?),
+        (
+            "ClientCertLayer + BoundTokenLayer + CachedValidator around the Router",
+            serve(config.clone(), cached).await?,
+        ),
+        (
+            "the same added with Router::layer",
+            serve(config, cached_layered).await?,
+        ),
+    ];
 
     println!(
         "{connections} keep-alive TLS connections, each its own client certificate, 127.0.0.1; \
-         {rounds} alternating windows of {seconds} s per server"
+         {rounds} rounds of one {seconds} s window per server, order rotated each round"
     );
-    let (mut plain_total, mut cached_total) = (0.0, 0.0);
-    let mut ratios = Vec::new();
+    let mut totals = [0.0; 3];
+    let mut ratios = [Vec::new(), Vec::new()];
     for round in 0..rounds {
-        let (plain, with_cache) = if round % 2 == 0 {
-            let p = run(without_addr, &clients, seconds).await?;
-            (p, run(cached_addr, &clients, seconds).await?)
-        } else {
-            let c = run(cached_addr, &clients, seconds).await?;
-            (run(without_addr, &clients, seconds).await?, c)
-        };
+        let mut rps = [0.0; 3];
+        for k in 0..3 {
+            let i = (round + k) % 3;
+            rps[i] = run(servers[i].1, &clients, seconds).await?;
+        }
         println!(
-            "  round {}: without {plain:.0} req/s, with certbound + cache {with_cache:.0} req/s, ratio {:.3}",
+            "  round {}: {:.0} / {:.0} / {:.0} req/s, ratios {:.3} / {:.3}",
             round + 1,
-            with_cache / plain
+            rps[0],
+            rps[1],
+            rps[2],
+            rps[1] / rps[0],
+            rps[2] / rps[0]
         );
-        plain_total += plain;
-        cached_total += with_cache;
-        ratios.push(with_cache / plain);
+        for i in 0..3 {
+            totals[i] += rps[i];
+        }
+        ratios[0].push(rps[1] / rps[0]);
+        ratios[1].push(rps[2] / rps[0]);
     }
-    ratios.sort_by(f64::total_cmp);
     let n = rounds as f64;
-    println!("without certbound: {:.0} requests/s", plain_total / n);
-    println!(
-        "with ClientCertLayer + BoundTokenLayer + CachedValidator: {:.0} requests/s",
-        cached_total / n
-    );
-    println!(
-        "  ratio {:.3} (rounds {:.3} to {:.3}, median {:.3})",
-        cached_total / plain_total,
-        ratios[0],
-        ratios[ratios.len() - 1],
-        ratios[ratios.len() / 2]
-    );
+    println!("{}: {:.0} requests/s", servers[0].0, totals[0] / n);
+    for (i, r) in ratios.iter_mut().enumerate() {
+        r.sort_by(f64::total_cmp);
+        println!("{}: {:.0} requests/s", servers[i + 1].0, totals[i + 1] / n);
+        println!(
+            "  ratio {:.3} (rounds {:.3} to {:.3}, median {:.3})",
+            totals[i + 1] / totals[0],
+            r[0],
+            r[r.len() - 1],
+            r[r.len() / 2]
+        );
+    }
     let bound = run(with_addr, &clients, seconds).await?;
-    println!("with ClientCertLayer + BoundTokenLayer, no cache: {bound:.0} requests/s");
-    println!("  ratio {:.3}", bound / (plain_total / n));
+    println!(
+        "ClientCertLayer + BoundTokenLayer around the Router, no cache: {bound:.0} requests/s"
+    );
+    println!("  ratio {:.3}", bound / (totals[0] / n));
     Ok(())
 }

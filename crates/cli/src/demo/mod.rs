@@ -280,7 +280,6 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
 
     let front_app = authz::front_router(state.clone(), &metadata, jwks)?;
     let mtls_app = authz::mtls_router(state.clone(), authenticator, validator.clone());
-    let rs_app = resource::router(validator);
 
     match (front, mtls, rs, &config.behind_proxy) {
         (Some(front), Some(mtls), Some(rs), None) => {
@@ -297,7 +296,8 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 mutual.clone(),
                 mtls_app.layer(from_tls.clone()),
             ));
-            tasks.push(tls::serve_tls(rs, mutual, rs_app.layer(from_tls)));
+            let rs_app = resource::service(validator, from_tls);
+            tasks.push(tls::serve_tls(rs, mutual, rs_app));
         }
         (_, _, _, Some(proxy)) => {
             let listener = tls::bind(proxy.listen).await?;
@@ -306,7 +306,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 .trusted_proxies(proxy.trusted_proxies.iter().copied());
             let app = front_app
                 .merge(mtls_app)
-                .merge(rs_app)
+                .merge(resource::router(validator))
                 .layer(ClientCertLayer::header(source));
             tasks.push(tls::serve_plain(listener, app));
         }

@@ -5,14 +5,33 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use certbound_binding::{BoundTokenLayer, JwtValidator, VerifiedToken};
+use certbound_binding::{BoundToken, BoundTokenLayer, JwtValidator, VerifiedToken};
+use certbound_extract::{ClientCertLayer, ClientCertService};
 use serde_json::{Value, json};
+use tower::ServiceBuilder;
 
+/// The resource routes with `BoundTokenLayer` added by `Router::layer`, to
+/// merge with other routers (the `--behind-proxy` host).
 pub(crate) fn router(validator: Arc<JwtValidator>) -> Router {
     Router::new()
         .route("/resource", get(resource))
         // Only tokens bound to the certificate of the request.
         .layer(BoundTokenLayer::from_arc(validator).require_confirmation(true))
+}
+
+/// The resource host's service: `ClientCertLayer` and `BoundTokenLayer`
+/// wrapped around the router, rather than added with `Router::layer`
+/// (which boxes the layered route and clones the box on every request;
+/// see BENCHMARKS.md, Load).
+pub(crate) fn service(
+    validator: Arc<JwtValidator>,
+    certificates: ClientCertLayer,
+) -> ClientCertService<BoundToken<Router, JwtValidator>> {
+    ServiceBuilder::new()
+        .layer(certificates)
+        // Only tokens bound to the certificate of the request.
+        .layer(BoundTokenLayer::from_arc(validator).require_confirmation(true))
+        .service(Router::new().route("/resource", get(resource)))
 }
 
 async fn resource(Extension(token): Extension<VerifiedToken>) -> Json<Value> {

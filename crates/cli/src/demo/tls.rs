@@ -57,12 +57,26 @@ pub(crate) fn server_config(
     Ok(Arc::new(config))
 }
 
-/// Serves `app` over TLS on `listener` until the task is aborted.
-pub(crate) fn serve_tls(
+/// Serves `app` (a `Router`, or certbound's layers around one) over TLS on
+/// `listener` until the task is aborted.
+pub(crate) fn serve_tls<S, B>(
     listener: TcpListener,
     config: Arc<ServerConfig>,
-    app: Router,
-) -> JoinHandle<()> {
+    app: S,
+) -> JoinHandle<()>
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let acceptor = TlsAcceptor::from(config);
     tokio::spawn(async move {
         loop {
