@@ -291,3 +291,36 @@ proptest! {
         let _ = s.parse::<DistinguishedName>();
     }
 }
+
+#[test]
+fn ascii_folding_agrees_with_the_char_folding() {
+    let samples = [
+        "",
+        " ",
+        "a",
+        "A",
+        " a ",
+        "a  b",
+        "a\tb",
+        "a\u{b}b",
+        "a\u{c}\r\nB ",
+        "\u{b}x",
+        "x\u{b}",
+        "Example  Inc.",
+        "EXAMPLE INC.",
+        "example inc",
+        "a b c",
+        "a-b_c.d",
+        "AbC dEf",
+        "  lead",
+        "trail  ",
+    ];
+    for a in samples {
+        for b in samples {
+            let by_char = super::folded(a).eq(super::folded(b));
+            let by_byte = super::folded_ascii(a.as_bytes()).eq(super::folded_ascii(b.as_bytes()));
+            assert_eq!(by_char, by_byte, "{a:?} vs {b:?}");
+            assert_eq!(super::text_matches(a, b), by_char, "{a:?} vs {b:?}");
+        }
+    }
+}
