@@ -75,10 +75,7 @@ const MAX_TAG_BYTES: usize = 6;
 /// # Ok::<(), certbound_cert::der::DerError>(())
 /// ```
 pub fn read_one_value(input: &[u8]) -> Result<Tlv<'_>, DerError> {
-    match read(input, true)? {
-        (tlv, []) => Ok(tlv),
-        _ => Err(DerError::Truncated),
-    }
+    read_exactly_one(input, true)
 }
 
 fn read(input: &[u8], multi_byte_tags: bool) -> Result<(Tlv<'_>, &[u8]), DerError> {
@@ -135,7 +132,11 @@ fn read(input: &[u8], multi_byte_tags: bool) -> Result<(Tlv<'_>, &[u8]), DerErro
 
 /// Reads `input` as exactly one TLV.
 pub fn read_one_tlv(input: &[u8]) -> Result<Tlv<'_>, DerError> {
-    match read_tlv(input)? {
+    read_exactly_one(input, false)
+}
+
+fn read_exactly_one(input: &[u8], multi_byte_tags: bool) -> Result<Tlv<'_>, DerError> {
+    match read(input, multi_byte_tags)? {
         (tlv, []) => Ok(tlv),
         // Bytes after the value: as for a length that does not cover them.
         _ => Err(DerError::Truncated),

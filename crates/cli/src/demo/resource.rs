@@ -13,10 +13,7 @@ use tower::ServiceBuilder;
 /// The resource routes with `BoundTokenLayer` added by `Router::layer`, to
 /// merge with other routers (the `--behind-proxy` host).
 pub(crate) fn router(validator: Arc<JwtValidator>) -> Router {
-    Router::new()
-        .route("/resource", get(resource))
-        // Only tokens bound to the certificate of the request.
-        .layer(BoundTokenLayer::from_arc(validator).require_confirmation(true))
+    routes().layer(bound_tokens(validator))
 }
 
 /// The resource host's service: `ClientCertLayer` and `BoundTokenLayer`
@@ -29,9 +26,17 @@ pub(crate) fn service(
 ) -> ClientCertService<BoundToken<Router, JwtValidator>> {
     ServiceBuilder::new()
         .layer(certificates)
-        // Only tokens bound to the certificate of the request.
-        .layer(BoundTokenLayer::from_arc(validator).require_confirmation(true))
-        .service(Router::new().route("/resource", get(resource)))
+        .layer(bound_tokens(validator))
+        .service(routes())
+}
+
+fn routes() -> Router {
+    Router::new().route("/resource", get(resource))
+}
+
+/// Only tokens bound to the certificate of the request.
+fn bound_tokens(validator: Arc<JwtValidator>) -> BoundTokenLayer<JwtValidator> {
+    BoundTokenLayer::from_arc(validator).require_confirmation(true)
 }
 
 async fn resource(Extension(token): Extension<VerifiedToken>) -> Json<Value> {

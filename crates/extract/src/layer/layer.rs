@@ -41,7 +41,14 @@ impl ClientCertLayer {
     /// [`PeerCertificates`]: crate::PeerCertificates
     pub fn tls() -> Self {
         Self {
-            source: Arc::new(Source::Tls(Memo::new(DEFAULT_MEMO_CAPACITY))),
+            // Only the axum-server and tonic adapters read DER chains.
+            source: Arc::new(Source::Tls(Memo::new(
+                if cfg!(any(feature = "axum-server", feature = "tonic")) {
+                    DEFAULT_MEMO_CAPACITY
+                } else {
+                    0
+                },
+            ))),
         }
     }
 
