@@ -15,12 +15,14 @@ pub const MAX_CERTIFICATE_DER_LEN: usize = 64 * 1024;
 
 /// One X.509 certificate.
 ///
-/// It owns its DER encoding behind an `Arc`, so cloning is cheap. Its
-/// `x5t#S256` thumbprint is computed once, when it is read; the parsed
-/// subject, issuer, SANs and validity are kept after the first parse.
-/// [`from_der`](Self::from_der) and the PEM readers refuse anything that is
-/// not exactly one well-formed certificate; the request hot path reads with
-/// [`from_der_framed`](Self::from_der_framed) and checks once.
+/// It owns its DER encoding behind an `Arc`, so cloning is cheap. Reading
+/// one ([`from_der`](Self::from_der), the PEM readers) refuses anything
+/// that is not exactly one well-formed certificate, checking the whole
+/// RFC 5280 structure in one pass that allocates nothing, and computes its
+/// `x5t#S256` thumbprint once. The fields (subject, issuer, SANs, validity)
+/// are parsed by x509-parser on first access and kept, so a certificate
+/// that is only compared by thumbprint (`self_signed_tls_client_auth`, a
+/// bound token) is never parsed further.
 ///
 /// ```
 /// use certbound_cert::Certificate;
@@ -45,7 +47,9 @@ pub struct Certificate {
 }
 
 struct Inner {
-    der: Box<[u8]>,
+    // A `Vec`, not a boxed slice: a decoder's buffer is kept as it is,
+    // without the copy that shrinking it to a box would make.
+    der: Vec<u8>,
     thumbprint: Thumbprint,
     details: OnceLock<Result<Details, CertError>>,
 }
@@ -84,24 +88,18 @@ fn system_time(unix_seconds: i64) -> SystemTime {
 }
 
 impl Certificate {
-    /// Reads one DER-encoded certificate, parsed in full: bytes that are not
-    /// exactly one well-formed X.509 certificate are an error.
-    pub fn from_der(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
-        let cert = Self::from_der_framed(der)?;
-        cert.check()?;
-        Ok(cert)
-    }
-
-    /// Reads one DER-encoded certificate checking only its DER framing
-    /// (exactly one certificate-shaped structure, nothing after it) and
-    /// computing its thumbprint; the full parse is deferred to the first
-    /// accessor or [`check`](Self::check).
+    /// Reads one DER-encoded certificate: bytes that are not exactly one
+    /// well-formed X.509 certificate are an error.
     ///
-    /// This is the hot path of request extraction, where the same
-    /// certificate arrives again and again: certbound's layers read with it
-    /// and call `check` once before the certificate enters a request. Call
-    /// `check` before such a certificate decides anything.
-    pub fn from_der_framed(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
+    /// "Well-formed" is the whole RFC 5280 §4.1 structure, down to every
+    /// name attribute, date and extension frame: minimal DER lengths,
+    /// nothing trailing at any level, real calendar dates, well-formed
+    /// OIDs and BIT STRINGs, no extension twice. It is checked in one pass
+    /// that allocates nothing, strictly enough that x509-parser (which
+    /// reads the fields later) accepts everything it accepts. What an
+    /// extension holds is read when asked for: a malformed SAN list is an
+    /// error of [`subject_alt_names`](Self::subject_alt_names).
+    pub fn from_der(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
         let bytes = der.as_ref();
         if bytes.is_empty() {
             return Err(CertError::Empty);
@@ -112,16 +110,11 @@ impl Certificate {
                 limit: MAX_CERTIFICATE_DER_LEN,
             });
         }
-        // Only the DER framing is checked here; the full parse (names,
-        // times, extensions) runs once, on first access or `check`, which
-        // keeps reading a certificate off the hot path of a request cheap.
-        // Every certbound layer calls `check` before it lets a certificate
-        // into a request, so a malformed one is refused before any decision.
         crate::structure::check(bytes)?;
         let thumbprint = Thumbprint::of_der(bytes);
         Ok(Self {
             inner: Arc::new(Inner {
-                der: der.into().into_boxed_slice(),
+                der: der.into(),
                 thumbprint,
                 details: OnceLock::new(),
             }),
@@ -164,15 +157,14 @@ impl Certificate {
             .map_err(|e| CertError::InvalidDer(e.to_string()))
     }
 
-    /// Parses the whole certificate (once; the result is kept): whether it
-    /// is a well-formed X.509 certificate throughout, names, times and
-    /// extension framing included.
+    /// Parses the fields now (once; the result is kept) instead of at the
+    /// first accessor, and reports whether they parse.
     ///
-    /// Construction checks only the DER framing, so that reading a
-    /// certificate and its thumbprint stays cheap. Call this before a
-    /// certificate decides anything; certbound's layers do. The accessors of
-    /// a certificate that fails it give empty names, no SANs (an error) and
-    /// a validity that contains no instant.
+    /// A certificate that was read successfully always passes: reading
+    /// checks a structure stricter than x509-parser's (the fuzz targets
+    /// assert it for every certificate they read). Should the two ever
+    /// disagree, the accessors fail closed: empty names, no SANs (an
+    /// error) and a validity that contains no instant.
     pub fn check(&self) -> Result<(), CertError> {
         self.details().as_ref().map(|_| ()).map_err(Clone::clone)
     }
@@ -326,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_inside_a_sound_frame_is_refused_by_check() {
+    fn malformed_inside_a_sound_frame_is_refused() {
         let ca = TestCa::new("Test CA");
         let mut der = ca.leaf("client").issue().der;
         // notBefore's UTCTime tag becomes OCTET STRING: the DER framing
@@ -337,7 +329,15 @@ mod tests {
             Certificate::from_der(der.clone()),
             Err(CertError::InvalidDer(_))
         ));
-        let cert = Certificate::from_der_framed(der).unwrap();
+        // Were the structural check and x509-parser ever to disagree, the
+        // accessors fail closed.
+        let cert = Certificate {
+            inner: Arc::new(Inner {
+                thumbprint: Thumbprint::of_der(&der),
+                der,
+                details: OnceLock::new(),
+            }),
+        };
         assert!(matches!(cert.check(), Err(CertError::InvalidDer(_))));
         assert!(cert.subject().is_empty());
         assert!(cert.subject_alt_names().is_err());

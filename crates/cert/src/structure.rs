@@ -1,101 +1,324 @@
-//! The cheap structural check run when a certificate is read: the DER
-//! framing of `Certificate` and of the fields of `TBSCertificate` (RFC 5280
-//! §4.1), with exact, minimally encoded lengths and no trailing bytes. The
-//! full parse (names, times, extensions) runs once, on first access; see
-//! [`Certificate::check`](crate::Certificate::check).
+//! The structural check every certificate passes when it is read: the whole
+//! of RFC 5280 §4.1 `Certificate`, walked once over the DER without
+//! allocating, so that reading a certificate on the request path costs
+//! little more than its SHA-256.
+//!
+//! What it checks, field by field: exact, minimally encoded lengths and
+//! nothing trailing, at every level; `version` v1 to v3; a non-empty
+//! `serialNumber`; each `AlgorithmIdentifier` an OID and at most one
+//! parameter; `issuer` and `subject` a sequence of non-empty sets of
+//! (OID, one value of any type); `validity` two `UTCTime`
+//! (`YYMMDDHHMMSSZ`) or `GeneralizedTime` (`YYYYMMDDHHMMSSZ`) dates that
+//! exist on the calendar; `subjectPublicKeyInfo` an algorithm and a
+//! `BIT STRING`; the unique identifiers `BIT STRING`s; `extensions` a
+//! sequence of (OID, optional `BOOLEAN`, `OCTET STRING`) with no OID twice;
+//! every OID well formed, every `BIT STRING` with its unused bits zero.
+//!
+//! The fields themselves (names, SANs, dates) are then read by x509-parser
+//! when first asked for. This check is stricter than x509-parser's parse on
+//! every point, so that a certificate it accepts always reads: the fuzz
+//! targets assert exactly that for every certificate they produce. What an
+//! extension's value holds (a SAN list, a key usage) is not checked here,
+//! as x509-parser does not refuse a certificate for it either: the SAN
+//! accessor reports a malformed list as an error.
 
 use crate::CertError;
-use crate::der::read_tlv;
+use crate::der::{Tlv, read_tlv, read_value};
 
-const SEQUENCE: u8 = 0x30;
+const BOOLEAN: u8 = 0x01;
 const INTEGER: u8 = 0x02;
 const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const OID: u8 = 0x06;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+const SEQUENCE: u8 = 0x30;
+const SET: u8 = 0x31;
 const VERSION: u8 = 0xa0;
 const ISSUER_UID: u8 = 0x81;
 const SUBJECT_UID: u8 = 0x82;
 const EXTENSIONS: u8 = 0xa3;
 
+/// How many extensions are compared for duplicates; a certificate with
+/// more is refused. Real client certificates have about ten.
+const MAX_EXTENSIONS: usize = 64;
+
 fn invalid(what: &str) -> CertError {
     CertError::InvalidDer(format!("malformed certificate structure: {what}"))
 }
 
-/// One DER TLV at the start of `input`: its tag, its content, the rest.
-fn tlv<'a>(input: &'a [u8], what: &str) -> Result<(u8, &'a [u8], &'a [u8]), CertError> {
-    let (tlv, rest) = read_tlv(input).map_err(|e| invalid(&format!("{what} {e}")))?;
-    Ok((tlv.tag, tlv.content, rest))
+/// The TLVs of one constructed value, read in order.
+struct Fields<'a> {
+    rest: &'a [u8],
 }
 
-fn expect<'a>(input: &'a [u8], tag: u8, what: &str) -> Result<(&'a [u8], &'a [u8]), CertError> {
-    let (got, content, rest) = tlv(input, what)?;
-    if got != tag {
-        return Err(invalid(&format!(
-            "{what} has tag 0x{got:02x}, expected 0x{tag:02x}"
-        )));
-    }
-    Ok((content, rest))
-}
-
-/// Checks the framing of one DER certificate filling all of `der`.
-pub(crate) fn check(der: &[u8]) -> Result<(), CertError> {
-    let (cert, trailing) = expect(der, SEQUENCE, "Certificate")?;
-    if !trailing.is_empty() {
-        return Err(CertError::TrailingData(trailing.len()));
-    }
-    let (tbs, rest) = expect(cert, SEQUENCE, "tbsCertificate")?;
-    let (_, rest) = expect(rest, SEQUENCE, "signatureAlgorithm")?;
-    let (signature, rest) = expect(rest, BIT_STRING, "signatureValue")?;
-    if signature.is_empty() {
-        return Err(invalid("signatureValue is empty"));
-    }
-    if !rest.is_empty() {
-        return Err(invalid("Certificate has more than three fields"));
+impl<'a> Fields<'a> {
+    fn new(content: &'a [u8]) -> Self {
+        Self { rest: content }
     }
 
-    let mut rest = tbs;
-    if rest.first() == Some(&VERSION) {
-        let (version, after) = expect(rest, VERSION, "version")?;
-        let (_, inner_rest) = expect(version, INTEGER, "version")?;
-        if !inner_rest.is_empty() {
-            return Err(invalid("version has trailing bytes"));
+    fn peek(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn any(&mut self, what: &str) -> Result<Tlv<'a>, CertError> {
+        let (tlv, rest) = read_tlv(self.rest).map_err(|e| invalid(&format!("{what} {e}")))?;
+        self.rest = rest;
+        Ok(tlv)
+    }
+
+    /// The next TLV, which must have tag `tag`; its content.
+    fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8], CertError> {
+        let tlv = self.any(what)?;
+        if tlv.tag != tag {
+            return Err(invalid(&format!(
+                "{what} has tag 0x{:02x}, expected 0x{tag:02x}",
+                tlv.tag
+            )));
         }
-        rest = after;
+        Ok(tlv.content)
     }
-    let (serial, after) = expect(rest, INTEGER, "serialNumber")?;
-    if serial.is_empty() {
+
+    /// The next TLV when it has tag `tag`.
+    fn optional(&mut self, tag: u8, what: &str) -> Result<Option<&'a [u8]>, CertError> {
+        if self.peek() == Some(tag) {
+            self.expect(tag, what).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn end(&self, what: &str) -> Result<(), CertError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(&format!("{what} has unexpected trailing fields")))
+        }
+    }
+}
+
+/// Checks that `der` is exactly one well-formed certificate.
+pub(crate) fn check(der: &[u8]) -> Result<(), CertError> {
+    let mut top = Fields::new(der);
+    let cert = top.expect(SEQUENCE, "Certificate")?;
+    if !top.is_empty() {
+        return Err(CertError::TrailingData(top.rest.len()));
+    }
+    let mut cert = Fields::new(cert);
+    let tbs = cert.expect(SEQUENCE, "tbsCertificate")?;
+    algorithm_identifier(&mut cert, "signatureAlgorithm")?;
+    bit_string(cert.expect(BIT_STRING, "signatureValue")?, "signatureValue")?;
+    cert.end("Certificate")?;
+    tbs_certificate(tbs)
+}
+
+fn tbs_certificate(tbs: &[u8]) -> Result<(), CertError> {
+    let mut f = Fields::new(tbs);
+    if let Some(version) = f.optional(VERSION, "version")? {
+        let mut v = Fields::new(version);
+        // v1(0), v2(1), v3(2), in the one byte DER allows for them.
+        match v.expect(INTEGER, "version")? {
+            [0..=2] => {}
+            _ => return Err(invalid("version is not v1, v2 or v3")),
+        }
+        v.end("version")?;
+    }
+    // Any non-empty INTEGER: CAs that write a negative or non-minimal serial
+    // exist, and the serial decides nothing here.
+    if f.expect(INTEGER, "serialNumber")?.is_empty() {
         return Err(invalid("serialNumber is empty"));
     }
-    rest = after;
-    for what in [
-        "signature",
-        "issuer",
-        "validity",
-        "subject",
-        "subjectPublicKeyInfo",
-    ] {
-        let (_, after) = expect(rest, SEQUENCE, what)?;
-        rest = after;
+    algorithm_identifier(&mut f, "signature")?;
+    name(f.expect(SEQUENCE, "issuer")?, "issuer")?;
+    let mut validity = Fields::new(f.expect(SEQUENCE, "validity")?);
+    time(&mut validity, "notBefore")?;
+    time(&mut validity, "notAfter")?;
+    validity.end("validity")?;
+    name(f.expect(SEQUENCE, "subject")?, "subject")?;
+    let mut spki = Fields::new(f.expect(SEQUENCE, "subjectPublicKeyInfo")?);
+    algorithm_identifier(&mut spki, "subjectPublicKeyInfo algorithm")?;
+    bit_string(
+        spki.expect(BIT_STRING, "subjectPublicKey")?,
+        "subjectPublicKey",
+    )?;
+    spki.end("subjectPublicKeyInfo")?;
+    if let Some(uid) = f.optional(ISSUER_UID, "issuerUniqueID")? {
+        bit_string(uid, "issuerUniqueID")?;
     }
-    // The optional fields, each at most once and in order.
-    let mut last = 0u8;
-    while !rest.is_empty() {
-        let (tag, _, after) = tlv(rest, "tbsCertificate field")?;
-        let order = match tag {
-            ISSUER_UID => 1,
-            SUBJECT_UID => 2,
-            EXTENSIONS => 3,
-            other => {
-                return Err(invalid(&format!(
-                    "tbsCertificate has an unexpected field with tag 0x{other:02x}"
-                )));
+    if let Some(uid) = f.optional(SUBJECT_UID, "subjectUniqueID")? {
+        bit_string(uid, "subjectUniqueID")?;
+    }
+    if let Some(extensions) = f.optional(EXTENSIONS, "extensions")? {
+        let mut wrapper = Fields::new(extensions);
+        let list = wrapper.expect(SEQUENCE, "extensions")?;
+        wrapper.end("extensions")?;
+        extensions_list(list)?;
+    }
+    if !f.is_empty() {
+        return Err(match f.peek() {
+            Some(ISSUER_UID | SUBJECT_UID | EXTENSIONS) => {
+                invalid("tbsCertificate fields are repeated or out of order")
             }
-        };
-        if order <= last {
-            return Err(invalid(
-                "tbsCertificate fields are repeated or out of order",
-            ));
+            Some(other) => invalid(&format!(
+                "tbsCertificate has an unexpected field with tag 0x{other:02x}"
+            )),
+            None => invalid("tbsCertificate"),
+        });
+    }
+    Ok(())
+}
+
+/// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
+fn algorithm_identifier(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
+    let mut alg = Fields::new(f.expect(SEQUENCE, what)?);
+    oid(alg.expect(OID, what)?, what)?;
+    if !alg.is_empty() {
+        alg.any(what)?;
+    }
+    alg.end(what)
+}
+
+/// An OBJECT IDENTIFIER's content: base-128 arcs, each minimally encoded,
+/// the last one ended.
+fn oid(content: &[u8], what: &str) -> Result<(), CertError> {
+    let well_formed = content.last().is_some_and(|b| b & 0x80 == 0)
+        && content
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b != 0x80 || (i > 0 && content[i - 1] & 0x80 != 0));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(invalid(&format!("{what} has a malformed OID")))
+    }
+}
+
+/// A BIT STRING's content: the count of unused bits (0 to 7, and 0 for an
+/// empty string), then the bits, the unused ones zero.
+fn bit_string(content: &[u8], what: &str) -> Result<(), CertError> {
+    let ok = match content {
+        [] => false,
+        [unused] => *unused == 0,
+        [unused, .., last] => *unused < 8 && last.trailing_zeros() >= u32::from(*unused),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(&format!("{what} is not a valid BIT STRING")))
+    }
+}
+
+/// `Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY }`, each set
+/// non-empty.
+fn name(content: &[u8], what: &str) -> Result<(), CertError> {
+    let mut rdns = Fields::new(content);
+    while !rdns.is_empty() {
+        let mut set = Fields::new(rdns.expect(SET, what)?);
+        if set.is_empty() {
+            return Err(invalid(&format!("{what} has an empty RDN")));
         }
-        last = order;
-        rest = after;
+        while !set.is_empty() {
+            let mut atv = Fields::new(set.expect(SEQUENCE, what)?);
+            oid(atv.expect(OID, what)?, what)?;
+            // The value may be of any type, a multi-byte tag included.
+            let (_, rest) = read_value(atv.rest)
+                .map_err(|e| invalid(&format!("{what} attribute value {e}")))?;
+            atv.rest = rest;
+            atv.end(what)?;
+        }
+    }
+    Ok(())
+}
+
+/// `Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }`, in
+/// the forms RFC 5280 §4.1.2.5 requires: Zulu, with seconds, no fraction.
+fn time(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
+    let tlv = f.any(what)?;
+    let ok = match (tlv.tag, tlv.content) {
+        (UTC_TIME, [y @ .., m1, m2, d1, d2, h1, h2, n1, n2, s1, s2, b'Z']) if y.len() == 2 => {
+            // YY: 50-99 is 19YY, 00-49 is 20YY; in 1950-2049 a year is a
+            // leap year exactly when it is divisible by four.
+            digits(y).map(|yy| 1900 + yy + if yy < 50 { 100 } else { 0 })
+                .is_some_and(|year| {
+                    calendar(year, [*m1, *m2, *d1, *d2, *h1, *h2, *n1, *n2, *s1, *s2])
+                })
+        }
+        (GENERALIZED_TIME, [y @ .., m1, m2, d1, d2, h1, h2, n1, n2, s1, s2, b'Z'])
+            if y.len() == 4 =>
+        {
+            digits(y).is_some_and(|year| {
+                calendar(year, [*m1, *m2, *d1, *d2, *h1, *h2, *n1, *n2, *s1, *s2])
+            })
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(&format!(
+            "{what} is not a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) of a real date"
+        )))
+    }
+}
+
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+/// Whether `MMDDHHMMSS` after `year` is a real instant (no leap second).
+fn calendar(year: u32, rest: [u8; 10]) -> bool {
+    let two = |i: usize| digits(&rest[2 * i..2 * i + 2]);
+    let (Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (two(0), two(1), two(2), two(3), two(4))
+    else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
+}
+
+/// `Extensions ::= SEQUENCE OF SEQUENCE { extnID OID, critical BOOLEAN
+/// DEFAULT FALSE, extnValue OCTET STRING }`, no extnID twice (RFC 5280
+/// §4.2).
+fn extensions_list(content: &[u8]) -> Result<(), CertError> {
+    let mut seen: [&[u8]; MAX_EXTENSIONS] = [&[]; MAX_EXTENSIONS];
+    let mut count = 0;
+    let mut list = Fields::new(content);
+    while !list.is_empty() {
+        let mut ext = Fields::new(list.expect(SEQUENCE, "extension")?);
+        let id = ext.expect(OID, "extension")?;
+        oid(id, "extension")?;
+        // Some CAs write TRUE as another non-zero byte, or FALSE outright.
+        if let Some(critical) = ext.optional(BOOLEAN, "extension critical")? {
+            if critical.len() != 1 {
+                return Err(invalid("extension critical is not one byte"));
+            }
+        }
+        ext.expect(OCTET_STRING, "extension value")?;
+        ext.end("extension")?;
+        if count == MAX_EXTENSIONS {
+            return Err(invalid(&format!(
+                "more than {MAX_EXTENSIONS} extensions"
+            )));
+        }
+        if seen[..count].contains(&id) {
+            return Err(invalid("an extension appears twice"));
+        }
+        seen[count] = id;
+        count += 1;
     }
     Ok(())
 }
@@ -103,20 +326,43 @@ pub(crate) fn check(der: &[u8]) -> Result<(), CertError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use certbound_testkit::TestCa;
+    use certbound_testkit::{TestCa, vectors};
+
+    /// Replaces the first occurrence of `from` in `der` with `to`, which
+    /// must have the same length (so every enclosing length still holds).
+    fn patched(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let i = der
+            .windows(from.len())
+            .position(|w| w == from)
+            .unwrap_or_else(|| panic!("{from:02x?} not in the certificate"));
+        let mut out = der.to_vec();
+        out[i..i + from.len()].copy_from_slice(to);
+        out
+    }
+
+    fn leaf_der() -> Vec<u8> {
+        let ca = TestCa::new("Structure CA");
+        ca.leaf("client").san_dns("client.example").issue().der
+    }
 
     #[test]
-    fn generated_certificates_pass() {
+    fn generated_and_published_certificates_pass() {
         let ca = TestCa::new("Structure CA");
         let leaf = ca.leaf("client").san_dns("client.example").issue();
         check(&leaf.der).unwrap();
         check(&ca.cert.der).unwrap();
+        let pem = crate::pem::parse_certificates(vectors::RFC9440_EXAMPLE_CHAIN_PEM).unwrap();
+        for c in pem.iter().chain(&[
+            crate::Certificate::from_pem(vectors::RFC8705_APPENDIX_A_PEM).unwrap(),
+        ]) {
+            check(c.der()).unwrap();
+        }
     }
 
     #[test]
     fn truncations_trailing_bytes_and_wrong_tags_are_refused() {
-        let ca = TestCa::new("Structure CA");
-        let der = ca.leaf("client").issue().der;
+        let der = leaf_der();
         for len in 0..der.len() {
             assert!(check(&der[..len]).is_err(), "truncated to {len}");
         }
@@ -133,5 +379,84 @@ mod tests {
         // SEQUENCE with a long-form length for 3 bytes.
         assert!(check(&[0x30, 0x81, 0x03, 0x02, 0x01, 0x00]).is_err());
         assert!(check(&[0x30, 0x82, 0x00, 0x90]).is_err());
+    }
+
+    #[test]
+    fn times_must_be_real_dates_in_the_rfc_5280_form() {
+        let der = leaf_der();
+        // rcgen writes UTCTime for these years; find notBefore.
+        let i = der.windows(2).position(|w| w == [0x17, 0x0d]).unwrap();
+        let original = der[i + 2..i + 15].to_vec();
+        for (bad, why) in [
+            (&b"250230000000Z"[..], "February 30th"),
+            (b"230229000000Z", "February 29th of a common year"),
+            (b"251301000000Z", "month 13"),
+            (b"250100000000Z", "day 0"),
+            (b"250101240000Z", "hour 24"),
+            (b"250101236000Z", "minute 60"),
+            (b"250101235960Z", "a leap second"),
+            (b"25010123595 Z", "a space"),
+            (b"2501012359590", "no Z"),
+        ] {
+            let d = patched(&der, &original, bad);
+            assert!(check(&d).is_err(), "{why} accepted");
+        }
+        for good in [&b"240229000000Z"[..], b"000229000000Z", b"491231235959Z"] {
+            check(&patched(&der, &original, good)).unwrap();
+        }
+    }
+
+    #[test]
+    fn field_contents_are_checked_inside_a_sound_frame() {
+        let der = leaf_der();
+        // notBefore's UTCTime tag becomes OCTET STRING.
+        assert!(check(&patched(&der, &[0x17, 0x0d], &[0x04, 0x0d])).is_err());
+        // The CN attribute's OID gets an unterminated arc.
+        assert!(check(&patched(&der, &[0x06, 0x03, 0x55, 0x04, 0x03], &[0x06, 0x03, 0x55, 0x04, 0x83])).is_err());
+        // The subjectPublicKey BIT STRING claims 8 unused bits.
+        let mut d = der.clone();
+        let spki = d.windows(3).position(|w| w == [0x03, 0x42, 0x00]).unwrap();
+        d[spki + 2] = 0x08;
+        assert!(check(&d).is_err());
+    }
+
+    #[test]
+    fn extensions_are_framed_and_never_twice() {
+        // Two extensions: basicConstraints (critical) and keyUsage.
+        let bc = [0x30, 0x0c, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x30, 0x00];
+        let ku = [0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x04, 0x04, 0x03, 0x02, 0x07, 0x80];
+        extensions_list(&[bc.as_slice(), &ku].concat()).unwrap();
+        assert!(extensions_list(&[bc.as_slice(), &ku, &bc].concat()).is_err());
+        // critical of two bytes; value not an OCTET STRING; a trailing field.
+        let mut long_bool = bc.to_vec();
+        long_bool.splice(7..10, [0x01, 0x02, 0xff, 0xff]);
+        long_bool[1] += 1;
+        assert!(extensions_list(&long_bool).is_err());
+        let mut not_octets = ku.to_vec();
+        not_octets[7] = 0x03;
+        assert!(extensions_list(&not_octets).is_err());
+        let mut trailing = ku.to_vec();
+        trailing.extend([0x05, 0x00]);
+        trailing[1] += 2;
+        assert!(extensions_list(&trailing).is_err());
+        let many: Vec<u8> = (0..=MAX_EXTENSIONS as u8)
+            .flat_map(|i| [0x30, 0x07, 0x06, 0x03, 0x2a, 0x03, i & 0x7f, 0x04, 0x00])
+            .collect();
+        assert!(extensions_list(&many).is_err());
+    }
+
+    #[test]
+    fn oids_and_bit_strings() {
+        assert!(oid(&[0x2a, 0x86, 0x48], "t").is_ok());
+        assert!(oid(&[], "t").is_err());
+        assert!(oid(&[0x2a, 0x86], "t").is_err());
+        assert!(oid(&[0x80, 0x01], "t").is_err());
+        assert!(oid(&[0x2a, 0x80, 0x01], "t").is_err());
+        assert!(bit_string(&[0x00], "t").is_ok());
+        assert!(bit_string(&[0x01], "t").is_err());
+        assert!(bit_string(&[], "t").is_err());
+        assert!(bit_string(&[0x03, 0b1111_1000], "t").is_ok());
+        assert!(bit_string(&[0x03, 0b1111_1100], "t").is_err());
+        assert!(bit_string(&[0x08, 0x00], "t").is_err());
     }
 }

@@ -28,14 +28,23 @@ fn an_oid_prefix_without_digits_is_an_error_not_a_panic() {
 
 /// fuzz targets `cert_parse` and `header_der_base64`: a certificate whose
 /// subject has an attribute value with a multi-byte tag (here
-/// `[PRIVATE 16256]`, bytes `FF FF 00 00`, which x509-parser accepts)
+/// `[PRIVATE 16256]`, tag bytes `FF FF 00`, which x509-parser accepts)
 /// printed as `2.5.4.127=#FFFF0000`, and the RFC 4514 parser refused that
 /// `#` value: the DER reader took only single-byte tags. Such a subject
 /// could not be written in a registration. `#` values now take any tag
-/// (`der::read_one_value`); the input is the one `cert_parse` found.
+/// (`der::read_one_value`).
+///
+/// The input as `cert_parse` found it is kept below. It also has an
+/// unterminated OID arc (`55 04 ff`, which x509-parser reads as 2.5.4.127),
+/// SEQUENCEs tagged in the application class (0x70, which x509-parser
+/// takes for 0x30) and bytes after the subject's first RDN (which
+/// x509-parser skips). Reading a certificate now checks its whole
+/// structure and refuses all three, so that input no longer reads; the
+/// value with the multi-byte tag is now carried by a well-formed
+/// certificate.
 #[test]
 fn a_value_with_a_multi_byte_tag_prints_and_parses_back() {
-    let hex: String = [
+    let found: String = [
         "308201bb3082016da00302010202110118ec0cc99785f5e0000000fdffffff04300506032b657030",
         "173115301306035504030c0c46757a7a20526f6f74204341301e170d323631313237303030363531",
         "5a170d3236313232383030303330325a306d310b300906035504ffffff00000001ed15060355040a",
@@ -50,13 +59,20 @@ fn a_value_with_a_multi_byte_tag_prints_and_parses_back() {
         "03de661e99df00",
     ]
     .concat();
-    let der: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect();
+    assert!(certbound_cert::Certificate::from_der(unhex(&found)).is_err());
+
+    // A generated leaf whose CN value `0C 06 "client"` becomes the same
+    // eight bytes as `[PRIVATE 16256]` holding "clie".
+    let ca = certbound_testkit::TestCa::new("Test CA");
+    let mut der = ca.leaf("client").issue().der;
+    let cn = [0x0c, 0x06, b'c', b'l', b'i', b'e', b'n', b't'];
+    let at = der.windows(cn.len()).position(|w| w == cn).unwrap();
+    der[at..at + 4].copy_from_slice(&[0xff, 0xff, 0x00, 0x04]);
+    der[at + 4..at + 8].copy_from_slice(b"clie");
+    assert!(x509_parser::parse_x509_certificate(&der).is_ok());
     let cert = certbound_cert::Certificate::from_der(der).unwrap();
     let printed = cert.subject().to_string();
-    assert!(printed.contains("=#FFFF0000"), "{printed}");
+    assert!(printed.contains("=#FFFF0004636C6965"), "{printed}");
     let parsed: DistinguishedName = printed.parse().unwrap();
     assert!(parsed.matches(cert.subject()));
     assert!(cert.subject().matches(&parsed));
@@ -68,4 +84,11 @@ fn a_value_with_a_multi_byte_tag_prints_and_parses_back() {
     for bad in ["CN=#9F1E00", "CN=#9F802000", "CN=#FFFF000000", "CN=#9F81"] {
         assert!(bad.parse::<DistinguishedName>().is_err(), "{bad}");
     }
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }

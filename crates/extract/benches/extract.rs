@@ -239,3 +239,10 @@ fn fixtures_decode_correctly() {
         }
     }
 }
+
+
+#[divan::bench]
+fn scratch_from_der(b: divan::Bencher) {
+    let der = FIXTURE.leaf.leaf_der.as_slice();
+    b.bench(|| certbound_cert::Certificate::from_der(black_box(der)).map(|c| c.thumbprint()));
+}

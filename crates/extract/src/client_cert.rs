@@ -61,10 +61,13 @@ impl ClientCert {
         &self.inner.source
     }
 
-    /// Parses the leaf and every intermediate in full (see
+    /// Parses the fields of the leaf and of every intermediate now (see
     /// [`Certificate::check`]); on failure, the 1-based position of the
-    /// first malformed one (leaf first) and why. `ClientCertLayer` runs this
-    /// before a certificate enters a request.
+    /// first that fails (leaf first) and why. Every certificate was checked
+    /// for a well-formed structure when it was read, so this passes for
+    /// anything certbound's decoders hand out; the authenticator runs it
+    /// before it judges a certificate, so that nothing it could not read is
+    /// judged.
     pub fn check(&self) -> Result<(), (usize, CertError)> {
         std::iter::once(&self.inner.leaf)
             .chain(&self.inner.intermediates)

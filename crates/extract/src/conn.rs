@@ -107,12 +107,9 @@ fn from_der_chain<'a>(
         }
     }
     Some((|| {
-        let leaf_cert = Certificate::from_der_framed(leaf)?;
-        let intermediates = rest
-            .map(Certificate::from_der_framed)
-            .collect::<Result<_, _>>()?;
+        let leaf_cert = Certificate::from_der(leaf)?;
+        let intermediates = rest.map(Certificate::from_der).collect::<Result<_, _>>()?;
         let cert = ClientCert::new(leaf_cert, intermediates, CertSource::Tls);
-        cert.check().map_err(|(_, e)| e)?;
         if let Some(memo) = memo {
             memo.insert(leaf, None, &cert);
         }

@@ -91,12 +91,10 @@ impl PeerCertificates {
                     .inner
                     .chain
                     .iter()
-                    .map(|c| Certificate::from_der_framed(c.as_ref()));
+                    .map(|c| Certificate::from_der(c.as_ref()));
                 let leaf = certs.next().ok_or(CertError::Empty)??;
                 let intermediates = certs.collect::<Result<Vec<_>, _>>()?;
-                let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
-                cert.check().map_err(|(_, e)| e)?;
-                Ok(cert)
+                Ok(ClientCert::new(leaf, intermediates, CertSource::Tls))
             })
             .clone()
     }

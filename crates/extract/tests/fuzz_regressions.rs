@@ -1,10 +1,11 @@
 //! Inputs found by the fuzz targets (`fuzz/`), kept as tests.
 //!
-//! The header decoders read certificates checking only their DER framing
-//! first (the fast path); the fuzzers found that a certificate whose framing
-//! holds but whose content does not (here a validity date with the wrong
-//! tag) came out of `header::decode` and `XfccElement::certificate`
-//! unparsed. Every decoder must refuse it.
+//! The header decoders once read certificates checking only their DER
+//! framing (the fast path); the fuzzers found that a certificate whose
+//! framing holds but whose content does not (here a validity date with the
+//! wrong tag) came out of `header::decode` and `XfccElement::certificate`
+//! unparsed. Reading a certificate now checks its whole structure; every
+//! decoder must refuse it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -63,11 +64,16 @@ fn xfcc_element_certificate_is_parsed_in_full() {
 /// fuzz target `header_der_base64` (10-minute run): a certificate from a
 /// base64 DER header whose subject has a value with a multi-byte tag
 /// (`9F D9 16 ...`) printed to a DN string the RFC 4514 parser refused.
-/// Fixed in certbound-cert (`der::read_one_value`); this is the input the
-/// fuzzer wrote.
+/// Fixed in certbound-cert (`der::read_one_value`).
+///
+/// The input the fuzzer wrote is kept: it also has an attribute in the
+/// issuer with bytes after its value and an unterminated OID arc, which
+/// x509-parser skips over, and reading a certificate now checks the whole
+/// structure and refuses it. The same value is then carried by a
+/// well-formed certificate.
 #[test]
 fn a_header_certificate_subject_with_a_multi_byte_tag_prints_and_parses_back() {
-    let value = [
+    let found = [
         "MIIBuzCCAW2gAwIBAgIRARjsDMmXhfXgAAAAAAAAAAQwBQYDK2VwMBcxFTATBgNVMBEMADZ1enogUm9v",
         "jCBDQTAeFw0yNjExMjcwMDA2NTFaFw0yNjEyMjgwMDA2NTFaMG0xCzAJBgNVBAYTAlVTMRcwFQYDVQQK",
         "DA6FeMOkbXBsZSwgSW5jLjETMBEGA1UECwwKICBzcGZjFWQgIDEXMBUGA1UEOwwAI3JpY2grbmFtZTsi",
@@ -78,12 +84,27 @@ fn a_header_certificate_subject_with_a_multi_byte_tag_prints_and_parses_back() {
         "Rnq3scwiza7WxMS49NIV8wN7utvxxMbzOOhWNDqSJ3nouoFpxqID3mYemd8A",
     ]
     .concat();
+    let refused = header::decode(HeaderFormat::DerBase64, found.as_bytes(), None).unwrap_err();
+    assert!(
+        refused.to_string().contains("malformed certificate structure"),
+        "{refused}"
+    );
+
+    // A generated leaf whose CN value `0C 09 "client-xy"` becomes the
+    // eleven bytes of the value the fuzzer found.
+    let mut der = TestCa::new("Fuzz CA").leaf("client-xy").issue().der;
+    let cn = b"\x0c\x09client-xy";
+    let at = der.windows(cn.len()).position(|w| w == cn).unwrap();
+    der[at..at + 11].copy_from_slice(&[
+        0x9f, 0xd9, 0x16, 0x07, 0x65, 0x1a, 0xd1, 0x5e, 0x70, 0x6c, 0x65,
+    ]);
+    let value = STANDARD.encode(&der);
     let cert = header::decode(HeaderFormat::DerBase64, value.as_bytes(), None)
         .unwrap()
         .unwrap();
     let subject = cert.leaf().subject();
     let printed = subject.to_string();
-    assert!(printed.contains("=#9FD916"), "{printed}");
+    assert!(printed.contains("=#9FD91607651AD15E706C65"), "{printed}");
     let parsed: certbound_cert::DistinguishedName = printed.parse().unwrap();
     assert!(parsed.matches(subject) && subject.matches(&parsed));
 }

@@ -68,7 +68,7 @@ pub(super) fn decode_list(value: &str, out: &mut Vec<Certificate>) -> Result<(),
         let parts =
             split_concatenated(&der).map_err(|reason| HeaderError::InvalidDer { item, reason })?;
         for part in parts {
-            let cert = Certificate::from_der_framed(part).map_err(|e| HeaderError::InvalidDer {
+            let cert = Certificate::from_der(part).map_err(|e| HeaderError::InvalidDer {
                 item,
                 reason: e.to_string(),
             })?;

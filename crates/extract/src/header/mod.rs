@@ -280,14 +280,6 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
-        // The full parse of every certificate (kept, so later checks cost
-        // nothing): a malformed one is an error here, not a surprise later.
-        for (i, cert) in certs.iter().enumerate() {
-            cert.check().map_err(|source| HeaderError::Certificate {
-                position: i + 1,
-                source,
-            })?;
-        }
         let mut certs = certs.into_iter();
         Ok(certs.next().map(|leaf| (leaf, certs.collect())))
     }
@@ -371,7 +363,7 @@ impl HeaderDecoder {
 }
 
 fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
-    let cert = Certificate::from_der_framed(der).map_err(|source| HeaderError::Certificate {
+    let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
         source,
     })?;

@@ -180,7 +180,7 @@ fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
             _ => return Err(()),
         }
         d.expect(&END[1..])?;
-        out.push(Certificate::from_der_framed(der).map_err(|_| ())?);
+        out.push(Certificate::from_der(der).map_err(|_| ())?);
         blocks += 1;
     }
 }

@@ -138,16 +138,6 @@ fn parse_hex_sha256(s: &str) -> Option<[u8; 32]> {
 pub(super) fn decode_url_pem(value: &str) -> Result<Vec<Certificate>, HeaderError> {
     let mut certs = Vec::new();
     if super::url_pem::decode(value.as_bytes(), &mut certs).is_some() {
-        // The single-pass decoder reads framing only: parse in full before
-        // handing the certificates out.
-        for (i, cert) in certs.iter().enumerate() {
-            cert.check().map_err(|e| {
-                HeaderError::Pem(certbound_cert::CertError::InvalidPemBlock {
-                    block: i + 1,
-                    reason: Box::new(e),
-                })
-            })?;
-        }
         return Ok(certs);
     }
     let decoded = percent::percent_decode(value.as_bytes())?;

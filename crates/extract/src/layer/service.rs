@@ -131,14 +131,8 @@ impl HeaderSource {
                     (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
                     (e, _) => (name.clone(), e),
                 })?;
-        if let Some(cert) = &cert {
-            // The full parse, before the certificate reaches any decision.
-            cert.check().map_err(|(position, source)| {
-                (name.clone(), HeaderError::Certificate { position, source })
-            })?;
-            if let Some(memo) = memo {
-                memo.insert(&value, chain.as_deref(), cert);
-            }
+        if let (Some(cert), Some(memo)) = (&cert, memo) {
+            memo.insert(&value, chain.as_deref(), cert);
         }
         Ok(cert)
     }
