@@ -43,8 +43,24 @@ const EXTENSIONS: u8 = 0xa3;
 /// more is refused. Real client certificates have about ten.
 const MAX_EXTENSIONS: usize = 64;
 
+#[cold]
+#[inline(never)]
 fn invalid(what: &str) -> CertError {
     CertError::InvalidDer(format!("malformed certificate structure: {what}"))
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_tlv(what: &str, e: crate::der::DerError) -> CertError {
+    invalid(&format!("{what} {e}"))
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_tag(what: &str, got: u8, want: u8) -> CertError {
+    invalid(&format!(
+        "{what} has tag 0x{got:02x}, expected 0x{want:02x}"
+    ))
 }
 
 /// The TLVs of one constructed value, read in order.
@@ -57,33 +73,39 @@ impl<'a> Fields<'a> {
         Self { rest: content }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.rest.first().copied()
     }
 
+    #[inline(always)]
     fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
+    #[inline(always)]
     fn any(&mut self, what: &str) -> Result<Tlv<'a>, CertError> {
-        let (tlv, rest) = read_tlv(self.rest).map_err(|e| invalid(&format!("{what} {e}")))?;
-        self.rest = rest;
-        Ok(tlv)
+        match read_tlv(self.rest) {
+            Ok((tlv, rest)) => {
+                self.rest = rest;
+                Ok(tlv)
+            }
+            Err(e) => Err(invalid_tlv(what, e)),
+        }
     }
 
     /// The next TLV, which must have tag `tag`; its content.
+    #[inline(always)]
     fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8], CertError> {
         let tlv = self.any(what)?;
         if tlv.tag != tag {
-            return Err(invalid(&format!(
-                "{what} has tag 0x{:02x}, expected 0x{tag:02x}",
-                tlv.tag
-            )));
+            return Err(wrong_tag(what, tlv.tag, tag));
         }
         Ok(tlv.content)
     }
 
     /// The next TLV when it has tag `tag`.
+    #[inline(always)]
     fn optional(&mut self, tag: u8, what: &str) -> Result<Option<&'a [u8]>, CertError> {
         if self.peek() == Some(tag) {
             self.expect(tag, what).map(Some)
@@ -92,6 +114,7 @@ impl<'a> Fields<'a> {
         }
     }
 
+    #[inline(always)]
     fn end(&self, what: &str) -> Result<(), CertError> {
         if self.rest.is_empty() {
             Ok(())
@@ -242,7 +265,8 @@ fn time(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
         (UTC_TIME, [y @ .., m1, m2, d1, d2, h1, h2, n1, n2, s1, s2, b'Z']) if y.len() == 2 => {
             // YY: 50-99 is 19YY, 00-49 is 20YY; in 1950-2049 a year is a
             // leap year exactly when it is divisible by four.
-            digits(y).map(|yy| 1900 + yy + if yy < 50 { 100 } else { 0 })
+            digits(y)
+                .map(|yy| 1900 + yy + if yy < 50 { 100 } else { 0 })
                 .is_some_and(|year| {
                     calendar(year, [*m1, *m2, *d1, *d2, *h1, *h2, *n1, *n2, *s1, *s2])
                 })
@@ -310,17 +334,22 @@ fn extensions_list(content: &[u8]) -> Result<(), CertError> {
         ext.expect(OCTET_STRING, "extension value")?;
         ext.end("extension")?;
         if count == MAX_EXTENSIONS {
-            return Err(invalid(&format!(
-                "more than {MAX_EXTENSIONS} extensions"
-            )));
+            return Err(invalid(&format!("more than {MAX_EXTENSIONS} extensions")));
         }
-        if seen[..count].contains(&id) {
+        if seen[..count].iter().any(|seen| same(seen, id)) {
             return Err(invalid("an extension appears twice"));
         }
         seen[count] = id;
         count += 1;
     }
     Ok(())
+}
+
+/// Slice equality as a byte loop: OIDs are a few bytes, shorter than the
+/// call `==` makes to `memcmp` costs.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
@@ -353,9 +382,10 @@ mod tests {
         check(&leaf.der).unwrap();
         check(&ca.cert.der).unwrap();
         let pem = crate::pem::parse_certificates(vectors::RFC9440_EXAMPLE_CHAIN_PEM).unwrap();
-        for c in pem.iter().chain(&[
-            crate::Certificate::from_pem(vectors::RFC8705_APPENDIX_A_PEM).unwrap(),
-        ]) {
+        for c in pem
+            .iter()
+            .chain(&[crate::Certificate::from_pem(vectors::RFC8705_APPENDIX_A_PEM).unwrap()])
+        {
             check(c.der()).unwrap();
         }
     }
@@ -412,7 +442,14 @@ mod tests {
         // notBefore's UTCTime tag becomes OCTET STRING.
         assert!(check(&patched(&der, &[0x17, 0x0d], &[0x04, 0x0d])).is_err());
         // The CN attribute's OID gets an unterminated arc.
-        assert!(check(&patched(&der, &[0x06, 0x03, 0x55, 0x04, 0x03], &[0x06, 0x03, 0x55, 0x04, 0x83])).is_err());
+        assert!(
+            check(&patched(
+                &der,
+                &[0x06, 0x03, 0x55, 0x04, 0x03],
+                &[0x06, 0x03, 0x55, 0x04, 0x83]
+            ))
+            .is_err()
+        );
         // The subjectPublicKey BIT STRING claims 8 unused bits.
         let mut d = der.clone();
         let spki = d.windows(3).position(|w| w == [0x03, 0x42, 0x00]).unwrap();
@@ -423,8 +460,12 @@ mod tests {
     #[test]
     fn extensions_are_framed_and_never_twice() {
         // Two extensions: basicConstraints (critical) and keyUsage.
-        let bc = [0x30, 0x0c, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x30, 0x00];
-        let ku = [0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x04, 0x04, 0x03, 0x02, 0x07, 0x80];
+        let bc = [
+            0x30, 0x0c, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x02, 0x30, 0x00,
+        ];
+        let ku = [
+            0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x04, 0x04, 0x03, 0x02, 0x07, 0x80,
+        ];
         extensions_list(&[bc.as_slice(), &ku].concat()).unwrap();
         assert!(extensions_list(&[bc.as_slice(), &ku, &bc].concat()).is_err());
         // critical of two bytes; value not an OCTET STRING; a trailing field.

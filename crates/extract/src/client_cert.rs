@@ -12,8 +12,8 @@ pub enum CertSource {
     Tls,
     /// A header set by a trusted reverse proxy.
     Header {
-        /// The header's name, lowercase.
-        name: String,
+        /// The header's name (lowercase, as `http` keeps every name).
+        name: http::HeaderName,
     },
 }
 

@@ -32,7 +32,7 @@ fn assert_decodes(format: HeaderFormat, value: &str, chain: Option<&str>, f: &Fi
     assert_eq!(
         cert.source(),
         &CertSource::Header {
-            name: format.default_header().as_str().to_owned()
+            name: format.default_header()
         }
     );
 }

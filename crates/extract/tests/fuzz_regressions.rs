@@ -86,7 +86,9 @@ fn a_header_certificate_subject_with_a_multi_byte_tag_prints_and_parses_back() {
     .concat();
     let refused = header::decode(HeaderFormat::DerBase64, found.as_bytes(), None).unwrap_err();
     assert!(
-        refused.to_string().contains("malformed certificate structure"),
+        refused
+            .to_string()
+            .contains("malformed certificate structure"),
         "{refused}"
     );
 

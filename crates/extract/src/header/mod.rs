@@ -230,7 +230,7 @@ impl HeaderDecoder {
                     leaf,
                     intermediates,
                     CertSource::Header {
-                        name: self.name.as_str().to_owned(),
+                        name: self.name.clone(),
                     },
                 )
             }))

@@ -1,6 +1,7 @@
-//! URL-encoded PEM in one pass: percent-decoding, PEM framing and base64
-//! together, straight into each certificate's DER, with no intermediate
-//! text. It takes only the plain shape proxies write (whitespace, then
+//! URL-encoded PEM without intermediate text: percent-decoding, PEM
+//! framing and the gathering of each block's base64 in one pass over the
+//! value, into the buffer that then becomes the certificate's DER by
+//! decoding the base64 in place. It takes only the plain shape proxies write (whitespace, then
 //! `CERTIFICATE` blocks of base64 and whitespace, nothing else); anything
 //! else returns `None` and the general path decodes it, with its precise
 //! errors, so both paths accept and refuse exactly the same values.
@@ -85,7 +86,129 @@ impl Decoder<'_> {
     }
 }
 
-/// Decodes `input` in one pass and appends its certificates to `out`;
+/// The 6-bit value of each of four base64 characters, or a value of 64 or
+/// more when one of them is not plain base64.
+#[inline(always)]
+fn quantum([a, b, c, e]: [u8; 4]) -> Result<[u8; 3], ()> {
+    let (a, b, c, e) = (
+        TABLE[usize::from(a)],
+        TABLE[usize::from(b)],
+        TABLE[usize::from(c)],
+        TABLE[usize::from(e)],
+    );
+    if (a | b | c | e) >= 64 {
+        return Err(());
+    }
+    let q = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(e);
+    Ok([(q >> 16) as u8, (q >> 8) as u8, q as u8])
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `word` is zero (exact: no false positives).
+#[inline(always)]
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(ONES) & !word & HIGHS != 0
+}
+
+/// Whether any of the eight bytes in `word` is not a plain printable ASCII
+/// character (`!` to `~`), or is `%`, `-` or `=`.
+#[inline(always)]
+fn needs_a_look(word: u64) -> bool {
+    let below_bang = word.wrapping_sub(ONES * 0x21) & !word & HIGHS != 0;
+    below_bang
+        || word & HIGHS != 0
+        || has_zero_byte(word ^ (ONES * u64::from(b'%')))
+        || has_zero_byte(word ^ (ONES * u64::from(b'-')))
+        || has_zero_byte(word ^ (ONES * u64::from(b'=')))
+}
+
+/// Gathers the base64 characters of a block's body from `input[pos..]`
+/// into `buf`: escapes decoded, whitespace dropped, `=` counted, up to the
+/// dash that starts the END line (consumed). Returns the position after
+/// that dash, the number of characters and the number of `=`. Its locals
+/// stay in registers, which the byte-at-a-time `Decoder` cannot keep.
+fn gather(input: &[u8], mut pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usize), ()> {
+    let mut chars = 0;
+    let mut pads = 0;
+    loop {
+        // Eight bytes at a time while none needs a look of its own: no
+        // escape, whitespace, control, '-', '=' or non-ASCII byte. Whether
+        // they are base64 is checked when they are decoded.
+        if pads == 0 {
+            while let (Some(src), Some(dst)) =
+                (input.get(pos..pos + 8), buf.get_mut(chars..chars + 8))
+            {
+                let word = u64::from_le_bytes(src.try_into().map_err(|_| ())?);
+                if needs_a_look(word) {
+                    break;
+                }
+                dst.copy_from_slice(src);
+                pos += 8;
+                chars += 8;
+            }
+        }
+        let b = match input.get(pos) {
+            Some(&b'%') => {
+                let hi = input.get(pos + 1).copied().and_then(hex).ok_or(())?;
+                let lo = input.get(pos + 2).copied().and_then(hex).ok_or(())?;
+                pos += 3;
+                hi << 4 | lo
+            }
+            Some(&b) => {
+                pos += 1;
+                b
+            }
+            None => return Err(()),
+        };
+        let v = TABLE[usize::from(b)];
+        if v < 64 {
+            if pads > 0 {
+                return Err(());
+            }
+            *buf.get_mut(chars).ok_or(())? = b;
+            chars += 1;
+        } else if v == WS {
+        } else if v == PAD {
+            pads += 1;
+        } else if v == DASH {
+            return Ok((pos, chars, pads));
+        } else {
+            return Err(());
+        }
+    }
+}
+
+/// Decodes the first `chars` base64 characters of `buf` (a multiple of
+/// four, each plain base64) in place: quantum `i` becomes bytes `3i..3i+3`,
+/// which never overtake the characters still to read. Eight characters at
+/// a time where it can. Returns the number of bytes written.
+fn decode_quanta_in_place(buf: &mut [u8], chars: usize) -> Result<usize, ()> {
+    let (mut pos, mut len) = (0, 0);
+    while pos + 8 <= chars {
+        let Some(&[a, b, c, d, e, f, g, h]) = buf.get(pos..pos + 8) else {
+            return Err(());
+        };
+        let (x, y) = (quantum([a, b, c, d])?, quantum([e, f, g, h])?);
+        let dst = buf.get_mut(len..len + 6).ok_or(())?;
+        dst[..3].copy_from_slice(&x);
+        dst[3..].copy_from_slice(&y);
+        pos += 8;
+        len += 6;
+    }
+    if pos < chars {
+        let Some(&[a, b, c, d]) = buf.get(pos..pos + 4) else {
+            return Err(());
+        };
+        let x = quantum([a, b, c, d])?;
+        buf.get_mut(len..len + 3).ok_or(())?.copy_from_slice(&x);
+        len += 3;
+    }
+    Ok(len)
+}
+
+/// Decodes `input` and appends its certificates to `out`;
 /// `None` when the value is not of the plain shape (nothing appended).
 pub(super) fn decode(input: &[u8], out: &mut Vec<Certificate>) -> Option<()> {
     let start = out.len();
@@ -113,71 +236,46 @@ fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
             return Err(());
         }
         d.expect(&BEGIN[1..])?;
-        // Base64 body up to the dash of the END line.
-        let remaining = input.len().saturating_sub(d.pos);
-        let mut der = Vec::with_capacity(remaining * 3 / 4);
-        let mut acc: u32 = 0;
-        let mut sextets: usize = 0;
-        let mut pads: usize = 0;
-        loop {
-            // Fast lane: four plain base64 characters at a quantum boundary.
-            if sextets % 4 == 0 && pads == 0 {
-                if let Some(&[a, b, c, e]) = input.get(d.pos..d.pos + 4) {
-                    let (a, b, c, e) = (
-                        TABLE[usize::from(a)],
-                        TABLE[usize::from(b)],
-                        TABLE[usize::from(c)],
-                        TABLE[usize::from(e)],
-                    );
-                    if (a | b | c | e) < 64 {
-                        let q = u32::from(a) << 18
-                            | u32::from(b) << 12
-                            | u32::from(c) << 6
-                            | u32::from(e);
-                        der.extend_from_slice(&[(q >> 16) as u8, (q >> 8) as u8, q as u8]);
-                        sextets += 4;
-                        d.pos += 4;
-                        continue;
-                    }
-                }
-            }
-            let b = d.next()?.ok_or(())?;
-            let v = TABLE[usize::from(b)];
-            if v < 64 {
-                if pads > 0 {
-                    return Err(());
-                }
-                acc = acc << 6 | u32::from(v);
-                sextets += 1;
-                if sextets % 4 == 0 {
-                    der.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
-                    acc = 0;
-                }
-            } else if v == WS {
-            } else if v == PAD {
-                pads += 1;
-            } else if v == DASH {
-                break;
-            } else {
-                return Err(());
-            }
-        }
+        // The base64 body, up to the dash of the END line, in two phases
+        // over one buffer: its characters gathered (escapes decoded,
+        // whitespace dropped), then decoded in place, whole quanta at a
+        // time. The buffer becomes the certificate's DER.
+        let mut buf = vec![0u8; input.len().saturating_sub(d.pos)];
+        let (pos, chars, pads) = gather(input, d.pos, &mut buf)?;
+        d.pos = pos;
+        let whole = chars / 4 * 4;
+        let mut len = decode_quanta_in_place(&mut buf, whole)?;
         // Padding optional, but right when present; trailing bits zero.
-        match sextets % 4 {
+        let tail = buf.get(whole..chars).ok_or(())?;
+        let sextet = |i: usize| u32::from(TABLE[usize::from(tail[i])]);
+        match tail.len() {
             0 if pads == 0 => {}
             2 if pads == 0 || pads == 2 => {
+                let acc = sextet(0) << 6 | sextet(1);
                 if acc & 0xf != 0 {
                     return Err(());
                 }
-                der.push((acc >> 4) as u8);
+                *buf.get_mut(len).ok_or(())? = (acc >> 4) as u8;
+                len += 1;
             }
             3 if pads == 0 || pads == 1 => {
+                let acc = sextet(0) << 12 | sextet(1) << 6 | sextet(2);
                 if acc & 0x3 != 0 {
                     return Err(());
                 }
-                der.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
+                buf.get_mut(len..len + 2)
+                    .ok_or(())?
+                    .copy_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
+                len += 2;
             }
             _ => return Err(()),
+        }
+        let mut der = buf;
+        der.truncate(len);
+        // The buffer was sized for the rest of the whole value; give back
+        // what the chain after this certificate needed.
+        if der.capacity() > 2 * len + 256 {
+            der.shrink_to_fit();
         }
         d.expect(&END[1..])?;
         out.push(Certificate::from_der(der).map_err(|_| ())?);
