@@ -317,12 +317,124 @@ impl Recorder {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A verified `tls_client_auth`: the client, its trust configuration, the
+/// leaf and the intermediates presented, by thumbprint.
+#[derive(Debug, Clone)]
 struct CacheKey {
     client_id: String,
     trust_config: [u8; 32],
     leaf: Thumbprint,
     chain: Vec<Thumbprint>,
+}
+
+/// A [`CacheKey`] borrowed from the request, so that a lookup allocates
+/// nothing; the owned key is built only to insert.
+struct CacheKeyRef<'a> {
+    client_id: &'a str,
+    trust_config: [u8; 32],
+    leaf: Thumbprint,
+    chain: &'a [Certificate],
+}
+
+/// What both forms of the key are made of; the cache hashes and compares
+/// keys only through it, so the two forms agree by construction.
+trait KeyParts {
+    fn client_id(&self) -> &str;
+    fn trust_config(&self) -> &[u8; 32];
+    fn leaf(&self) -> Thumbprint;
+    fn chain_len(&self) -> usize;
+    fn chain_at(&self, i: usize) -> Option<Thumbprint>;
+}
+
+impl KeyParts for CacheKey {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    fn trust_config(&self) -> &[u8; 32] {
+        &self.trust_config
+    }
+    fn leaf(&self) -> Thumbprint {
+        self.leaf
+    }
+    fn chain_len(&self) -> usize {
+        self.chain.len()
+    }
+    fn chain_at(&self, i: usize) -> Option<Thumbprint> {
+        self.chain.get(i).copied()
+    }
+}
+
+impl KeyParts for CacheKeyRef<'_> {
+    fn client_id(&self) -> &str {
+        self.client_id
+    }
+    fn trust_config(&self) -> &[u8; 32] {
+        &self.trust_config
+    }
+    fn leaf(&self) -> Thumbprint {
+        self.leaf
+    }
+    fn chain_len(&self) -> usize {
+        self.chain.len()
+    }
+    fn chain_at(&self, i: usize) -> Option<Thumbprint> {
+        self.chain.get(i).map(Certificate::thumbprint)
+    }
+}
+
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.client_id().hash(state);
+        self.trust_config().hash(state);
+        self.leaf().hash(state);
+        state.write_usize(self.chain_len());
+        for i in 0..self.chain_len() {
+            self.chain_at(i).hash(state);
+        }
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.client_id() == other.client_id()
+            && self.trust_config() == other.trust_config()
+            && self.leaf() == other.leaf()
+            && self.chain_len() == other.chain_len()
+            && (0..self.chain_len()).all(|i| self.chain_at(i) == other.chain_at(i))
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self as &dyn KeyParts).hash(state);
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        (self as &dyn KeyParts) == (other as &dyn KeyParts)
+    }
+}
+
+impl Eq for CacheKey {}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for CacheKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+impl CacheKeyRef<'_> {
+    fn to_key(&self) -> CacheKey {
+        CacheKey {
+            client_id: self.client_id.to_owned(),
+            trust_config: self.trust_config,
+            leaf: self.leaf,
+            chain: self.chain.iter().map(Certificate::thumbprint).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -737,21 +849,17 @@ impl Authenticator {
 
         let now = self.inner.clock.now();
         let cache = self.inner.cache.as_ref().filter(|_| use_cache);
-        let key = cache.map(|_| CacheKey {
-            client_id: client.client_id().to_owned(),
+        let key = cache.map(|_| CacheKeyRef {
+            client_id: client.client_id(),
             trust_config: client.trust_config_id(),
             leaf: cert.thumbprint(),
-            chain: cert
-                .intermediates()
-                .iter()
-                .map(|c| c.thumbprint())
-                .collect(),
+            chain: cert.intermediates(),
         });
         let hit = match (cache, &key) {
-            (Some(cache), Some(key)) => match cache.get(key) {
+            (Some(cache), Some(key)) => match cache.get(key as &dyn KeyParts) {
                 Some(entry) if now < entry.expires_at => true,
                 Some(_) => {
-                    cache.invalidate(key);
+                    cache.invalidate(key as &dyn KeyParts);
                     false
                 }
                 None => false,
@@ -872,7 +980,7 @@ impl Authenticator {
                             let until = (now + tls.cache_ttl).min(leaf.validity().not_after);
                             if let Ok(ttl) = until.duration_since(now) {
                                 cache.insert(
-                                    key,
+                                    key.to_key(),
                                     CacheEntry {
                                         expires_at: until,
                                         ttl,
@@ -1017,5 +1125,34 @@ impl Authenticator {
             tracing::debug!(client_id = client.client_id(), presented = %presented, registered = count, source = %from, "self-signed certificate not registered");
             Err(AuthError::CertificateNotRegistered)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certbound_testkit::TestCa;
+
+    #[test]
+    fn a_borrowed_cache_key_finds_its_owned_key_and_nothing_else() {
+        let ca = TestCa::new("Key CA");
+        let inter = ca.intermediate("Key Issuing");
+        let leaf = Certificate::from_der(inter.leaf("client").issue().der).unwrap();
+        let chain = vec![Certificate::from_der(inter.cert.der.clone()).unwrap()];
+        let key = |client_id, chain: &'static [Certificate]| CacheKeyRef {
+            client_id,
+            trust_config: [7; 32],
+            leaf: leaf.thumbprint(),
+            chain,
+        };
+        let chain: &'static [Certificate] = Vec::leak(chain);
+        let cache: moka::sync::Cache<CacheKey, u8> = moka::sync::Cache::new(8);
+        cache.insert(key("bank", chain).to_key(), 1);
+        assert_eq!(cache.get(&key("bank", chain) as &dyn KeyParts), Some(1));
+        assert_eq!(cache.get(&key("bank2", chain) as &dyn KeyParts), None);
+        assert_eq!(cache.get(&key("bank", &[]) as &dyn KeyParts), None);
+        let mut other = key("bank", chain);
+        other.trust_config = [8; 32];
+        assert_eq!(cache.get(&other as &dyn KeyParts), None);
     }
 }

@@ -3,10 +3,11 @@
 
 use std::borrow::Cow;
 
-/// What the layer needs from the form.
+/// What the layer needs from the form; `client_id` borrows from the body
+/// unless it had to be decoded.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct FormInfo {
-    pub(crate) client_id: Option<String>,
+pub(crate) struct FormInfo<'a> {
+    pub(crate) client_id: Option<Cow<'a, str>>,
     pub(crate) has_client_assertion: bool,
 }
 
@@ -17,7 +18,13 @@ pub(crate) enum FormError {
     NotUtf8(&'static str),
 }
 
+/// A form name or value: `+` is a space, then percent-decoding. Text with
+/// neither is borrowed as it is, which is every parameter name and most
+/// `client_id`s: no allocation per parameter.
 fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
+    if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
+        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
+    }
     let plus_free: Cow<'_, [u8]> = if raw.contains(&b'+') {
         Cow::Owned(
             raw.iter()
@@ -31,7 +38,7 @@ fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
     String::from_utf8(decoded).ok().map(Cow::Owned)
 }
 
-pub(crate) fn parse(body: &[u8]) -> Result<FormInfo, FormError> {
+pub(crate) fn parse(body: &[u8]) -> Result<FormInfo<'_>, FormError> {
     let mut info = FormInfo::default();
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match pair.iter().position(|b| *b == b'=') {
@@ -45,7 +52,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<FormInfo, FormError> {
                     return Err(FormError::Repeated("client_id"));
                 }
                 let value = decode(value).ok_or(FormError::NotUtf8("client_id"))?;
-                info.client_id = Some(value.into_owned());
+                info.client_id = Some(value);
             }
             "client_assertion" => info.has_client_assertion = true,
             _ => {}
@@ -63,6 +70,19 @@ mod tests {
         let f = parse(b"grant_type=client_credentials&client_id=bank%2B1+x&scope=a").unwrap();
         assert_eq!(f.client_id.as_deref(), Some("bank+1 x"));
         assert!(!f.has_client_assertion);
+    }
+
+    #[test]
+    fn plain_text_is_borrowed_and_escapes_are_decoded() {
+        let f = parse(b"client_id=bank-1&scope=a").unwrap();
+        assert!(matches!(f.client_id, Some(Cow::Borrowed("bank-1"))));
+        let f = parse(b"client%5Fid=bank%2D1").unwrap();
+        assert!(matches!(f.client_id.as_deref(), Some("bank-1")));
+        // Not UTF-8 without any escape is refused like an escaped one.
+        assert_eq!(
+            parse(b"client_id=\xff"),
+            Err(FormError::NotUtf8("client_id"))
+        );
     }
 
     #[test]

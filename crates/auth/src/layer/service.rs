@@ -100,7 +100,7 @@ where
     // one authenticated (RFC 6749 §3.2: parameters must not repeat).
     if let (Some(query), Some(body_id)) = (parts.uri.query(), info.client_id.as_deref()) {
         let conflict = match form::parse(query.as_bytes()) {
-            Ok(q) => q.client_id.is_some_and(|q| q != body_id),
+            Ok(q) => q.client_id.is_some_and(|q| q.as_ref() != body_id),
             Err(_) => true,
         };
         if conflict {
@@ -120,8 +120,12 @@ where
         }
         return Prepared::Reject(OAuthError::invalid_request("client_id is required"));
     };
-    let cert = parts.extensions.get::<ClientCert>().cloned();
-    match authenticator.authenticate(&client_id, cert.as_ref()).await {
+    let result = authenticator
+        .authenticate(&client_id, parts.extensions.get::<ClientCert>())
+        .await;
+    // `client_id` borrows from the body, which moves on below.
+    drop(client_id);
+    match result {
         Ok(client) => {
             parts.extensions.insert(client);
         }
