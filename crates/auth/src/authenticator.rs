@@ -788,8 +788,9 @@ impl Authenticator {
     fn presented(cert: Option<&ClientCert>, rec: &mut Recorder) -> Result<ClientCert, AuthError> {
         match cert {
             Some(c) => {
-                // Parsed once per certificate (ClientCertLayer has already
-                // done it): nothing malformed is judged.
+                // The fields, parsed once per certificate and kept: nothing
+                // whose fields do not parse is judged (reading it already
+                // checked its structure, so this always passes in practice).
                 if let Err((position, e)) = c.check() {
                     rec.fail("certificate", || {
                         format!("certificate {position} is malformed: {e}")

@@ -39,8 +39,9 @@ const ISSUER_UID: u8 = 0x81;
 const SUBJECT_UID: u8 = 0x82;
 const EXTENSIONS: u8 = 0xa3;
 
-/// How many extensions are compared for duplicates; a certificate with
-/// more is refused. Real client certificates have about ten.
+/// The most extensions a certificate may have (each is compared with the
+/// others for duplicates, on the stack); one with more is refused. Real
+/// client certificates have about ten.
 const MAX_EXTENSIONS: usize = 64;
 
 #[cold]
@@ -61,6 +62,12 @@ fn wrong_tag(what: &str, got: u8, want: u8) -> CertError {
     invalid(&format!(
         "{what} has tag 0x{got:02x}, expected 0x{want:02x}"
     ))
+}
+
+#[cold]
+#[inline(never)]
+fn trailing(what: &str) -> CertError {
+    invalid(&format!("{what} has unexpected trailing fields"))
 }
 
 /// The TLVs of one constructed value, read in order.
@@ -119,7 +126,7 @@ impl<'a> Fields<'a> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(invalid(&format!("{what} has unexpected trailing fields")))
+            Err(trailing(what))
         }
     }
 }

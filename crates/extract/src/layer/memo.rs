@@ -1,7 +1,7 @@
 //! Decoded proxy headers, remembered by their exact bytes.
 //!
 //! A returning client's proxy sends the same header bytes on every request;
-//! decoding and fully parsing them again gives the same `ClientCert`. The
+//! decoding and checking them again gives the same `ClientCert`. The
 //! memo is a bounded direct-mapped table: a fast keyed hash of the header
 //! and chain header values picks the slot, and a hit requires the stored
 //! bytes to be equal, so a collision can only cost a decode, never give
