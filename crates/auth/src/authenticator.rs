@@ -788,17 +788,6 @@ impl Authenticator {
     fn presented(cert: Option<&ClientCert>, rec: &mut Recorder) -> Result<ClientCert, AuthError> {
         match cert {
             Some(c) => {
-                // The fields, parsed once per certificate and kept: nothing
-                // whose fields do not parse is judged (reading it already
-                // checked its structure, so this always passes in practice).
-                if let Err((position, e)) = c.check() {
-                    rec.fail("certificate", || {
-                        format!("certificate {position} is malformed: {e}")
-                    });
-                    return Err(AuthError::InvalidPath(format!(
-                        "certificate {position} is malformed: {e}"
-                    )));
-                }
                 rec.pass("certificate", || {
                     format!(
                         "{} (x5t#S256 {}), issued by {}, {} intermediate(s) presented",
@@ -827,6 +816,16 @@ impl Authenticator {
     ) -> Result<AuthenticatedClient, AuthError> {
         let cert = Self::presented(cert, rec)?;
         let leaf = cert.leaf();
+        // The leaf's fields (parsed once and kept) decide the match: a leaf
+        // whose fields do not parse is not judged. Reading it checked its
+        // structure, so this passes in practice; the intermediates' fields
+        // are never read (webpki parses them itself).
+        if let Err(e) = leaf.check() {
+            rec.fail("certificate", || format!("the leaf is malformed: {e}"));
+            return Err(AuthError::InvalidPath(format!(
+                "the leaf is malformed: {e}"
+            )));
+        }
         let (anchors, whose) = match client.trust_anchors() {
             Some(store) => (store, "the client's own (certbound_trust_anchors)"),
             None => (&tls.trust_store, "the global trust store"),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use certbound_cert::{CertError, Certificate, Thumbprint};
+use certbound_cert::{Certificate, Thumbprint};
 
 /// Where a [`ClientCert`] was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,20 +59,6 @@ impl ClientCert {
     /// Where the certificate was read from.
     pub fn source(&self) -> &CertSource {
         &self.inner.source
-    }
-
-    /// Parses the fields of the leaf and of every intermediate now (see
-    /// [`Certificate::check`]); on failure, the 1-based position of the
-    /// first that fails (leaf first) and why. Every certificate was checked
-    /// for a well-formed structure when it was read, so this passes for
-    /// anything certbound's decoders hand out; the authenticator runs it
-    /// before it judges a certificate, so that nothing it could not read is
-    /// judged.
-    pub fn check(&self) -> Result<(), (usize, CertError)> {
-        std::iter::once(&self.inner.leaf)
-            .chain(&self.inner.intermediates)
-            .enumerate()
-            .try_for_each(|(i, c)| c.check().map_err(|e| (i + 1, e)))
     }
 
     /// The leaf's `x5t#S256`, as computed when it was read.
