@@ -395,12 +395,18 @@ impl std::hash::Hash for dyn KeyParts + '_ {
 }
 
 impl PartialEq for dyn KeyParts + '_ {
+    // Plain byte comparison, not `Thumbprint`'s constant-time one: a cache
+    // key is no secret (certificates are public, and a client knows its
+    // own), and this runs on every returning client's request.
     fn eq(&self, other: &Self) -> bool {
+        let same = |a: Option<Thumbprint>, b: Option<Thumbprint>| {
+            a.as_ref().map(Thumbprint::as_bytes) == b.as_ref().map(Thumbprint::as_bytes)
+        };
         self.client_id() == other.client_id()
             && self.trust_config() == other.trust_config()
-            && self.leaf() == other.leaf()
+            && same(Some(self.leaf()), Some(other.leaf()))
             && self.chain_len() == other.chain_len()
-            && (0..self.chain_len()).all(|i| self.chain_at(i) == other.chain_at(i))
+            && (0..self.chain_len()).all(|i| same(self.chain_at(i), other.chain_at(i)))
     }
 }
 
