@@ -208,6 +208,31 @@ fn decode_quanta_in_place(buf: &mut [u8], chars: usize) -> Result<usize, ()> {
     Ok(len)
 }
 
+/// Decodes the last one to three base64 characters of a block (those after
+/// its whole quanta), given the block's count of `=`, into `out`: padding
+/// optional but right when present, every character base64, trailing bits
+/// zero. Returns the number of bytes written. (The characters are checked
+/// here rather than trusted to [`gather`]: its eight-byte lane copies
+/// without looking, and only stops short of the padding.)
+fn decode_tail(tail: &[u8], pads: usize, out: &mut [u8]) -> Result<usize, ()> {
+    let mut acc = 0u32;
+    for &c in tail {
+        let v = TABLE[usize::from(c)];
+        if v >= 64 {
+            return Err(());
+        }
+        acc = acc << 6 | u32::from(v);
+    }
+    let (bytes, n) = match (tail.len(), pads) {
+        (0, 0) => ([0, 0], 0),
+        (2, 0 | 2) if acc & 0xf == 0 => ([(acc >> 4) as u8, 0], 1),
+        (3, 0 | 1) if acc & 0x3 == 0 => ([(acc >> 10) as u8, (acc >> 2) as u8], 2),
+        _ => return Err(()),
+    };
+    out.get_mut(..n).ok_or(())?.copy_from_slice(&bytes[..n]);
+    Ok(n)
+}
+
 /// Decodes `input` and appends its certificates to `out`;
 /// `None` when the value is not of the plain shape (nothing appended).
 pub(super) fn decode(input: &[u8], out: &mut Vec<Certificate>) -> Option<()> {
@@ -245,31 +270,14 @@ fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
         d.pos = pos;
         let whole = chars / 4 * 4;
         let mut len = decode_quanta_in_place(&mut buf, whole)?;
-        // Padding optional, but right when present; trailing bits zero.
-        let tail = buf.get(whole..chars).ok_or(())?;
-        let sextet = |i: usize| u32::from(TABLE[usize::from(tail[i])]);
-        match tail.len() {
-            0 if pads == 0 => {}
-            2 if pads == 0 || pads == 2 => {
-                let acc = sextet(0) << 6 | sextet(1);
-                if acc & 0xf != 0 {
-                    return Err(());
-                }
-                *buf.get_mut(len).ok_or(())? = (acc >> 4) as u8;
-                len += 1;
-            }
-            3 if pads == 0 || pads == 1 => {
-                let acc = sextet(0) << 12 | sextet(1) << 6 | sextet(2);
-                if acc & 0x3 != 0 {
-                    return Err(());
-                }
-                buf.get_mut(len..len + 2)
-                    .ok_or(())?
-                    .copy_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
-                len += 2;
-            }
-            _ => return Err(()),
-        }
+        // The last one to three characters, out of the buffer the bytes go
+        // into (they would overlap).
+        let mut tail = [0u8; 3];
+        let tail_len = chars - whole;
+        tail.get_mut(..tail_len)
+            .ok_or(())?
+            .copy_from_slice(buf.get(whole..chars).ok_or(())?);
+        len += decode_tail(&tail[..tail_len], pads, buf.get_mut(len..).ok_or(())?)?;
         let mut der = buf;
         der.truncate(len);
         // The buffer was sized for the rest of the whole value; give back
@@ -325,6 +333,54 @@ mod tests {
                 assert_eq!(fast, slow);
             }
         }
+    }
+
+    /// What the general path makes of `value`: the certificates, or none.
+    fn general(value: &[u8]) -> Option<Vec<Certificate>> {
+        let decoded = super::super::percent_decode(value).ok()?;
+        certbound_cert::pem::parse_certificates(std::str::from_utf8(&decoded).ok()?).ok()
+    }
+
+    proptest::proptest! {
+        /// Whatever one to three bytes of an nginx value are changed to,
+        /// the single pass accepts only what the general path accepts, and
+        /// decodes it to the same certificates.
+        #[test]
+        fn the_single_pass_never_accepts_what_the_general_path_refuses(
+            changes in proptest::collection::vec((proptest::prelude::any::<usize>(), 0x20u8..0x7f), 1..4),
+        ) {
+            let mut value = nginx_escape(vectors::RFC8705_APPENDIX_A_PEM).into_bytes();
+            for (at, byte) in &changes {
+                let at = at % value.len();
+                value[at] = *byte;
+            }
+            let mut fast = Vec::new();
+            if decode(&value, &mut fast).is_some() {
+                proptest::prop_assert_eq!(Some(fast), general(&value));
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_characters_are_checked_like_every_other() {
+        let mut out = [0u8; 2];
+        // "QQ==" is 0x41; "QUI" is 0x41 0x42.
+        assert_eq!(decode_tail(b"QQ", 2, &mut out), Ok(1));
+        assert_eq!(out[0], 0x41);
+        assert_eq!(decode_tail(b"QQ", 0, &mut out), Ok(1));
+        assert_eq!(decode_tail(b"QUI", 1, &mut out), Ok(2));
+        assert_eq!(out, [0x41, 0x42]);
+        assert_eq!(decode_tail(b"", 0, &mut out), Ok(0));
+        // A character that is not base64, the trailing bits otherwise
+        // zero: refused.
+        assert_eq!(decode_tail(b"!Q", 2, &mut out), Err(()));
+        assert_eq!(decode_tail(b"Q!A", 1, &mut out), Err(()));
+        // Wrong padding, non-zero trailing bits, one lone character.
+        assert_eq!(decode_tail(b"QQ", 1, &mut out), Err(()));
+        assert_eq!(decode_tail(b"QR", 2, &mut out), Err(()));
+        assert_eq!(decode_tail(b"QUJ", 1, &mut out), Err(()));
+        assert_eq!(decode_tail(b"Q", 3, &mut out), Err(()));
+        assert_eq!(decode_tail(b"", 1, &mut out), Err(()));
     }
 
     #[test]
