@@ -1,7 +1,8 @@
 //! URL-encoded PEM without intermediate text: percent-decoding, PEM
 //! framing and the gathering of each block's base64 in one pass over the
 //! value, into the buffer that then becomes the certificate's DER by
-//! decoding the base64 in place. It takes only the plain shape proxies write (whitespace, then
+//! decoding the base64 in place. It takes only the plain shape proxies
+//! write (whitespace, then
 //! `CERTIFICATE` blocks of base64 and whitespace, nothing else); anything
 //! else returns `None` and the general path decodes it, with its precise
 //! errors, so both paths accept and refuse exactly the same values.
