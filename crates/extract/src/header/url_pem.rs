@@ -45,6 +45,14 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// The byte a `%XX` escape at `input[pos]` stands for.
+#[inline]
+fn escaped(input: &[u8], pos: usize) -> Result<u8, ()> {
+    let hi = input.get(pos + 1).copied().and_then(hex).ok_or(())?;
+    let lo = input.get(pos + 2).copied().and_then(hex).ok_or(())?;
+    Ok(hi << 4 | lo)
+}
+
 struct Decoder<'a> {
     input: &'a [u8],
     pos: usize,
@@ -61,20 +69,9 @@ impl Decoder<'_> {
             self.pos += 1;
             return Ok(Some(b));
         }
-        let hi = self
-            .input
-            .get(self.pos + 1)
-            .copied()
-            .and_then(hex)
-            .ok_or(())?;
-        let lo = self
-            .input
-            .get(self.pos + 2)
-            .copied()
-            .and_then(hex)
-            .ok_or(())?;
+        let b = escaped(self.input, self.pos)?;
         self.pos += 3;
-        Ok(Some(hi << 4 | lo))
+        Ok(Some(b))
     }
 
     fn expect(&mut self, text: &[u8]) -> Result<(), ()> {
@@ -152,10 +149,9 @@ fn gather(input: &[u8], mut pos: usize, buf: &mut [u8]) -> Result<(usize, usize,
         }
         let b = match input.get(pos) {
             Some(&b'%') => {
-                let hi = input.get(pos + 1).copied().and_then(hex).ok_or(())?;
-                let lo = input.get(pos + 2).copied().and_then(hex).ok_or(())?;
+                let b = escaped(input, pos)?;
                 pos += 3;
-                hi << 4 | lo
+                b
             }
             Some(&b) => {
                 pos += 1;
