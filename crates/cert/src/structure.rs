@@ -215,12 +215,15 @@ fn algorithm_identifier(f: &mut Fields<'_>, what: &str) -> Result<(), CertError>
 /// An OBJECT IDENTIFIER's content: base-128 arcs, each minimally encoded,
 /// the last one ended.
 fn oid(content: &[u8], what: &str) -> Result<(), CertError> {
-    let well_formed = content.last().is_some_and(|b| b & 0x80 == 0)
-        && content
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b != 0x80 || (i > 0 && content[i - 1] & 0x80 != 0));
-    if well_formed {
+    // An arc starts at the first byte and after each byte without the
+    // continuation bit; it may not start with 0x80 (a non-minimal arc).
+    let mut at_arc_start = true;
+    let mut well_formed = !content.is_empty();
+    for &b in content {
+        well_formed &= !(at_arc_start && b == 0x80);
+        at_arc_start = b & 0x80 == 0;
+    }
+    if well_formed && at_arc_start {
         Ok(())
     } else {
         Err(invalid(&format!("{what} has a malformed OID")))
@@ -325,7 +328,9 @@ fn calendar(year: u32, rest: [u8; 10]) -> bool {
 /// DEFAULT FALSE, extnValue OCTET STRING }`, no extnID twice (RFC 5280
 /// §4.2).
 fn extensions_list(content: &[u8]) -> Result<(), CertError> {
-    let mut seen: [&[u8]; MAX_EXTENSIONS] = [&[]; MAX_EXTENSIONS];
+    // Where each OID seen so far sits in `content` (offset, length): eight
+    // bytes an entry, so the table is quick to clear, unlike one of slices.
+    let mut seen = [(0u32, 0u32); MAX_EXTENSIONS];
     let mut count = 0;
     let mut list = Fields::new(content);
     while !list.is_empty() {
@@ -343,20 +348,31 @@ fn extensions_list(content: &[u8]) -> Result<(), CertError> {
         if count == MAX_EXTENSIONS {
             return Err(invalid(&format!("more than {MAX_EXTENSIONS} extensions")));
         }
-        if seen[..count].iter().any(|seen| same(seen, id)) {
+        // `id` lies within `content`, so its offset is the distance between
+        // the two; both numbers fit in u32 (refused otherwise).
+        let entry = (id.as_ptr() as usize)
+            .checked_sub(content.as_ptr() as usize)
+            .and_then(|at| Some((u32::try_from(at).ok()?, u32::try_from(id.len()).ok()?)))
+            .ok_or_else(|| invalid("extensions too long"))?;
+        let twice = seen[..count].iter().any(|&(at, len)| {
+            let (at, len) = (at as usize, len as usize);
+            len == id.len() && content.get(at..at + len).is_some_and(|o| same(o, id))
+        });
+        if twice {
             return Err(invalid("an extension appears twice"));
         }
-        seen[count] = id;
+        seen[count] = entry;
         count += 1;
     }
     Ok(())
 }
 
-/// Slice equality as a byte loop: OIDs are a few bytes, shorter than the
-/// call `==` makes to `memcmp` costs.
+/// Slice equality as a byte loop from the end: OIDs are a few bytes,
+/// shorter than the call `==` makes to `memcmp` costs, and two extension
+/// OIDs mostly differ in their last arc (2.5.29.x).
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]

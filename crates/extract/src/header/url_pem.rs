@@ -84,133 +84,174 @@ impl Decoder<'_> {
     }
 }
 
-/// The 6-bit value of each of four base64 characters, or a value of 64 or
-/// more when one of them is not plain base64.
-#[inline(always)]
-fn quantum([a, b, c, e]: [u8; 4]) -> Result<[u8; 3], ()> {
-    let (a, b, c, e) = (
-        TABLE[usize::from(a)],
-        TABLE[usize::from(b)],
-        TABLE[usize::from(c)],
-        TABLE[usize::from(e)],
-    );
-    if (a | b | c | e) >= 64 {
-        return Err(());
-    }
-    let q = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(e);
-    Ok([(q >> 16) as u8, (q >> 8) as u8, q as u8])
-}
-
 const ONES: u64 = 0x0101_0101_0101_0101;
+const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `word` is zero (exact: no false positives).
+/// The high bit of each byte of `word` (little-endian) that needs a look
+/// of its own, exactly: one below `0` (0x30: `%`, `-`, whitespace,
+/// controls, and also `+` and `/` when a proxy leaves them raw) or `=`.
+/// No carry crosses a byte: each low seven bits plus at most 0x7f stays
+/// below 0x100.
 #[inline(always)]
-fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
+fn marks(word: u64) -> u64 {
+    // Bit 7 of (low7 + 0x50) is set when low7 >= 0x30; with bit 7 of the
+    // byte itself, that is a byte >= 0x30.
+    let at_least_0 = ((word & LOWS) + ONES * 0x50) | word;
+    let t = word ^ (ONES * u64::from(b'='));
+    let not_equals = ((t & LOWS) + LOWS) | t;
+    !(at_least_0 & not_equals) & HIGHS
 }
 
-/// Whether any of the eight bytes in `word` is not a plain printable ASCII
-/// character (`!` to `~`), or is `%`, `-` or `=`.
+/// The eight flags of [`marks`] as the eight low bits (bit `i` for byte
+/// `i`): one multiplication moves bit `8i + 7` to bit `56 + i`, and no two
+/// products meet.
 #[inline(always)]
-fn needs_a_look(word: u64) -> bool {
-    let below_bang = word.wrapping_sub(ONES * 0x21) & !word & HIGHS != 0;
-    below_bang
-        || word & HIGHS != 0
-        || has_zero_byte(word ^ (ONES * u64::from(b'%')))
-        || has_zero_byte(word ^ (ONES * u64::from(b'-')))
-        || has_zero_byte(word ^ (ONES * u64::from(b'=')))
+fn compress(flags: u64) -> u64 {
+    (flags >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
+
+/// One bit for each byte of `block` (at most 64 bytes; bit `i` for byte
+/// `i`) that needs a look; in a last word shorter than eight, every byte
+/// is taken as one.
+#[inline(always)]
+fn block_marks(block: &[u8]) -> u64 {
+    let mut bits = 0;
+    let mut words = block.chunks_exact(8);
+    for (i, w) in (&mut words).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        bits |= compress(marks(u64::from_le_bytes(word))) << (8 * i);
+    }
+    let rest = words.remainder().len();
+    if rest > 0 {
+        bits |= ((1u64 << rest) - 1) << (block.len() - rest);
+    }
+    bits
+}
+
+/// Copies `input[from..to]` to `buf[at..]`. Runs between two marks are
+/// at most a line of 64 characters in what proxies write, so 64 bytes are
+/// copied at once where both sides have room (what lands past the run is
+/// overwritten later or cut off); otherwise, or when the run is longer,
+/// exactly.
+#[inline(always)]
+fn copy_run(input: &[u8], from: usize, to: usize, buf: &mut [u8], at: usize) -> Result<(), ()> {
+    let len = to.checked_sub(from).ok_or(())?;
+    if let (Some(src), Some(dst)) = (input.get(from..from + 64), buf.get_mut(at..at + 64)) {
+        dst.copy_from_slice(src);
+        if len <= 64 {
+            return Ok(());
+        }
+    }
+    let src = input.get(from..to).ok_or(())?;
+    buf.get_mut(at..at + len).ok_or(())?.copy_from_slice(src);
+    Ok(())
+}
+
+/// The value of each hex digit, 16 for any other byte.
+const HEX: [u8; 256] = {
+    let mut t = [16u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Gathers the base64 characters of a block's body from `input[pos..]`
 /// into `buf`: escapes decoded, whitespace dropped, `=` counted, up to the
 /// dash that starts the END line (consumed). Returns the position after
-/// that dash, the number of characters and the number of `=`. Its locals
-/// stay in registers, which the byte-at-a-time `Decoder` cannot keep.
-fn gather(input: &[u8], mut pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usize), ()> {
-    let mut chars = 0;
-    let mut pads = 0;
+/// that dash, the number of characters and the number of `=`.
+///
+/// The bytes that need a look ([`marks`]) are found 64 at a time, as a
+/// bitmap built without branches, and then visited in order. The runs
+/// between them are copied without a look (letters, digits, anything at
+/// or above `0` but `=`, non-ASCII bytes too): what they hold that is not
+/// base64 is refused when the characters are decoded, and the general path
+/// then has the value. The two hex digits of an escape are never marks
+/// (but in the last short word, where each byte is one), so an escape is
+/// taken whole.
+fn gather(input: &[u8], pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usize), ()> {
+    let (mut chars, mut pads) = (0, 0);
+    // Whether the block is refused, decided at its END (branches for
+    // what a proxy never writes would cost on what it does).
+    let mut refused = false;
+    // Where the current run of plain bytes starts.
+    let mut run = pos;
+    let mut block_at = pos;
     loop {
-        // Eight bytes at a time while none needs a look of its own: no
-        // escape, whitespace, control, '-', '=' or non-ASCII byte. Whether
-        // they are base64 is checked when they are decoded.
-        if pads == 0 {
-            while let (Some(src), Some(dst)) =
-                (input.get(pos..pos + 8), buf.get_mut(chars..chars + 8))
-            {
-                let word = u64::from_le_bytes(src.try_into().map_err(|_| ())?);
-                if needs_a_look(word) {
-                    break;
-                }
-                dst.copy_from_slice(src);
-                pos += 8;
-                chars += 8;
+        let block = input
+            .get(block_at..input.len().min(block_at + 64))
+            .filter(|b| !b.is_empty())
+            .ok_or(())?;
+        let mut bits = block_marks(block);
+        while bits != 0 {
+            let mark = block_at + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if mark < run {
+                // Inside an escape taken whole: not a mark of its own.
+                continue;
             }
-        }
-        let b = match input.get(pos) {
-            Some(&b'%') => {
-                let b = escaped(input, pos)?;
-                pos += 3;
-                b
-            }
-            Some(&b) => {
-                pos += 1;
-                b
-            }
-            None => return Err(()),
-        };
-        let v = TABLE[usize::from(b)];
-        if v < 64 {
-            if pads > 0 {
-                return Err(());
-            }
+            // The run before the mark: base64 characters, unless it
+            // follows the padding (nothing but padding and whitespace may).
+            let len = mark - run;
+            copy_run(input, run, mark, buf, chars)?;
+            refused |= pads > 0 && len > 0;
+            chars += len;
+            // The mark: an escape or a byte of its own, chosen without a
+            // branch (their mix follows the base64 and is not predictable).
+            let raw = *input.get(mark).ok_or(())?;
+            let escape = raw == b'%';
+            let hi = input.get(mark + 1).map_or(16, |&c| HEX[usize::from(c)]);
+            let lo = input.get(mark + 2).map_or(16, |&c| HEX[usize::from(c)]);
+            refused |= escape && (hi | lo) >= 16;
+            let b = if escape { hi << 4 | (lo & 0xf) } else { raw };
+            run = mark + if escape { 3 } else { 1 };
+            let v = TABLE[usize::from(b)];
+            // Written in any case, kept only when it is a character.
             *buf.get_mut(chars).ok_or(())? = b;
-            chars += 1;
-        } else if v == WS {
-        } else if v == PAD {
-            pads += 1;
-        } else if v == DASH {
-            return Ok((pos, chars, pads));
-        } else {
-            return Err(());
+            let character = v < 64;
+            refused |= character && pads > 0;
+            chars += usize::from(character);
+            pads += usize::from(v == PAD);
+            if !character && v != WS && v != PAD {
+                // The dash of the END line, or a byte no block holds.
+                return if v == DASH && !refused {
+                    Ok((run, chars, pads))
+                } else {
+                    Err(())
+                };
+            }
         }
+        block_at += 64;
     }
 }
 
-/// Decodes the first `chars` base64 characters of `buf` (a multiple of
-/// four, each plain base64) in place: quantum `i` becomes bytes `3i..3i+3`,
-/// which never overtake the characters still to read. Eight characters at
-/// a time where it can. Returns the number of bytes written.
+/// Decodes the first `chars` characters of `buf` (a multiple of four) in
+/// place with base64-simd, refusing any that is not base64 (`=` included:
+/// the padding never reaches `buf`). Returns the number of bytes written.
 fn decode_quanta_in_place(buf: &mut [u8], chars: usize) -> Result<usize, ()> {
-    let (mut pos, mut len) = (0, 0);
-    while pos + 8 <= chars {
-        let Some(&[a, b, c, d, e, f, g, h]) = buf.get(pos..pos + 8) else {
-            return Err(());
-        };
-        let (x, y) = (quantum([a, b, c, d])?, quantum([e, f, g, h])?);
-        let dst = buf.get_mut(len..len + 6).ok_or(())?;
-        dst[..3].copy_from_slice(&x);
-        dst[3..].copy_from_slice(&y);
-        pos += 8;
-        len += 6;
-    }
-    if pos < chars {
-        let Some(&[a, b, c, d]) = buf.get(pos..pos + 4) else {
-            return Err(());
-        };
-        let x = quantum([a, b, c, d])?;
-        buf.get_mut(len..len + 3).ok_or(())?.copy_from_slice(&x);
-        len += 3;
-    }
-    Ok(len)
+    let quanta = buf.get_mut(..chars).ok_or(())?;
+    base64_simd::STANDARD_NO_PAD
+        .decode_inplace(quanta)
+        .map(|der| der.len())
+        .map_err(|_| ())
 }
 
 /// Decodes the last one to three base64 characters of a block (those after
 /// its whole quanta), given the block's count of `=`, into `out`: padding
 /// optional but right when present, every character base64, trailing bits
 /// zero. Returns the number of bytes written. (The characters are checked
-/// here rather than trusted to [`gather`]: its eight-byte lane copies
-/// without looking, and only stops short of the padding.)
+/// here rather than trusted to [`gather`]: it keeps most bytes without
+/// looking at them.)
 fn decode_tail(tail: &[u8], pads: usize, out: &mut [u8]) -> Result<usize, ()> {
     let mut acc = 0u32;
     for &c in tail {
@@ -322,11 +363,11 @@ mod tests {
                 text.replace('\n', "%0A").replace(' ', "%20"),
             ] {
                 let mut fast = Vec::new();
-                assert_eq!(decode(value.as_bytes(), &mut fast), Some(()), "{value}");
                 let decoded = super::super::percent_decode(value.as_bytes()).unwrap();
                 let slow =
                     certbound_cert::pem::parse_certificates(std::str::from_utf8(&decoded).unwrap())
                         .unwrap();
+                assert_eq!(decode(value.as_bytes(), &mut fast), Some(()), "{value}");
                 assert_eq!(fast, slow);
             }
         }
