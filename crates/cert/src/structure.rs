@@ -22,8 +22,10 @@
 //! as x509-parser does not refuse a certificate for it either: the SAN
 //! accessor reports a malformed list as an error.
 
+use core::fmt;
+
 use crate::CertError;
-use crate::der::{Tlv, read_tlv, read_value};
+use crate::der::{DerError, Tlv, read_tlv, read_value};
 
 const BOOLEAN: u8 = 0x01;
 const INTEGER: u8 = 0x02;
@@ -44,30 +46,69 @@ const EXTENSIONS: u8 = 0xa3;
 /// client certificates have about ten.
 const MAX_EXTENSIONS: usize = 64;
 
-#[cold]
-#[inline(never)]
-fn invalid(what: &str) -> CertError {
-    CertError::InvalidDer(format!("malformed certificate structure: {what}"))
+/// How the walk reports a refusal. It runs first with [`Quick`], whose
+/// error is `()`: every `Result` then fits in registers and no reason is
+/// built, which is most of the cost of a walk that passes. Only when that
+/// walk refuses does [`check`] walk again with [`Explain`] for the precise
+/// reason. Both are the same code, so they refuse the same certificates.
+trait Report {
+    type Error;
+    fn invalid(what: fmt::Arguments<'_>) -> Self::Error;
+    fn tlv(what: &str, e: DerError) -> Self::Error;
+    fn wrong_tag(what: &str, got: u8, want: u8) -> Self::Error;
+    fn trailing(what: &str) -> Self::Error;
+    fn trailing_data(len: usize) -> Self::Error;
 }
 
-#[cold]
-#[inline(never)]
-fn invalid_tlv(what: &str, e: crate::der::DerError) -> CertError {
-    invalid(&format!("{what} {e}"))
+/// Refuses without a reason.
+struct Quick;
+
+impl Report for Quick {
+    type Error = ();
+    #[inline(always)]
+    fn invalid(_: fmt::Arguments<'_>) {}
+    #[inline(always)]
+    fn tlv(_: &str, _: DerError) {}
+    #[inline(always)]
+    fn wrong_tag(_: &str, _: u8, _: u8) {}
+    #[inline(always)]
+    fn trailing(_: &str) {}
+    #[inline(always)]
+    fn trailing_data(_: usize) {}
 }
 
-#[cold]
-#[inline(never)]
-fn wrong_tag(what: &str, got: u8, want: u8) -> CertError {
-    invalid(&format!(
-        "{what} has tag 0x{got:02x}, expected 0x{want:02x}"
-    ))
-}
+/// Refuses with the reason, as a [`CertError`].
+struct Explain;
 
-#[cold]
-#[inline(never)]
-fn trailing(what: &str) -> CertError {
-    invalid(&format!("{what} has unexpected trailing fields"))
+impl Report for Explain {
+    type Error = CertError;
+    #[cold]
+    #[inline(never)]
+    fn invalid(what: fmt::Arguments<'_>) -> CertError {
+        CertError::InvalidDer(format!("malformed certificate structure: {what}"))
+    }
+    #[cold]
+    #[inline(never)]
+    fn tlv(what: &str, e: DerError) -> CertError {
+        Self::invalid(format_args!("{what} {e}"))
+    }
+    #[cold]
+    #[inline(never)]
+    fn wrong_tag(what: &str, got: u8, want: u8) -> CertError {
+        Self::invalid(format_args!(
+            "{what} has tag 0x{got:02x}, expected 0x{want:02x}"
+        ))
+    }
+    #[cold]
+    #[inline(never)]
+    fn trailing(what: &str) -> CertError {
+        Self::invalid(format_args!("{what} has unexpected trailing fields"))
+    }
+    #[cold]
+    #[inline(never)]
+    fn trailing_data(len: usize) -> CertError {
+        CertError::TrailingData(len)
+    }
 }
 
 /// The TLVs of one constructed value, read in order.
@@ -91,130 +132,143 @@ impl<'a> Fields<'a> {
     }
 
     #[inline(always)]
-    fn any(&mut self, what: &str) -> Result<Tlv<'a>, CertError> {
+    fn any<R: Report>(&mut self, what: &str) -> Result<Tlv<'a>, R::Error> {
         match read_tlv(self.rest) {
             Ok((tlv, rest)) => {
                 self.rest = rest;
                 Ok(tlv)
             }
-            Err(e) => Err(invalid_tlv(what, e)),
+            Err(e) => Err(R::tlv(what, e)),
         }
     }
 
     /// The next TLV, which must have tag `tag`; its content.
     #[inline(always)]
-    fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8], CertError> {
-        let tlv = self.any(what)?;
+    fn expect<R: Report>(&mut self, tag: u8, what: &str) -> Result<&'a [u8], R::Error> {
+        let tlv = self.any::<R>(what)?;
         if tlv.tag != tag {
-            return Err(wrong_tag(what, tlv.tag, tag));
+            return Err(R::wrong_tag(what, tlv.tag, tag));
         }
         Ok(tlv.content)
     }
 
     /// The next TLV when it has tag `tag`.
     #[inline(always)]
-    fn optional(&mut self, tag: u8, what: &str) -> Result<Option<&'a [u8]>, CertError> {
+    fn optional<R: Report>(&mut self, tag: u8, what: &str) -> Result<Option<&'a [u8]>, R::Error> {
         if self.peek() == Some(tag) {
-            self.expect(tag, what).map(Some)
+            self.expect::<R>(tag, what).map(Some)
         } else {
             Ok(None)
         }
     }
 
     #[inline(always)]
-    fn end(&self, what: &str) -> Result<(), CertError> {
+    fn end<R: Report>(&self, what: &str) -> Result<(), R::Error> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(trailing(what))
+            Err(R::trailing(what))
         }
     }
 }
 
 /// Checks that `der` is exactly one well-formed certificate.
 pub(crate) fn check(der: &[u8]) -> Result<(), CertError> {
-    let mut top = Fields::new(der);
-    let cert = top.expect(SEQUENCE, "Certificate")?;
-    if !top.is_empty() {
-        return Err(CertError::TrailingData(top.rest.len()));
+    if certificate::<Quick>(der).is_ok() {
+        return Ok(());
     }
-    let mut cert = Fields::new(cert);
-    let tbs = cert.expect(SEQUENCE, "tbsCertificate")?;
-    algorithm_identifier(&mut cert, "signatureAlgorithm")?;
-    bit_string(cert.expect(BIT_STRING, "signatureValue")?, "signatureValue")?;
-    cert.end("Certificate")?;
-    tbs_certificate(tbs)
+    // The same walk again, for the reason. It refuses as the first did;
+    // should it not, the certificate is refused all the same.
+    certificate::<Explain>(der).and(Err(CertError::InvalidDer(
+        "malformed certificate structure".to_owned(),
+    )))
 }
 
-fn tbs_certificate(tbs: &[u8]) -> Result<(), CertError> {
+fn certificate<R: Report>(der: &[u8]) -> Result<(), R::Error> {
+    let mut top = Fields::new(der);
+    let cert = top.expect::<R>(SEQUENCE, "Certificate")?;
+    if !top.is_empty() {
+        return Err(R::trailing_data(top.rest.len()));
+    }
+    let mut cert = Fields::new(cert);
+    let tbs = cert.expect::<R>(SEQUENCE, "tbsCertificate")?;
+    algorithm_identifier::<R>(&mut cert, "signatureAlgorithm")?;
+    bit_string::<R>(
+        cert.expect::<R>(BIT_STRING, "signatureValue")?,
+        "signatureValue",
+    )?;
+    cert.end::<R>("Certificate")?;
+    tbs_certificate::<R>(tbs)
+}
+
+fn tbs_certificate<R: Report>(tbs: &[u8]) -> Result<(), R::Error> {
     let mut f = Fields::new(tbs);
-    if let Some(version) = f.optional(VERSION, "version")? {
+    if let Some(version) = f.optional::<R>(VERSION, "version")? {
         let mut v = Fields::new(version);
         // v1(0), v2(1), v3(2), in the one byte DER allows for them.
-        match v.expect(INTEGER, "version")? {
+        match v.expect::<R>(INTEGER, "version")? {
             [0..=2] => {}
-            _ => return Err(invalid("version is not v1, v2 or v3")),
+            _ => return Err(R::invalid(format_args!("version is not v1, v2 or v3"))),
         }
-        v.end("version")?;
+        v.end::<R>("version")?;
     }
     // Any non-empty INTEGER: CAs that write a negative or non-minimal serial
     // exist, and the serial decides nothing here.
-    if f.expect(INTEGER, "serialNumber")?.is_empty() {
-        return Err(invalid("serialNumber is empty"));
+    if f.expect::<R>(INTEGER, "serialNumber")?.is_empty() {
+        return Err(R::invalid(format_args!("serialNumber is empty")));
     }
-    algorithm_identifier(&mut f, "signature")?;
-    name(f.expect(SEQUENCE, "issuer")?, "issuer")?;
-    let mut validity = Fields::new(f.expect(SEQUENCE, "validity")?);
-    time(&mut validity, "notBefore")?;
-    time(&mut validity, "notAfter")?;
-    validity.end("validity")?;
-    name(f.expect(SEQUENCE, "subject")?, "subject")?;
-    let mut spki = Fields::new(f.expect(SEQUENCE, "subjectPublicKeyInfo")?);
-    algorithm_identifier(&mut spki, "subjectPublicKeyInfo algorithm")?;
-    bit_string(
-        spki.expect(BIT_STRING, "subjectPublicKey")?,
+    algorithm_identifier::<R>(&mut f, "signature")?;
+    name::<R>(f.expect::<R>(SEQUENCE, "issuer")?, "issuer")?;
+    let mut validity = Fields::new(f.expect::<R>(SEQUENCE, "validity")?);
+    time::<R>(&mut validity, "notBefore")?;
+    time::<R>(&mut validity, "notAfter")?;
+    validity.end::<R>("validity")?;
+    name::<R>(f.expect::<R>(SEQUENCE, "subject")?, "subject")?;
+    let mut spki = Fields::new(f.expect::<R>(SEQUENCE, "subjectPublicKeyInfo")?);
+    algorithm_identifier::<R>(&mut spki, "subjectPublicKeyInfo algorithm")?;
+    bit_string::<R>(
+        spki.expect::<R>(BIT_STRING, "subjectPublicKey")?,
         "subjectPublicKey",
     )?;
-    spki.end("subjectPublicKeyInfo")?;
-    if let Some(uid) = f.optional(ISSUER_UID, "issuerUniqueID")? {
-        bit_string(uid, "issuerUniqueID")?;
+    spki.end::<R>("subjectPublicKeyInfo")?;
+    if let Some(uid) = f.optional::<R>(ISSUER_UID, "issuerUniqueID")? {
+        bit_string::<R>(uid, "issuerUniqueID")?;
     }
-    if let Some(uid) = f.optional(SUBJECT_UID, "subjectUniqueID")? {
-        bit_string(uid, "subjectUniqueID")?;
+    if let Some(uid) = f.optional::<R>(SUBJECT_UID, "subjectUniqueID")? {
+        bit_string::<R>(uid, "subjectUniqueID")?;
     }
-    if let Some(extensions) = f.optional(EXTENSIONS, "extensions")? {
+    if let Some(extensions) = f.optional::<R>(EXTENSIONS, "extensions")? {
         let mut wrapper = Fields::new(extensions);
-        let list = wrapper.expect(SEQUENCE, "extensions")?;
-        wrapper.end("extensions")?;
-        extensions_list(list)?;
+        let list = wrapper.expect::<R>(SEQUENCE, "extensions")?;
+        wrapper.end::<R>("extensions")?;
+        extensions_list::<R>(list)?;
     }
-    if !f.is_empty() {
-        return Err(match f.peek() {
-            Some(ISSUER_UID | SUBJECT_UID | EXTENSIONS) => {
-                invalid("tbsCertificate fields are repeated or out of order")
-            }
-            Some(other) => invalid(&format!(
-                "tbsCertificate has an unexpected field with tag 0x{other:02x}"
-            )),
-            None => invalid("tbsCertificate"),
-        });
+    match f.peek() {
+        None => Ok(()),
+        Some(ISSUER_UID | SUBJECT_UID | EXTENSIONS) => Err(R::invalid(format_args!(
+            "tbsCertificate fields are repeated or out of order"
+        ))),
+        Some(other) => Err(R::invalid(format_args!(
+            "tbsCertificate has an unexpected field with tag 0x{other:02x}"
+        ))),
     }
-    Ok(())
 }
 
 /// `AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }`.
-fn algorithm_identifier(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
-    let mut alg = Fields::new(f.expect(SEQUENCE, what)?);
-    oid(alg.expect(OID, what)?, what)?;
+#[inline]
+fn algorithm_identifier<R: Report>(f: &mut Fields<'_>, what: &str) -> Result<(), R::Error> {
+    let mut alg = Fields::new(f.expect::<R>(SEQUENCE, what)?);
+    oid::<R>(alg.expect::<R>(OID, what)?, what)?;
     if !alg.is_empty() {
-        alg.any(what)?;
+        alg.any::<R>(what)?;
     }
-    alg.end(what)
+    alg.end::<R>(what)
 }
 
 /// An OBJECT IDENTIFIER's content: base-128 arcs, each minimally encoded,
 /// the last one ended.
-fn oid(content: &[u8], what: &str) -> Result<(), CertError> {
+#[inline]
+fn oid<R: Report>(content: &[u8], what: &str) -> Result<(), R::Error> {
     // An arc starts at the first byte and after each byte without the
     // continuation bit; it may not start with 0x80 (a non-minimal arc).
     let mut at_arc_start = true;
@@ -226,13 +280,14 @@ fn oid(content: &[u8], what: &str) -> Result<(), CertError> {
     if well_formed && at_arc_start {
         Ok(())
     } else {
-        Err(invalid(&format!("{what} has a malformed OID")))
+        Err(R::invalid(format_args!("{what} has a malformed OID")))
     }
 }
 
 /// A BIT STRING's content: the count of unused bits (0 to 7, and 0 for an
 /// empty string), then the bits, the unused ones zero.
-fn bit_string(content: &[u8], what: &str) -> Result<(), CertError> {
+#[inline]
+fn bit_string<R: Report>(content: &[u8], what: &str) -> Result<(), R::Error> {
     let ok = match content {
         [] => false,
         [unused] => *unused == 0,
@@ -241,27 +296,27 @@ fn bit_string(content: &[u8], what: &str) -> Result<(), CertError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(&format!("{what} is not a valid BIT STRING")))
+        Err(R::invalid(format_args!("{what} is not a valid BIT STRING")))
     }
 }
 
 /// `Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY }`, each set
 /// non-empty.
-fn name(content: &[u8], what: &str) -> Result<(), CertError> {
+fn name<R: Report>(content: &[u8], what: &str) -> Result<(), R::Error> {
     let mut rdns = Fields::new(content);
     while !rdns.is_empty() {
-        let mut set = Fields::new(rdns.expect(SET, what)?);
+        let mut set = Fields::new(rdns.expect::<R>(SET, what)?);
         if set.is_empty() {
-            return Err(invalid(&format!("{what} has an empty RDN")));
+            return Err(R::invalid(format_args!("{what} has an empty RDN")));
         }
         while !set.is_empty() {
-            let mut atv = Fields::new(set.expect(SEQUENCE, what)?);
-            oid(atv.expect(OID, what)?, what)?;
+            let mut atv = Fields::new(set.expect::<R>(SEQUENCE, what)?);
+            oid::<R>(atv.expect::<R>(OID, what)?, what)?;
             // The value may be of any type, a multi-byte tag included.
             let (_, rest) = read_value(atv.rest)
-                .map_err(|e| invalid(&format!("{what} attribute value {e}")))?;
+                .map_err(|e| R::invalid(format_args!("{what} attribute value {e}")))?;
             atv.rest = rest;
-            atv.end(what)?;
+            atv.end::<R>(what)?;
         }
     }
     Ok(())
@@ -269,8 +324,8 @@ fn name(content: &[u8], what: &str) -> Result<(), CertError> {
 
 /// `Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }`, in
 /// the forms RFC 5280 §4.1.2.5 requires: Zulu, with seconds, no fraction.
-fn time(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
-    let tlv = f.any(what)?;
+fn time<R: Report>(f: &mut Fields<'_>, what: &str) -> Result<(), R::Error> {
+    let tlv = f.any::<R>(what)?;
     let ok = match (tlv.tag, tlv.content) {
         (UTC_TIME, [y @ .., m1, m2, d1, d2, h1, h2, n1, n2, s1, s2, b'Z']) if y.len() == 2 => {
             // YY: 50-99 is 19YY, 00-49 is 20YY; in 1950-2049 a year is a
@@ -293,7 +348,7 @@ fn time(f: &mut Fields<'_>, what: &str) -> Result<(), CertError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(&format!(
+        Err(R::invalid(format_args!(
             "{what} is not a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) of a real date"
         )))
     }
@@ -327,39 +382,43 @@ fn calendar(year: u32, rest: [u8; 10]) -> bool {
 /// `Extensions ::= SEQUENCE OF SEQUENCE { extnID OID, critical BOOLEAN
 /// DEFAULT FALSE, extnValue OCTET STRING }`, no extnID twice (RFC 5280
 /// §4.2).
-fn extensions_list(content: &[u8]) -> Result<(), CertError> {
+fn extensions_list<R: Report>(content: &[u8]) -> Result<(), R::Error> {
     // Where each OID seen so far sits in `content` (offset, length): eight
     // bytes an entry, so the table is quick to clear, unlike one of slices.
     let mut seen = [(0u32, 0u32); MAX_EXTENSIONS];
     let mut count = 0;
     let mut list = Fields::new(content);
     while !list.is_empty() {
-        let mut ext = Fields::new(list.expect(SEQUENCE, "extension")?);
-        let id = ext.expect(OID, "extension")?;
-        oid(id, "extension")?;
+        let mut ext = Fields::new(list.expect::<R>(SEQUENCE, "extension")?);
+        let id = ext.expect::<R>(OID, "extension")?;
+        oid::<R>(id, "extension")?;
         // Some CAs write TRUE as another non-zero byte, or FALSE outright.
-        if let Some(critical) = ext.optional(BOOLEAN, "extension critical")? {
+        if let Some(critical) = ext.optional::<R>(BOOLEAN, "extension critical")? {
             if critical.len() != 1 {
-                return Err(invalid("extension critical is not one byte"));
+                return Err(R::invalid(format_args!(
+                    "extension critical is not one byte"
+                )));
             }
         }
-        ext.expect(OCTET_STRING, "extension value")?;
-        ext.end("extension")?;
+        ext.expect::<R>(OCTET_STRING, "extension value")?;
+        ext.end::<R>("extension")?;
         if count == MAX_EXTENSIONS {
-            return Err(invalid(&format!("more than {MAX_EXTENSIONS} extensions")));
+            return Err(R::invalid(format_args!(
+                "more than {MAX_EXTENSIONS} extensions"
+            )));
         }
         // `id` lies within `content`, so its offset is the distance between
         // the two; both numbers fit in u32 (refused otherwise).
         let entry = (id.as_ptr() as usize)
             .checked_sub(content.as_ptr() as usize)
             .and_then(|at| Some((u32::try_from(at).ok()?, u32::try_from(id.len()).ok()?)))
-            .ok_or_else(|| invalid("extensions too long"))?;
+            .ok_or_else(|| R::invalid(format_args!("extensions too long")))?;
         let twice = seen[..count].iter().any(|&(at, len)| {
             let (at, len) = (at as usize, len as usize);
             len == id.len() && content.get(at..at + len).is_some_and(|o| same(o, id))
         });
         if twice {
-            return Err(invalid("an extension appears twice"));
+            return Err(R::invalid(format_args!("an extension appears twice")));
         }
         seen[count] = entry;
         count += 1;
@@ -410,6 +469,21 @@ mod tests {
             .chain(&[crate::Certificate::from_pem(vectors::RFC8705_APPENDIX_A_PEM).unwrap()])
         {
             check(c.der()).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_quick_walk_and_the_explaining_walk_refuse_the_same() {
+        let der = leaf_der();
+        for at in 0..der.len() {
+            for byte in [0x00, 0x01, 0x30, 0x80, 0xff, der[at] ^ 0x01] {
+                let mut d = der.clone();
+                d[at] = byte;
+                let quick = certificate::<Quick>(&d).is_ok();
+                let explained = certificate::<Explain>(&d);
+                assert_eq!(quick, explained.is_ok(), "byte {at} = {byte:#04x}");
+                assert_eq!(check(&d), explained);
+            }
         }
     }
 
@@ -489,38 +563,38 @@ mod tests {
         let ku = [
             0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x04, 0x04, 0x03, 0x02, 0x07, 0x80,
         ];
-        extensions_list(&[bc.as_slice(), &ku].concat()).unwrap();
-        assert!(extensions_list(&[bc.as_slice(), &ku, &bc].concat()).is_err());
+        extensions_list::<Explain>(&[bc.as_slice(), &ku].concat()).unwrap();
+        assert!(extensions_list::<Explain>(&[bc.as_slice(), &ku, &bc].concat()).is_err());
         // critical of two bytes; value not an OCTET STRING; a trailing field.
         let mut long_bool = bc.to_vec();
         long_bool.splice(7..10, [0x01, 0x02, 0xff, 0xff]);
         long_bool[1] += 1;
-        assert!(extensions_list(&long_bool).is_err());
+        assert!(extensions_list::<Explain>(&long_bool).is_err());
         let mut not_octets = ku.to_vec();
         not_octets[7] = 0x03;
-        assert!(extensions_list(&not_octets).is_err());
+        assert!(extensions_list::<Explain>(&not_octets).is_err());
         let mut trailing = ku.to_vec();
         trailing.extend([0x05, 0x00]);
         trailing[1] += 2;
-        assert!(extensions_list(&trailing).is_err());
+        assert!(extensions_list::<Explain>(&trailing).is_err());
         let many: Vec<u8> = (0..=MAX_EXTENSIONS as u8)
             .flat_map(|i| [0x30, 0x07, 0x06, 0x03, 0x2a, 0x03, i & 0x7f, 0x04, 0x00])
             .collect();
-        assert!(extensions_list(&many).is_err());
+        assert!(extensions_list::<Explain>(&many).is_err());
     }
 
     #[test]
     fn oids_and_bit_strings() {
-        assert!(oid(&[0x2a, 0x86, 0x48], "t").is_ok());
-        assert!(oid(&[], "t").is_err());
-        assert!(oid(&[0x2a, 0x86], "t").is_err());
-        assert!(oid(&[0x80, 0x01], "t").is_err());
-        assert!(oid(&[0x2a, 0x80, 0x01], "t").is_err());
-        assert!(bit_string(&[0x00], "t").is_ok());
-        assert!(bit_string(&[0x01], "t").is_err());
-        assert!(bit_string(&[], "t").is_err());
-        assert!(bit_string(&[0x03, 0b1111_1000], "t").is_ok());
-        assert!(bit_string(&[0x03, 0b1111_1100], "t").is_err());
-        assert!(bit_string(&[0x08, 0x00], "t").is_err());
+        assert!(oid::<Explain>(&[0x2a, 0x86, 0x48], "t").is_ok());
+        assert!(oid::<Explain>(&[], "t").is_err());
+        assert!(oid::<Explain>(&[0x2a, 0x86], "t").is_err());
+        assert!(oid::<Explain>(&[0x80, 0x01], "t").is_err());
+        assert!(oid::<Explain>(&[0x2a, 0x80, 0x01], "t").is_err());
+        assert!(bit_string::<Explain>(&[0x00], "t").is_ok());
+        assert!(bit_string::<Explain>(&[0x01], "t").is_err());
+        assert!(bit_string::<Explain>(&[], "t").is_err());
+        assert!(bit_string::<Explain>(&[0x03, 0b1111_1000], "t").is_ok());
+        assert!(bit_string::<Explain>(&[0x03, 0b1111_1100], "t").is_err());
+        assert!(bit_string::<Explain>(&[0x08, 0x00], "t").is_err());
     }
 }
