@@ -242,36 +242,44 @@ impl HeaderDecoder {
         value: &[u8],
         chain: Option<&[u8]>,
     ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
-        let value = self.text(value)?;
-        if self.means_none(value) {
-            return Ok(None);
-        }
         let mut certs = Vec::new();
-        if self.format == HeaderFormat::Xfcc {
-            let elements = xfcc::parse(value)?;
-            let Some(index) = elements.len().checked_sub(self.xfcc_hop) else {
-                tracing::debug!(
-                    elements = elements.len(),
-                    hop = self.xfcc_hop,
-                    "x-forwarded-client-cert has fewer elements than the configured hop: no certificate"
-                );
+        // URL-encoded PEM of the plain shape is read by the single pass
+        // straight from the bytes: it reads ASCII only, so such a value
+        // needs no UTF-8 check (the general path has every other value).
+        let fast = self.format == HeaderFormat::PemUrlEncoded
+            && value.len() <= self.max_header_len
+            && url_pem::decode(trim_blanks(value), &mut certs).is_some();
+        if !fast {
+            let value = self.text(value)?;
+            if self.means_none(value) {
                 return Ok(None);
-            };
-            let Some((leaf, intermediates)) = elements[index].certificate(index + 1)? else {
-                return Ok(None);
-            };
-            certs.push(leaf);
-            certs.extend(intermediates);
-        } else {
-            self.decode_list(value, &mut certs)?;
-            if let Some(chain) = chain {
-                let chain = self
-                    .text(chain)
+            }
+            if self.format == HeaderFormat::Xfcc {
+                let elements = xfcc::parse(value)?;
+                let Some(index) = elements.len().checked_sub(self.xfcc_hop) else {
+                    tracing::debug!(
+                        elements = elements.len(),
+                        hop = self.xfcc_hop,
+                        "x-forwarded-client-cert has fewer elements than the configured hop: no certificate"
+                    );
+                    return Ok(None);
+                };
+                let Some((leaf, intermediates)) = elements[index].certificate(index + 1)? else {
+                    return Ok(None);
+                };
+                certs.push(leaf);
+                certs.extend(intermediates);
+            } else {
+                self.decode_list(value, &mut certs)?;
+            }
+        }
+        if let (Some(chain), false) = (chain, self.format == HeaderFormat::Xfcc) {
+            let chain = self
+                .text(chain)
+                .map_err(|e| HeaderError::Chain(Box::new(e)))?;
+            if !self.means_none(chain) {
+                self.decode_chain_list(chain, &mut certs)
                     .map_err(|e| HeaderError::Chain(Box::new(e)))?;
-                if !self.means_none(chain) {
-                    self.decode_chain_list(chain, &mut certs)
-                        .map_err(|e| HeaderError::Chain(Box::new(e)))?;
-                }
             }
         }
         if certs.len() > self.max_chain_len {
@@ -280,8 +288,12 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
-        let mut certs = certs.into_iter();
-        Ok(certs.next().map(|leaf| (leaf, certs.collect())))
+        if certs.is_empty() {
+            return Ok(None);
+        }
+        // The leaf out, the list kept for the intermediates.
+        let leaf = certs.remove(0);
+        Ok(Some((leaf, certs)))
     }
 
     /// An empty value, or Apache's `(null)` in PEM: no certificate.
@@ -360,6 +372,18 @@ impl HeaderDecoder {
             HeaderFormat::Xfcc => Ok(()),
         }
     }
+}
+
+/// `value` without the spaces and tabs around it, as [`HeaderDecoder`]
+/// trims every value.
+fn trim_blanks(mut value: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    value
 }
 
 fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
