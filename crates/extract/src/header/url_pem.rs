@@ -11,6 +11,8 @@ use certbound_cert::Certificate;
 
 const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
+const BEGIN_NGINX: &[u8] = b"-----BEGIN%20CERTIFICATE-----";
+const END_NGINX: &[u8] = b"-----END%20CERTIFICATE-----";
 
 /// Marks in the decoding table besides the 6-bit values.
 const WS: u8 = 0x40;
@@ -74,7 +76,15 @@ impl Decoder<'_> {
         Ok(Some(b))
     }
 
-    fn expect(&mut self, text: &[u8]) -> Result<(), ()> {
+    /// Reads `text`, whose one space may be written `%20`, as nginx does
+    /// (compared whole first), or any other way the escapes allow.
+    fn expect(&mut self, text: &[u8], nginx: &[u8]) -> Result<(), ()> {
+        if let Some(rest) = self.input.get(self.pos..) {
+            if rest.starts_with(nginx) {
+                self.pos += nginx.len();
+                return Ok(());
+            }
+        }
         for &want in text {
             if self.next()? != Some(want) {
                 return Err(());
@@ -90,17 +100,13 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `word` (little-endian) that needs a look
 /// of its own, exactly: one below `0` (0x30: `%`, `-`, whitespace,
-/// controls, and also `+` and `/` when a proxy leaves them raw) or `=`.
-/// No carry crosses a byte: each low seven bits plus at most 0x7f stays
-/// below 0x100.
+/// controls, and also `+` and `/` when a proxy leaves them raw). Bit 7 of
+/// (low seven bits + 0x50) is set when they are 0x30 or more; with bit 7
+/// of the byte itself, that is a byte of 0x30 or more. No carry crosses a
+/// byte (0x7f + 0x50 < 0x100).
 #[inline(always)]
 fn marks(word: u64) -> u64 {
-    // Bit 7 of (low7 + 0x50) is set when low7 >= 0x30; with bit 7 of the
-    // byte itself, that is a byte >= 0x30.
-    let at_least_0 = ((word & LOWS) + ONES * 0x50) | word;
-    let t = word ^ (ONES * u64::from(b'='));
-    let not_equals = ((t & LOWS) + LOWS) | t;
-    !(at_least_0 & not_equals) & HIGHS
+    !(((word & LOWS) + ONES * 0x50) | word) & HIGHS
 }
 
 /// The eight flags of [`marks`] as the eight low bits (bit `i` for byte
@@ -174,7 +180,7 @@ const HEX: [u8; 256] = {
 /// The bytes that need a look ([`marks`]) are found 64 at a time, as a
 /// bitmap built without branches, and then visited in order. The runs
 /// between them are copied without a look (letters, digits, anything at
-/// or above `0` but `=`, non-ASCII bytes too): what they hold that is not
+/// or above `0`, non-ASCII bytes too): what they hold that is not
 /// base64 is refused when the characters are decoded, and the general path
 /// then has the value. The two hex digits of an escape are never marks
 /// (but in the last short word, where each byte is one), so an escape is
@@ -208,10 +214,11 @@ fn gather(input: &[u8], pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usi
             chars += len;
             // The mark: an escape or a byte of its own, chosen without a
             // branch (their mix follows the base64 and is not predictable).
-            let raw = *input.get(mark).ok_or(())?;
+            let (raw, hi, lo) = match input.get(mark..mark + 3) {
+                Some(&[raw, h, l]) => (raw, HEX[usize::from(h)], HEX[usize::from(l)]),
+                _ => (*input.get(mark).ok_or(())?, 16, 16),
+            };
             let escape = raw == b'%';
-            let hi = input.get(mark + 1).map_or(16, |&c| HEX[usize::from(c)]);
-            let lo = input.get(mark + 2).map_or(16, |&c| HEX[usize::from(c)]);
             refused |= escape && (hi | lo) >= 16;
             let b = if escape { hi << 4 | (lo & 0xf) } else { raw };
             run = mark + if escape { 3 } else { 1 };
@@ -225,6 +232,15 @@ fn gather(input: &[u8], pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usi
             if !character && v != WS && v != PAD {
                 // The dash of the END line, or a byte no block holds.
                 return if v == DASH && !refused {
+                    // A raw `=` (ALB leaves them raw) is no mark: it went
+                    // with its run, and the padding is the `=` that end
+                    // the characters. One anywhere else is refused when
+                    // the characters are decoded.
+                    let (mut chars, mut pads) = (chars, pads);
+                    while chars > 0 && buf.get(chars - 1) == Some(&b'=') {
+                        chars -= 1;
+                        pads += 1;
+                    }
                     Ok((run, chars, pads))
                 } else {
                     Err(())
@@ -298,7 +314,7 @@ fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
         if first != b'-' {
             return Err(());
         }
-        d.expect(&BEGIN[1..])?;
+        d.expect(&BEGIN[1..], &BEGIN_NGINX[1..])?;
         // The base64 body, up to the dash of the END line, in two phases
         // over one buffer: its characters gathered (escapes decoded,
         // whitespace dropped), then decoded in place, whole quanta at a
@@ -323,7 +339,7 @@ fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
         if der.capacity() > 2 * len + 256 {
             der.shrink_to_fit();
         }
-        d.expect(&END[1..])?;
+        d.expect(&END[1..], &END_NGINX[1..])?;
         out.push(Certificate::from_der(der).map_err(|_| ())?);
         blocks += 1;
     }
