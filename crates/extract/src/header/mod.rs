@@ -242,7 +242,7 @@ impl HeaderDecoder {
         value: &[u8],
         chain: Option<&[u8]>,
     ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
-        let mut certs = Vec::new();
+        let mut certs = Certs::default();
         // URL-encoded PEM of the plain shape is read by the single pass
         // straight from the bytes: it reads ASCII only, so such a value
         // needs no UTF-8 check (the general path has every other value).
@@ -288,12 +288,7 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
-        if certs.is_empty() {
-            return Ok(None);
-        }
-        // The leaf out, the list kept for the intermediates.
-        let leaf = certs.remove(0);
-        Ok(Some((leaf, certs)))
+        Ok(certs.into_chain())
     }
 
     /// An empty value, or Apache's `(null)` in PEM: no certificate.
@@ -315,7 +310,7 @@ impl HeaderDecoder {
     }
 
     /// The main header: one certificate for RFC 9440, a list for the others.
-    fn decode_list(&self, value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+    fn decode_list(&self, value: &str, out: &mut Certs) -> Result<(), HeaderError> {
         match self.format {
             HeaderFormat::Rfc9440 => {
                 let item: sfv::Item = sfv::Parser::new(value)
@@ -333,11 +328,7 @@ impl HeaderDecoder {
     }
 
     /// A chain value: a list of certificates in the format.
-    fn decode_chain_list(
-        &self,
-        value: &str,
-        out: &mut Vec<Certificate>,
-    ) -> Result<(), HeaderError> {
+    fn decode_chain_list(&self, value: &str, out: &mut Certs) -> Result<(), HeaderError> {
         match self.format {
             HeaderFormat::Rfc9440 => {
                 let list: sfv::List = sfv::Parser::new(value)
@@ -374,6 +365,65 @@ impl HeaderDecoder {
     }
 }
 
+/// The certificates read from a header, leaf first: a lone leaf (the
+/// common case) needs no list on the heap.
+#[derive(Debug, Default)]
+pub(super) struct Certs {
+    leaf: Option<Certificate>,
+    rest: Vec<Certificate>,
+}
+
+impl Certs {
+    pub(super) fn push(&mut self, cert: Certificate) {
+        if self.leaf.is_none() {
+            self.leaf = Some(cert);
+        } else {
+            self.rest.push(cert);
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        usize::from(self.leaf.is_some()) + self.rest.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.leaf.is_none()
+    }
+
+    /// Keeps the first `len` certificates.
+    pub(super) fn truncate(&mut self, len: usize) {
+        match len.checked_sub(1) {
+            None => {
+                self.leaf = None;
+                self.rest.clear();
+            }
+            Some(rest) => self.rest.truncate(rest),
+        }
+    }
+
+    /// The leaf and the intermediates; `None` when there is no certificate.
+    pub(super) fn into_chain(self) -> Option<(Certificate, Vec<Certificate>)> {
+        let rest = self.rest;
+        self.leaf.map(|leaf| (leaf, rest))
+    }
+
+    /// Every certificate, leaf first, in one list.
+    pub(super) fn into_vec(self) -> Vec<Certificate> {
+        self.into_chain()
+            .map(|(leaf, rest)| std::iter::once(leaf).chain(rest).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Extend<Certificate> for Certs {
+    fn extend<I: IntoIterator<Item = Certificate>>(&mut self, certs: I) {
+        for cert in certs {
+            self.push(cert);
+        }
+    }
+}
+
 /// `value` without the spaces and tabs around it, as [`HeaderDecoder`]
 /// trims every value.
 fn trim_blanks(mut value: &[u8]) -> &[u8] {
@@ -386,7 +436,7 @@ fn trim_blanks(mut value: &[u8]) -> &[u8] {
     value
 }
 
-fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+fn push_der(der: &[u8], out: &mut Certs) -> Result<(), HeaderError> {
     let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
         source,
@@ -395,7 +445,7 @@ fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     Ok(())
 }
 
-fn push_pem(text: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+fn push_pem(text: &str, out: &mut Certs) -> Result<(), HeaderError> {
     only_whitespace_outside_blocks(text)?;
     out.extend(pem::parse_certificates(text).map_err(HeaderError::Pem)?);
     Ok(())
@@ -442,7 +492,7 @@ mod pem_gap_tests {
     fn two_values_joined_by_a_comma_are_refused() {
         // What a proxy that appends to a client's header produces.
         let joined = format!("{}, {}", pem(), pem());
-        let mut out = Vec::new();
+        let mut out = Certs::default();
         let err = push_pem(&joined, &mut out).unwrap_err();
         assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
         assert!(err.to_string().contains("not append"));
@@ -452,10 +502,10 @@ mod pem_gap_tests {
     #[test]
     fn blocks_separated_by_white_space_form_a_chain() {
         let chain = format!("  {}\n\t{} ", pem(), pem().replace('\n', " "));
-        let mut out = Vec::new();
+        let mut out = Certs::default();
         push_pem(&chain, &mut out).unwrap();
         assert_eq!(out.len(), 2);
-        let mut out = Vec::new();
+        let mut out = Certs::default();
         let err = push_pem(&format!("garbage{}", pem()), &mut out).unwrap_err();
         assert_eq!(err, HeaderError::TextOutsidePem { offset: 0 });
     }

@@ -277,7 +277,7 @@ fn decode_tail(tail: &[u8], pads: usize, out: &mut [u8]) -> Result<usize, ()> {
 
 /// Decodes `input` and appends its certificates to `out`;
 /// `None` when the value is not of the plain shape (nothing appended).
-pub(super) fn decode(input: &[u8], out: &mut Vec<Certificate>) -> Option<()> {
+pub(super) fn decode(input: &[u8], out: &mut super::Certs) -> Option<()> {
     let start = out.len();
     let done = decode_blocks(input, out).is_ok();
     if !done {
@@ -286,7 +286,7 @@ pub(super) fn decode(input: &[u8], out: &mut Vec<Certificate>) -> Option<()> {
     done.then_some(())
 }
 
-fn decode_blocks(input: &[u8], out: &mut Vec<Certificate>) -> Result<(), ()> {
+fn decode_blocks(input: &[u8], out: &mut super::Certs) -> Result<(), ()> {
     let mut d = Decoder { input, pos: 0 };
     let mut blocks = 0;
     loop {
@@ -366,13 +366,13 @@ mod tests {
                 nginx_escape(&text),
                 text.replace('\n', "%0A").replace(' ', "%20"),
             ] {
-                let mut fast = Vec::new();
+                let mut fast = super::super::Certs::default();
                 let decoded = super::super::percent_decode(value.as_bytes()).unwrap();
                 let slow =
                     certbound_cert::pem::parse_certificates(std::str::from_utf8(&decoded).unwrap())
                         .unwrap();
                 assert_eq!(decode(value.as_bytes(), &mut fast), Some(()), "{value}");
-                assert_eq!(fast, slow);
+                assert_eq!(fast.into_vec(), slow);
             }
         }
     }
@@ -396,9 +396,9 @@ mod tests {
                 let at = at % value.len();
                 value[at] = *byte;
             }
-            let mut fast = Vec::new();
+            let mut fast = super::super::Certs::default();
             if decode(&value, &mut fast).is_some() {
-                proptest::prop_assert_eq!(Some(fast), general(&value));
+                proptest::prop_assert_eq!(Some(fast.into_vec()), general(&value));
             }
         }
     }
@@ -429,7 +429,7 @@ mod tests {
     fn anything_unusual_is_left_to_the_general_path() {
         let pem = vectors::RFC8705_APPENDIX_A_PEM;
         let escaped = nginx_escape(pem);
-        let mut out = Vec::new();
+        let mut out = super::super::Certs::default();
         for value in [
             String::new(),
             format!("x{escaped}"),

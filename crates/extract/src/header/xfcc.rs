@@ -136,9 +136,9 @@ fn parse_hex_sha256(s: &str) -> Option<[u8; 32]> {
 
 /// URL-encoded PEM (one or more blocks) to certificates.
 pub(super) fn decode_url_pem(value: &str) -> Result<Vec<Certificate>, HeaderError> {
-    let mut certs = Vec::new();
+    let mut certs = super::Certs::default();
     if super::url_pem::decode(value.as_bytes(), &mut certs).is_some() {
-        return Ok(certs);
+        return Ok(certs.into_vec());
     }
     let decoded = percent::percent_decode(value.as_bytes())?;
     let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
