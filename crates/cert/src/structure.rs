@@ -269,15 +269,21 @@ fn algorithm_identifier<R: Report>(f: &mut Fields<'_>, what: &str) -> Result<(),
 /// the last one ended.
 #[inline]
 fn oid<R: Report>(content: &[u8], what: &str) -> Result<(), R::Error> {
-    // An arc starts at the first byte and after each byte without the
-    // continuation bit; it may not start with 0x80 (a non-minimal arc).
-    let mut at_arc_start = true;
-    let mut well_formed = !content.is_empty();
-    for &b in content {
-        well_formed &= !(at_arc_start && b == 0x80);
-        at_arc_start = b & 0x80 == 0;
-    }
-    if well_formed && at_arc_start {
+    // The last arc ended, and no arc starting with 0x80 (a non-minimal
+    // arc): a 0x80 may only follow a byte with the continuation bit. Most
+    // OIDs hold no 0x80 at all, which one pass tells.
+    let well_formed = match content {
+        [] => false,
+        [.., last] if last & 0x80 != 0 => false,
+        _ if !content.contains(&0x80) => true,
+        [first, ..] => {
+            *first != 0x80
+                && content
+                    .windows(2)
+                    .all(|pair| pair[1] != 0x80 || pair[0] & 0x80 != 0)
+        }
+    };
+    if well_formed {
         Ok(())
     } else {
         Err(R::invalid(format_args!("{what} has a malformed OID")))
@@ -354,20 +360,32 @@ fn time<R: Report>(f: &mut Fields<'_>, what: &str) -> Result<(), R::Error> {
     }
 }
 
-fn digits(bytes: &[u8]) -> Option<u32> {
-    bytes.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-    })
+/// The number `bytes` spell in decimal digits; `None` when one is not a
+/// digit. Without a branch per byte: dates are on every certificate read.
+/// At most ten digits are ever read, which a u64 holds.
+#[inline]
+fn digits(bytes: &[u8]) -> Option<u64> {
+    let mut all_digits = bytes.len() <= 19;
+    let mut n = 0u64;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        all_digits &= d < 10;
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    all_digits.then_some(n)
 }
 
 /// Whether `MMDDHHMMSS` after `year` is a real instant (no leap second).
-fn calendar(year: u32, rest: [u8; 10]) -> bool {
-    let two = |i: usize| digits(&rest[2 * i..2 * i + 2]);
-    let (Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-        (two(0), two(1), two(2), two(3), two(4))
-    else {
+fn calendar(year: u64, rest: [u8; 10]) -> bool {
+    let Some(mmddhhmmss) = digits(&rest) else {
         return false;
     };
+    let (month, day) = (mmddhhmmss / 100_000_000, mmddhhmmss / 1_000_000 % 100);
+    let (hour, minute, second) = (
+        mmddhhmmss / 10_000 % 100,
+        mmddhhmmss / 100 % 100,
+        mmddhhmmss % 100,
+    );
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
