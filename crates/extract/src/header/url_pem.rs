@@ -239,15 +239,55 @@ fn gather(input: &[u8], pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usi
     }
 }
 
-/// Decodes the first `chars` characters of `buf` (a multiple of four) in
-/// place with base64-simd, refusing any that is not base64 (`=` included:
-/// the padding never reaches `buf`). Returns the number of bytes written.
-fn decode_quanta_in_place(buf: &mut [u8], chars: usize) -> Result<usize, ()> {
-    let quanta = buf.get_mut(..chars).ok_or(())?;
+/// Decodes a block's gathered characters `chars` (`pads` of `=` were
+/// counted apart) into the certificate's DER, allocated at its exact size:
+/// the whole quanta by base64-simd, refusing any character that is not
+/// base64 (`=` included: the padding is never among them), then the last
+/// one to three by [`decode_tail`].
+fn decode_characters(chars: &[u8], pads: usize) -> Result<Vec<u8>, ()> {
+    let whole = chars.len() / 4 * 4;
+    let (quanta, tail) = chars.split_at(whole);
+    let mut der = Vec::with_capacity(whole / 4 * 3 + 2);
     base64_simd::STANDARD_NO_PAD
-        .decode_inplace(quanta)
-        .map(|der| der.len())
-        .map_err(|_| ())
+        .decode_append(quanta, &mut der)
+        .map_err(|_| ())?;
+    let mut last = [0u8; 2];
+    let n = decode_tail(tail, pads, &mut last)?;
+    der.extend_from_slice(last.get(..n).ok_or(())?);
+    Ok(der)
+}
+
+/// The largest gathering buffer a thread keeps between decodes; a longer
+/// value gets a buffer of its own.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+thread_local! {
+    /// The buffer each block's characters are gathered into, kept by the
+    /// thread: a cold decode neither allocates nor clears one.
+    static SCRATCH: core::cell::Cell<Vec<u8>> = const { core::cell::Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on a gathering buffer of `len` bytes, the thread's own when
+/// `len` is at most [`SCRATCH_KEPT`] (its bytes are left from earlier use:
+/// [`gather`] writes each before it reads it).
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let keep = len <= SCRATCH_KEPT;
+    // Taken out while in use, so a nested use (there is none) would
+    // merely get a fresh buffer; an ending thread gives a fresh one too.
+    let mut buf = if keep {
+        SCRATCH.try_with(core::cell::Cell::take).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    let r = f(&mut buf[..len]);
+    if keep {
+        // Fails only while the thread ends, when the buffer is dropped.
+        let _ = SCRATCH.try_with(|cell| cell.set(buf));
+    }
+    r
 }
 
 /// Decodes the last one to three base64 characters of a block (those after
@@ -303,30 +343,14 @@ fn decode_blocks(input: &[u8], out: &mut super::Certs) -> Result<(), ()> {
             return Err(());
         }
         d.expect(&BEGIN[1..], &BEGIN_NGINX[1..])?;
-        // The base64 body, up to the dash of the END line, in two phases
-        // over one buffer: its characters gathered (escapes decoded,
-        // whitespace dropped), then decoded in place, whole quanta at a
-        // time. The buffer becomes the certificate's DER.
-        let mut buf = vec![0u8; input.len().saturating_sub(d.pos)];
-        let (pos, chars, pads) = gather(input, d.pos, &mut buf)?;
+        // The base64 body, up to the dash of the END line, in two phases:
+        // its characters gathered (escapes decoded, whitespace dropped),
+        // then decoded into the DER.
+        let (pos, der) = with_scratch(input.len().saturating_sub(d.pos), |buf| {
+            let (pos, chars, pads) = gather(input, d.pos, buf)?;
+            Ok::<_, ()>((pos, decode_characters(buf.get(..chars).ok_or(())?, pads)?))
+        })?;
         d.pos = pos;
-        let whole = chars / 4 * 4;
-        let mut len = decode_quanta_in_place(&mut buf, whole)?;
-        // The last one to three characters, out of the buffer the bytes go
-        // into (they would overlap).
-        let mut tail = [0u8; 3];
-        let tail_len = chars - whole;
-        tail.get_mut(..tail_len)
-            .ok_or(())?
-            .copy_from_slice(buf.get(whole..chars).ok_or(())?);
-        len += decode_tail(&tail[..tail_len], pads, buf.get_mut(len..).ok_or(())?)?;
-        let mut der = buf;
-        der.truncate(len);
-        // The buffer was sized for the rest of the whole value; give back
-        // what the chain after this certificate needed.
-        if der.capacity() > 2 * len + 256 {
-            der.shrink_to_fit();
-        }
         d.expect(&END[1..], &END_NGINX[1..])?;
         out.push(Certificate::from_der(der).map_err(|_| ())?);
         blocks += 1;
