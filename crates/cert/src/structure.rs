@@ -377,15 +377,15 @@ fn digits(bytes: &[u8]) -> Option<u64> {
 
 /// Whether `MMDDHHMMSS` after `year` is a real instant (no leap second).
 fn calendar(year: u64, rest: [u8; 10]) -> bool {
-    let Some(mmddhhmmss) = digits(&rest) else {
-        return false;
-    };
-    let (month, day) = (mmddhhmmss / 100_000_000, mmddhhmmss / 1_000_000 % 100);
-    let (hour, minute, second) = (
-        mmddhhmmss / 10_000 % 100,
-        mmddhhmmss / 100 % 100,
-        mmddhhmmss % 100,
-    );
+    // Five two-digit numbers, one flag for "all digits".
+    let mut all_digits = true;
+    let mut two = [0u8; 5];
+    for (n, pair) in two.iter_mut().zip(rest.chunks_exact(2)) {
+        let (hi, lo) = (pair[0].wrapping_sub(b'0'), pair[1].wrapping_sub(b'0'));
+        all_digits &= hi < 10 && lo < 10;
+        *n = hi.wrapping_mul(10).wrapping_add(lo);
+    }
+    let [month, day, hour, minute, second] = two;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -394,7 +394,7 @@ fn calendar(year: u64, rest: [u8; 10]) -> bool {
         2 => 28,
         _ => return false,
     };
-    (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
+    all_digits && (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
 }
 
 /// `Extensions ::= SEQUENCE OF SEQUENCE { extnID OID, critical BOOLEAN
