@@ -1,11 +1,12 @@
 //! URL-encoded PEM without intermediate text: percent-decoding, PEM
 //! framing and the gathering of each block's base64 in one pass over the
-//! value, into the buffer that then becomes the certificate's DER by
-//! decoding the base64 in place. It takes only the plain shape proxies
-//! write (whitespace, then
-//! `CERTIFICATE` blocks of base64 and whitespace, nothing else); anything
-//! else returns `None` and the general path decodes it, with its precise
-//! errors, so both paths accept and refuse exactly the same values.
+//! value (the escapes found sixteen bytes at a time), into a buffer the
+//! thread keeps; the base64 is then decoded by base64-simd into the
+//! certificate's DER. It takes only the plain shape proxies write
+//! (whitespace, then `CERTIFICATE` blocks of base64 and whitespace, nothing
+//! else); anything else returns `None` and the general path decodes it,
+//! with its precise errors, so both paths accept and refuse exactly the
+//! same values.
 
 use certbound_cert::Certificate;
 use wide::CmpLt as _;
@@ -39,21 +40,17 @@ const TABLE: [u8; 256] = {
     t
 };
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// The byte a `%XX` escape at `input[pos]` stands for.
 #[inline]
 fn escaped(input: &[u8], pos: usize) -> Result<u8, ()> {
-    let hi = input.get(pos + 1).copied().and_then(hex).ok_or(())?;
-    let lo = input.get(pos + 2).copied().and_then(hex).ok_or(())?;
-    Ok(hi << 4 | lo)
+    let digit = |at: usize| {
+        input
+            .get(at)
+            .map(|&c| HEX[usize::from(c)])
+            .filter(|&v| v < 16)
+            .ok_or(())
+    };
+    Ok(digit(pos + 1)? << 4 | digit(pos + 2)?)
 }
 
 struct Decoder<'a> {
