@@ -164,12 +164,12 @@ const HEX: [u8; 256] = {
 /// that dash, the number of characters and the number of `=`.
 ///
 /// The bytes that need a look ([`block_marks`]) are found 64 at a time,
-/// as a bitmap, and then visited in order. The runs
-/// between them are copied without a look (letters, digits, anything at
-/// or above `0`, non-ASCII bytes too): what they hold that is not
-/// base64 is refused when the characters are decoded, and the general path
-/// then has the value. The two hex digits of an escape are never marks, so
-/// an escape is taken whole.
+/// as a bitmap, and then visited in order. The runs between them are
+/// copied without a look (letters, digits, any ASCII byte from `0` up):
+/// what they hold that is not base64 is refused when the characters are
+/// decoded, and the general path then has the value. A non-ASCII byte is a
+/// mark, refused on sight. The two hex digits of an escape are never
+/// marks, so an escape is taken whole.
 fn gather(input: &[u8], pos: usize, buf: &mut [u8]) -> Result<(usize, usize, usize), ()> {
     let (mut chars, mut pads) = (0, 0);
     // Whether the block is refused, decided at its END (branches for
