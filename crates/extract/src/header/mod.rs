@@ -269,6 +269,9 @@ impl HeaderDecoder {
                 };
                 certs.push(leaf);
                 certs.extend(intermediates);
+            } else if self.format == HeaderFormat::PemUrlEncoded {
+                // The single pass has already refused it above.
+                push_url_pem(value, &mut certs)?;
             } else {
                 self.decode_list(value, &mut certs)?;
             }
@@ -352,11 +355,7 @@ impl HeaderDecoder {
                 if url_pem::decode(value.as_bytes(), out).is_some() {
                     return Ok(());
                 }
-                let decoded = percent::percent_decode(value.as_bytes())?;
-                let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
-                    offset: e.valid_up_to(),
-                })?;
-                push_pem(text, out)
+                push_url_pem(value, out)
             }
             HeaderFormat::Pem => push_pem(value, out),
             HeaderFormat::DerBase64 => der::decode_list(value, out),
@@ -443,6 +442,16 @@ fn push_der(der: &[u8], out: &mut Certs) -> Result<(), HeaderError> {
     })?;
     out.push(cert);
     Ok(())
+}
+
+/// URL-encoded PEM by the general path: percent-decoding, then the PEM
+/// reader, with their precise errors.
+fn push_url_pem(value: &str, out: &mut Certs) -> Result<(), HeaderError> {
+    let decoded = percent::percent_decode(value.as_bytes())?;
+    let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
+        offset: e.valid_up_to(),
+    })?;
+    push_pem(text, out)
 }
 
 fn push_pem(text: &str, out: &mut Certs) -> Result<(), HeaderError> {

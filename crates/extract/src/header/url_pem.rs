@@ -130,9 +130,9 @@ fn block_marks(block: &[u8]) -> u64 {
 #[inline(always)]
 fn copy_run(input: &[u8], from: usize, to: usize, buf: &mut [u8], at: usize) -> Result<(), ()> {
     let len = to.checked_sub(from).ok_or(())?;
-    if let (Some(src), Some(dst)) = (input.get(from..from + 64), buf.get_mut(at..at + 64)) {
-        dst.copy_from_slice(src);
-        if len <= 64 {
+    if len <= 64 {
+        if let (Some(src), Some(dst)) = (input.get(from..from + 64), buf.get_mut(at..at + 64)) {
+            dst.copy_from_slice(src);
             return Ok(());
         }
     }
