@@ -39,6 +39,9 @@ pub const CNF: &str = "cnf";
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Confirmation {
     x5t_s256: Option<String>,
+    /// `x5t_s256` parsed, once, when the confirmation is made: the binding
+    /// check reads it on every request.
+    thumbprint: Option<Result<Thumbprint, ThumbprintError>>,
     others: Map<String, Value>,
 }
 
@@ -47,6 +50,7 @@ impl Confirmation {
     pub fn from_thumbprint(thumbprint: Thumbprint) -> Self {
         Self {
             x5t_s256: Some(thumbprint.to_string()),
+            thumbprint: Some(Ok(thumbprint)),
             others: Map::new(),
         }
     }
@@ -67,6 +71,7 @@ impl Confirmation {
             Some(_) => return Err(ConfirmationError::X5tS256NotAString),
         };
         Ok(Self {
+            thumbprint: x5t_s256.as_deref().map(str::parse),
             x5t_s256,
             others: map,
         })
@@ -80,7 +85,7 @@ impl Confirmation {
     /// The `x5t#S256` member as a [`Thumbprint`]: `Ok(None)` when the member
     /// is absent, an error when it is not a strictly encoded thumbprint.
     pub fn thumbprint(&self) -> Result<Option<Thumbprint>, ThumbprintError> {
-        self.x5t_s256.as_deref().map(str::parse).transpose()
+        self.thumbprint.clone().transpose()
     }
 
     /// The members other than `x5t#S256`.

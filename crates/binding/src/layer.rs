@@ -253,19 +253,28 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let grpc = is_grpc(req.headers());
-        let refused = |config: &Config, e| ResponseFuture {
+        let refused = |config: &Config, e, headers: &HeaderMap| ResponseFuture {
             state: State::Refused {
-                response: Some(config.refuse(e, grpc)),
+                response: Some(config.refuse(e, is_grpc(headers))),
             },
         };
-        let token = match bearer_token(req.headers()) {
-            Ok(token) => token,
-            Err(e) => return refused(&self.config, e),
+        let credential = match bearer_credential(req.headers()) {
+            Ok(credential) => credential,
+            Err(e) => return refused(&self.config, e, req.headers()),
         };
-        // The validator answers at once (a JWT, a cache hit): decide here
+        // A token the validator remembers by its exact bytes passed the
+        // syntax check when it was first seen: no second look at its
+        // hundreds of bytes.
+        let validated = match self.validator.recall(credential.token) {
+            Some(claims) => Some(Ok(claims)),
+            None => match credential.checked() {
+                Ok(token) => self.validator.validate_now(token),
+                Err(e) => return refused(&self.config, e, req.headers()),
+            },
+        };
+        // The validator answered at once (a JWT, a cache hit): decide here
         // and hand the request to the service that was polled ready.
-        if let Some(validated) = self.validator.validate_now(token) {
+        if let Some(validated) = validated {
             let cert = req.extensions().get::<ClientCert>();
             return match self.config.decide(validated, cert) {
                 Ok(verified) => {
@@ -276,11 +285,15 @@ where
                         },
                     }
                 }
-                Err(e) => refused(&self.config, e),
+                Err(e) => refused(&self.config, e, req.headers()),
             };
         }
         // The validator has to wait: the ready instance goes into the future.
-        let token = token.to_owned();
+        let token = match credential.checked() {
+            Ok(token) => token.to_owned(),
+            Err(e) => return refused(&self.config, e, req.headers()),
+        };
+        let grpc = is_grpc(req.headers());
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let validator = self.validator.clone();
@@ -311,6 +324,21 @@ pub(crate) use certbound_extract::response::is_grpc;
 /// `Authorization` header, or a bearer credential that is not `b64token`
 /// syntax: `invalid_request`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+    bearer_credential(headers)?.checked()
+}
+
+/// The credential of a `Bearer` `Authorization` header, its syntax not yet
+/// checked.
+struct Credential<'a> {
+    /// The whole header value.
+    value: &'a [u8],
+    /// What follows the scheme, without the spaces around it.
+    token: &'a [u8],
+}
+
+/// The `Bearer` credential of the one `Authorization` header: the errors of
+/// [`bearer_token`] but the syntax one.
+fn bearer_credential(headers: &HeaderMap) -> Result<Credential<'_>, BearerError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(BearerError::no_token());
@@ -320,39 +348,56 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
             "more than one Authorization header",
         ));
     }
-    // Bytes, not `to_str`: one pass over the token with a lookup table
-    // (a bearer token is several hundred bytes on every request).
+    // Bytes, not `to_str`: the token is checked in one pass below (a
+    // bearer token is several hundred bytes on every request).
     let value = value.as_bytes();
     let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
         Some(i) => (&value[..i], &value[i + 1..]),
         None => (value, &[][..]),
     };
     if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return if value
-            .iter()
-            .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-        {
+        return if is_visible_ascii(value) {
             Err(BearerError::no_token())
         } else {
             Err(not_ascii())
         };
     }
-    let token = trim_spaces(rest);
+    Ok(Credential {
+        value,
+        token: trim_spaces(rest),
+    })
+}
+
+impl<'a> Credential<'a> {
+    /// The token, if it is `b64token` syntax.
+    fn checked(&self) -> Result<&'a str, BearerError> {
+        match b64token(self.token) {
+            Some(token) => Ok(token),
+            None if is_visible_ascii(self.value) => Err(BearerError::invalid_request(
+                "the bearer token is empty or not b64token syntax",
+            )),
+            None => Err(not_ascii()),
+        }
+    }
+}
+
+/// `token` as a string, if it is RFC 6750 §2.1 `b64token` syntax: one or
+/// more of `ALPHA DIGIT - . _ ~ + /`, then any number of `=`.
+pub(crate) fn b64token(token: &[u8]) -> Option<&str> {
     let b64 = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
     if b64 > 0 && is_b64token(&token[..b64]) {
         // Only b64token characters (ASCII), then `=`.
-        return std::str::from_utf8(token).map_err(|_| not_ascii());
+        std::str::from_utf8(token).ok()
+    } else {
+        None
     }
-    if value
+}
+
+/// Whether a header value is visible ASCII, spaces and tabs.
+fn is_visible_ascii(value: &[u8]) -> bool {
+    value
         .iter()
         .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-    {
-        Err(BearerError::invalid_request(
-            "the bearer token is empty or not b64token syntax",
-        ))
-    } else {
-        Err(not_ascii())
-    }
 }
 
 fn not_ascii() -> BearerError {

@@ -274,3 +274,76 @@ async fn enormous_tokens_are_refused_before_decoding() {
     )
     .await;
 }
+
+/// With a token cache in front of a validator that accepts anything, a
+/// credential that is not `b64token` syntax is still `invalid_request`,
+/// the first time and every time after (the cache answers before the syntax
+/// check, so it must never hold such a token), while a good one is answered
+/// by the cache.
+#[tokio::test]
+async fn a_token_cache_does_not_let_bad_syntax_through() {
+    use certbound_binding::{AccessTokenValidator as _, CachedValidator, TokenClaims, TokenError};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let anything = move |_token: String| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), json!("alice"));
+        claims.insert("exp".into(), json!(4_000_000_000u64));
+        std::future::ready(TokenClaims::from_map(claims).map_err(|_| TokenError::BadSignature))
+    };
+    let cache = Arc::new(CachedValidator::new(anything));
+    // The validator is shared: a token `validate` accepted directly is in
+    // the cache the layer asks.
+    assert!(cache.validate("a,b").await.is_ok());
+    let app = Router::new()
+        .route("/whoami", get(whoami))
+        .layer(BoundTokenLayer::new(SharedCache(cache.clone())));
+    let send = |value: &'static str| {
+        let app = app.clone();
+        async move {
+            let req = Request::get("/whoami")
+                .header("authorization", value)
+                .body(Body::empty())
+                .unwrap();
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(send("Bearer a,b").await, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(send("Bearer good.token").await, StatusCode::OK);
+    let before = calls.load(Ordering::Relaxed);
+    for _ in 0..3 {
+        assert_eq!(send("Bearer good.token").await, StatusCode::OK);
+    }
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        before,
+        "answered by the cache"
+    );
+    assert!(cache.hits() >= 3);
+
+    /// The cache shared with the test, as a validator.
+    #[derive(Clone)]
+    struct SharedCache<V>(Arc<CachedValidator<V>>);
+    impl<V: certbound_binding::AccessTokenValidator> certbound_binding::AccessTokenValidator
+        for SharedCache<V>
+    {
+        fn validate(
+            &self,
+            token: &str,
+        ) -> impl std::future::Future<Output = Result<TokenClaims, TokenError>> + Send {
+            self.0.validate(token)
+        }
+        fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
+            self.0.validate_now(token)
+        }
+        fn recall(&self, token: &[u8]) -> Option<TokenClaims> {
+            self.0.recall(token)
+        }
+    }
+}

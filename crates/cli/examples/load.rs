@@ -20,6 +20,13 @@
 //! every request).
 //! Each ratio is of the summed counts, with the range of the per-round
 //! ratios. The server without the token cache is measured once.
+//!
+//! `load -- count SERVER REQUESTS [connections]` sends exactly `REQUESTS`
+//! requests to one server (0 without certbound, 1 around the `Router`, 2
+//! with `Router::layer`, 3 without the token cache) and exits: the form to
+//! run under `perf stat` or `valgrind --tool=callgrind`, where the CPU time
+//! or the instructions of two runs with different counts give the cost of
+//! one request, free of the machine's other load.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -188,6 +195,55 @@ async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, 
     Ok(count as f64 / elapsed)
 }
 
+/// Exactly `requests` requests against `addr`, spread over the clients.
+async fn run_count(addr: SocketAddr, clients: &[Client], requests: u64) -> Result<u64, Error> {
+    let mut tasks = Vec::new();
+    let per = requests / clients.len() as u64;
+    for c in clients {
+        tasks.push(tokio::spawn(client_n(
+            addr,
+            c.config.clone(),
+            c.token.clone(),
+            per,
+        )));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await??;
+    }
+    Ok(n)
+}
+
+async fn client_n(
+    addr: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+    token: String,
+    requests: u64,
+) -> Result<u64, Error> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let tls = TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    tokio::spawn(conn);
+    let auth = format!("Bearer {token}");
+    for _ in 0..requests {
+        let req = http::Request::get("/resource")
+            .header(http::header::HOST, "localhost")
+            .header(http::header::AUTHORIZATION, &auth)
+            .body(Empty::<Bytes>::new())?;
+        sender.ready().await?;
+        let res = sender.send_request(req).await?;
+        let status = res.status();
+        res.into_body().collect().await?;
+        if status != http::StatusCode::OK {
+            return Err(format!("status {status}").into());
+        }
+    }
+    Ok(requests)
+}
+
 /// The demo resource server's route.
 fn resource_router() -> Router {
     Router::new().route(
@@ -229,7 +285,20 @@ fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Error> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let count_mode = args.next_if(|a| a == "count").is_some();
+    let count_server: usize = if count_mode {
+        args.next().map_or(Ok(0), |a| a.parse())?.min(3)
+    } else {
+        0
+    };
+    let count_requests: u64 = if count_mode {
+        args.next()
+            .map_or(Ok(10_000), |a| a.parse())?
+            .clamp(1, 10_000_000)
+    } else {
+        0
+    };
     let connections: usize = args.next().map_or(Ok(16), |a| a.parse())?.clamp(1, 256);
     let seconds: u64 = args.next().map_or(Ok(2), |a| a.parse())?.clamp(1, 60);
     let rounds: usize = args.next().map_or(Ok(8), |a| a.parse())?.clamp(1, 100);
@@ -295,6 +364,18 @@ async fn main() -> Result<(), Error> {
             serve(config, cached_layered).await?,
         ),
     ];
+
+    if count_mode {
+        let addr = if count_server == 3 {
+            with_addr
+        } else {
+            servers[count_server].1
+        };
+        let start = Instant::now();
+        let n = run_count(addr, &clients, count_requests).await?;
+        println!("{n} requests in {:?}", start.elapsed());
+        return Ok(());
+    }
 
     println!(
         "{connections} keep-alive TLS connections, each its own client certificate, 127.0.0.1; \

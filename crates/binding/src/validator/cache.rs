@@ -14,6 +14,9 @@ use crate::TokenClaims;
 /// asks for (about 24 MiB of slots, before any token is stored).
 const MAX_SLOTS: u64 = 1 << 20;
 
+/// How many bytes at each end of a token pick its slot.
+const HASHED: usize = 48;
+
 struct Cached {
     /// The token itself: a hit must be this very token, not one whose
     /// 64-bit hash collides with it.
@@ -27,12 +30,15 @@ struct Cached {
 ///
 /// An entry is answered no longer than the token's `exp` (tokens without
 /// `exp` are not cached) and no longer than [`max_ttl`](Self::max_ttl)
-/// (5 minutes by default). The cache is a bounded direct-mapped table of
-/// [`capacity`](Self::capacity) slots (10 000 by default): a hash of the
-/// token (foldhash, seeded at random per cache) picks the slot, a hit
-/// requires the stored token to equal the presented one in full (compared
-/// in a time that depends only on the lengths), and a new token replaces
-/// whatever its slot held. An expired entry is never answered, and is freed
+/// (5 minutes by default). Only tokens of RFC 6750 `b64token` syntax are
+/// cached, so that a hit is answered by
+/// [`recall`](AccessTokenValidator::recall) before the syntax check. The
+/// cache is a bounded direct-mapped table of [`capacity`](Self::capacity)
+/// slots (10 000 by default): a hash of the token's length and its first
+/// and last 48 bytes (foldhash, seeded at random per cache) picks the slot,
+/// a hit requires the stored token to equal the presented one in full
+/// (compared in a time that depends only on the lengths), and a new token
+/// replaces whatever its slot held. An expired entry is never answered, and is freed
 /// when its token comes back; memory is bounded by the capacity.
 /// The lookup takes a shared read lock on one slot and allocates nothing.
 ///
@@ -63,8 +69,14 @@ pub struct CachedValidator<V> {
     slots: Box<[RwLock<Option<Cached>>]>,
     hasher: foldhash::quality::RandomState,
     max_ttl: Duration,
-    hits: AtomicU64,
+    hits: Counter,
 }
+
+/// The hit counter, on a cache line of its own: every hit on either core
+/// writes it, and the fields every lookup reads must not share its line.
+#[derive(Default)]
+#[repr(align(128))]
+struct Counter(AtomicU64);
 
 impl<V> fmt::Debug for CachedValidator<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,7 +102,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
             slots: slots(10_000),
             hasher: foldhash::quality::RandomState::default(),
             max_ttl: Duration::from_secs(300),
-            hits: AtomicU64::new(0),
+            hits: Counter::default(),
         }
     }
 
@@ -114,26 +126,37 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
 
     /// How many validations the cache answered.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        self.hits.0.load(Ordering::Relaxed)
     }
 
-    fn slot(&self, token: &str) -> Option<&RwLock<Option<Cached>>> {
+    /// The slot of `token`: a hash of its length and of its first and last
+    /// [`HASHED`] bytes (the whole of a token up to twice that). A JWT ends
+    /// in its signature and an opaque token is random throughout, so this
+    /// spreads tokens as well as hashing them whole, for a fraction of the
+    /// work on a token of several hundred bytes; only tokens the inner
+    /// validator accepted are stored, and a hit compares the whole token.
+    fn slot(&self, token: &[u8]) -> Option<&RwLock<Option<Cached>>> {
         let len = u64::try_from(self.slots.len()).ok().filter(|&n| n > 0)?;
-        let i = usize::try_from(self.hasher.hash_one(token.as_bytes()) % len).ok()?;
+        let head = token.get(..HASHED).unwrap_or(token);
+        let tail = token
+            .get(token.len().saturating_sub(HASHED)..)
+            .unwrap_or(token);
+        let hash = self.hasher.hash_one((token.len(), head, tail));
+        let i = usize::try_from(hash % len).ok()?;
         self.slots.get(i)
     }
 
     /// The claims of `token`, accepted earlier and not yet expired.
-    fn lookup(&self, token: &str, now: SystemTime) -> Option<TokenClaims> {
+    fn lookup(&self, token: &[u8], now: SystemTime) -> Option<TokenClaims> {
         let slot = self.slot(token)?;
         {
             let guard = slot.read().ok()?;
             let hit = guard.as_ref()?;
-            if !same(&hit.token, token.as_bytes()) {
+            if !same(&hit.token, token) {
                 return None;
             }
             if now < hit.expires_at {
-                self.hits.fetch_add(1, Ordering::Relaxed);
+                self.hits.0.fetch_add(1, Ordering::Relaxed);
                 return Some(hit.claims.clone());
             }
         }
@@ -150,11 +173,16 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         let Some(exp) = claims.expires_at() else {
             return;
         };
+        // `recall` answers before the syntax check: only a token that
+        // passes it is remembered.
+        if crate::layer::b64token(token.as_bytes()).is_none() {
+            return;
+        }
         let until = exp.min(now + self.max_ttl);
         if until <= now {
             return;
         }
-        let Some(slot) = self.slot(token) else {
+        let Some(slot) = self.slot(token.as_bytes()) else {
             return;
         };
         let entry = Cached {
@@ -173,7 +201,7 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
         &self,
         token: &str,
     ) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
-        let hit = self.lookup(token, SystemTime::now());
+        let hit = self.lookup(token.as_bytes(), SystemTime::now());
         async move {
             if let Some(claims) = hit {
                 return Ok(claims);
@@ -185,7 +213,7 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
     }
 
     fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
-        if let Some(claims) = self.lookup(token, SystemTime::now()) {
+        if let Some(claims) = self.lookup(token.as_bytes(), SystemTime::now()) {
             return Some(Ok(claims));
         }
         let result = self.inner.validate_now(token)?;
@@ -194,12 +222,35 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
         }
         Some(result)
     }
+
+    fn recall(&self, token: &[u8]) -> Option<TokenClaims> {
+        self.lookup(token, SystemTime::now())
+    }
 }
 
 /// Equality of two byte strings in a time that depends on their lengths
-/// only.
+/// only: eight bytes at a time, every byte looked at.
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
+    let diff = a8
+        .zip(b8)
+        .fold(tail, |acc, (x, y)| acc | (word(x) ^ word(y)));
+    diff == 0
+}
+
+/// Eight bytes as a word (the chunk is always eight bytes long).
+fn word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(bytes);
+    u64::from_ne_bytes(w)
 }
 
 #[cfg(test)]
@@ -278,8 +329,8 @@ mod tests {
         let v = CachedValidator::new(v);
         let now = SystemTime::now();
         v.remember("t", &claims(Some(now + Duration::from_secs(2))), now);
-        assert!(v.lookup("t", now + Duration::from_secs(1)).is_some());
-        assert!(v.lookup("t", now + Duration::from_secs(3)).is_none());
+        assert!(v.lookup(b"t", now + Duration::from_secs(1)).is_some());
+        assert!(v.lookup(b"t", now + Duration::from_secs(3)).is_none());
         // And gone: the next validation calls the inner validator.
         assert!(block_on(v.validate("t")).is_ok());
         assert_eq!(calls.load(Ordering::Relaxed), 1);
@@ -291,8 +342,8 @@ mod tests {
         let v = CachedValidator::new(v).max_ttl(Duration::from_secs(10));
         let now = SystemTime::now();
         v.remember("t", &claims(Some(now + Duration::from_secs(3600))), now);
-        assert!(v.lookup("t", now + Duration::from_secs(9)).is_some());
-        assert!(v.lookup("t", now + Duration::from_secs(11)).is_none());
+        assert!(v.lookup(b"t", now + Duration::from_secs(9)).is_some());
+        assert!(v.lookup(b"t", now + Duration::from_secs(11)).is_none());
     }
 
     #[test]
@@ -302,15 +353,15 @@ mod tests {
         let now = SystemTime::now();
         v.remember("t1", &claims(Some(now + Duration::from_secs(60))), now);
         // Another token stored in t2's slot (as a hash collision would).
-        if let Ok(mut slot) = v.slot("t2").unwrap().write() {
+        if let Ok(mut slot) = v.slot(b"t2").unwrap().write() {
             *slot = Some(Cached {
                 token: b"t1".as_slice().into(),
                 claims: claims(Some(now + Duration::from_secs(60))),
                 expires_at: now + Duration::from_secs(60),
             });
         }
-        assert!(v.lookup("t1", now).is_some());
-        assert!(v.lookup("t2", now).is_none());
+        assert!(v.lookup(b"t1", now).is_some());
+        assert!(v.lookup(b"t2", now).is_none());
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
     }
 
@@ -374,5 +425,56 @@ mod tests {
         assert!(block_on(v.validate("t")).is_ok());
         assert!(matches!(v.validate_now("t"), Some(Ok(_))));
         assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn recall_answers_remembered_bytes_and_only_b64token_is_remembered() {
+        let exp = SystemTime::now() + Duration::from_secs(600);
+        let (calls, v) = counting(Some(exp), true);
+        let v = CachedValidator::new(v);
+        assert!(v.recall(b"a.b.c").is_none());
+        assert!(block_on(v.validate("a.b.c")).is_ok());
+        assert!(v.recall(b"a.b.c").is_some());
+        assert!(v.recall(b"a.b.d").is_none());
+        assert_eq!(v.hits(), 1);
+
+        // The inner validator accepts anything; what is not b64token syntax
+        // is not remembered, so `recall` never answers it before the
+        // layer's syntax check.
+        for token in ["a b", "a,b", "=", "abc=d", "caf\u{e9}"] {
+            assert!(block_on(v.validate(token)).is_ok());
+            assert!(v.recall(token.as_bytes()).is_none(), "{token:?}");
+        }
+        assert!(block_on(v.validate("abc==")).is_ok());
+        assert!(v.recall(b"abc==").is_some());
+        assert_eq!(calls.load(Ordering::Relaxed), 7);
+    }
+
+    #[test]
+    fn long_tokens_differing_only_in_the_middle_are_told_apart() {
+        // The slot is picked by the ends; the hit compares the whole token.
+        let exp = SystemTime::now() + Duration::from_secs(600);
+        let (calls, v) = counting(Some(exp), true);
+        let v = CachedValidator::new(v).capacity(1);
+        let a = format!("{}a{}", "x".repeat(100), "y".repeat(100));
+        let b = format!("{}b{}", "x".repeat(100), "y".repeat(100));
+        assert!(block_on(v.validate(&a)).is_ok());
+        assert!(v.recall(b.as_bytes()).is_none());
+        assert!(v.recall(a.as_bytes()).is_some());
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn same_compares_every_byte() {
+        let a: Vec<u8> = (0..=255u8).collect();
+        for len in [0, 1, 7, 8, 9, 31, 32, 33, 255, 256] {
+            assert!(same(&a[..len], &a[..len]));
+            for i in 0..len {
+                let mut b = a[..len].to_vec();
+                b[i] ^= 0x40;
+                assert!(!same(&a[..len], &b), "len {len}, byte {i}");
+            }
+        }
+        assert!(!same(b"abc", b"abcd"));
     }
 }

@@ -44,6 +44,21 @@ pub trait AccessTokenValidator: Send + Sync + 'static {
         let _ = token;
         None
     }
+
+    /// The claims of a token this validator accepted before and still
+    /// remembers, found by the exact bytes of the bearer credential; `None`
+    /// (the default) when it keeps no memory of tokens.
+    ///
+    /// [`BoundTokenLayer`](crate::BoundTokenLayer) asks this before it
+    /// checks the credential's RFC 6750 `b64token` syntax, so a validator
+    /// that answers must remember only tokens of that syntax (as
+    /// [`CachedValidator`] does): a hit is then a credential that would have
+    /// passed the check. The binding to the certificate is checked after,
+    /// as for any other answer.
+    fn recall(&self, token: &[u8]) -> Option<TokenClaims> {
+        let _ = token;
+        None
+    }
 }
 
 impl<F, Fut> AccessTokenValidator for F

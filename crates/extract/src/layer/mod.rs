@@ -43,7 +43,9 @@ pub use future::ResponseFuture;
 pub use layer::{ClientCertLayer, HeaderSource};
 pub use service::ClientCertService;
 
-/// Inserted by the layer into every request it forwards, so the extractor
-/// can tell "no certificate" from "the layer is not installed".
+/// Inserted by the layer into every request it forwards without a
+/// [`ClientCert`](crate::ClientCert), so the extractor can tell "no
+/// certificate" from "the layer is not installed" (a `ClientCert` in the
+/// extensions says the layer ran).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Extracted;

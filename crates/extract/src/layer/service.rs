@@ -62,10 +62,13 @@ where
         };
         match found {
             Ok(cert) => {
+                // A certificate says the layer ran; the marker is needed
+                // only without one (one insert fewer per request).
                 if let Some(cert) = cert {
                     req.extensions_mut().insert(cert);
+                } else {
+                    req.extensions_mut().insert(Extracted);
                 }
-                req.extensions_mut().insert(Extracted);
                 // The clone may not be ready; the one that was polled is.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
