@@ -206,6 +206,8 @@ where
 }
 
 impl Config {
+    #[cold]
+    #[inline(never)]
     fn refuse<B: Default>(&self, e: BearerError, grpc: bool) -> Response<B> {
         let e = match &self.realm {
             Some(realm) => e.with_realm(realm.clone()),
@@ -221,19 +223,38 @@ impl Config {
         validated: Result<TokenClaims, TokenError>,
         cert: Option<&ClientCert>,
     ) -> Result<VerifiedToken, BearerError> {
-        let claims = validated.map_err(|e| e.to_bearer_error())?;
+        let claims = match validated {
+            Ok(claims) => claims,
+            Err(e) => return Err(invalid(e)),
+        };
         match verify_binding(claims.confirmation(), cert) {
-            Ok(Binding::Unbound) if self.require_confirmation => {
-                tracing::debug!("bearer token without cnf refused");
-                Err(BindingMismatch::NotBound.to_bearer_error())
-            }
+            Ok(Binding::Unbound) if self.require_confirmation => Err(not_bound()),
             Ok(binding) => Ok(VerifiedToken::new(claims, binding)),
-            Err(e) => {
-                tracing::debug!(reason = %e, "certificate-bound token refused");
-                Err(e.to_bearer_error())
-            }
+            Err(e) => Err(mismatched(e)),
         }
     }
+}
+
+// The refusals, out of line: the path of an accepted token stays short.
+
+#[cold]
+#[inline(never)]
+fn invalid(e: TokenError) -> BearerError {
+    e.to_bearer_error()
+}
+
+#[cold]
+#[inline(never)]
+fn not_bound() -> BearerError {
+    tracing::debug!("bearer token without cnf refused");
+    BindingMismatch::NotBound.to_bearer_error()
+}
+
+#[cold]
+#[inline(never)]
+fn mismatched(e: BindingMismatch) -> BearerError {
+    tracing::debug!(reason = %e, "certificate-bound token refused");
+    e.to_bearer_error()
 }
 
 impl<S, V, ReqBody, ResBody> Service<Request<ReqBody>> for BoundToken<S, V>
@@ -289,10 +310,35 @@ where
             };
         }
         // The validator has to wait: the ready instance goes into the future.
-        let token = match credential.checked() {
-            Ok(token) => token.to_owned(),
-            Err(e) => return refused(&self.config, e, req.headers()),
-        };
+        match credential.checked() {
+            Ok(token) => {
+                let token = token.to_owned();
+                self.wait(req, token)
+            }
+            Err(e) => refused(&self.config, e, req.headers()),
+        }
+    }
+}
+
+impl<S, V> BoundToken<S, V>
+where
+    V: AccessTokenValidator,
+{
+    /// The future of a request whose token the validator answers later (an
+    /// introspection call): out of line, apart from the path that answers
+    /// at once.
+    #[inline(never)]
+    fn wait<ReqBody, ResBody>(
+        &mut self,
+        mut req: Request<ReqBody>,
+        token: String,
+    ) -> ResponseFuture<S::Future, Response<ResBody>, S::Error>
+    where
+        S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        ReqBody: Send + 'static,
+        ResBody: Default + Send + 'static,
+    {
         let grpc = is_grpc(req.headers());
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -344,9 +390,7 @@ fn bearer_credential(headers: &HeaderMap) -> Result<Credential<'_>, BearerError>
         return Err(BearerError::no_token());
     };
     if values.next().is_some() {
-        return Err(BearerError::invalid_request(
-            "more than one Authorization header",
-        ));
+        return Err(several());
     }
     // Bytes, not `to_str`: the token is checked in one pass below (a
     // bearer token is several hundred bytes on every request).
@@ -356,11 +400,7 @@ fn bearer_credential(headers: &HeaderMap) -> Result<Credential<'_>, BearerError>
         None => (value, &[][..]),
     };
     if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return if is_visible_ascii(value) {
-            Err(BearerError::no_token())
-        } else {
-            Err(not_ascii())
-        };
+        return Err(other_scheme(value));
     }
     Ok(Credential {
         value,
@@ -368,16 +408,40 @@ fn bearer_credential(headers: &HeaderMap) -> Result<Credential<'_>, BearerError>
     })
 }
 
+#[cold]
+#[inline(never)]
+fn several() -> BearerError {
+    BearerError::invalid_request("more than one Authorization header")
+}
+
+/// Another scheme than `Bearer`: no token, unless the value is not ASCII.
+#[cold]
+#[inline(never)]
+fn other_scheme(value: &[u8]) -> BearerError {
+    if is_visible_ascii(value) {
+        BearerError::no_token()
+    } else {
+        not_ascii()
+    }
+}
+
 impl<'a> Credential<'a> {
     /// The token, if it is `b64token` syntax.
     fn checked(&self) -> Result<&'a str, BearerError> {
         match b64token(self.token) {
             Some(token) => Ok(token),
-            None if is_visible_ascii(self.value) => Err(BearerError::invalid_request(
-                "the bearer token is empty or not b64token syntax",
-            )),
-            None => Err(not_ascii()),
+            None => Err(not_b64token(self.value)),
         }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_b64token(value: &[u8]) -> BearerError {
+    if is_visible_ascii(value) {
+        BearerError::invalid_request("the bearer token is empty or not b64token syntax")
+    } else {
+        not_ascii()
     }
 }
 

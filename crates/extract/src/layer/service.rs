@@ -13,6 +13,7 @@ use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFutu
 use crate::header::HeaderError;
 use crate::response::{OAuthError, grpc_error, is_grpc};
 use crate::{ClientCert, conn};
+use certbound_cert::CertError;
 
 /// The service of [`ClientCertLayer`].
 #[derive(Debug, Clone)]
@@ -50,15 +51,11 @@ where
             Source::Tls(memo) => match conn::tls_client_cert(req.extensions(), memo.as_ref()) {
                 None => Ok(None),
                 Some(Ok(cert)) => Ok(Some(cert)),
-                Some(Err(e)) => {
-                    tracing::debug!(error = %e, "the TLS client certificate could not be read");
-                    Err("the client certificate of the TLS connection could not be read".to_owned())
-                }
+                Some(Err(e)) => Err(unreadable_tls(&e)),
             },
-            Source::Header(source, memo) => source.extract(&mut req, memo.as_ref()).map_err(|(name, e)| {
-                tracing::debug!(header = %name, error = %e, "malformed client certificate header from a trusted proxy");
-                format!("malformed {name} header: {e}")
-            }),
+            Source::Header(source, memo) => source
+                .extract(&mut req, memo.as_ref())
+                .map_err(|(name, e)| malformed_header(&name, &e)),
         };
         match found {
             Ok(cert) => {
@@ -74,9 +71,26 @@ where
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 ResponseFuture::forward(inner.call(req))
             }
-            Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
+            Err(message) => reject(req.headers(), &message),
         }
     }
+}
+
+// The refusals, out of line: the path of a request with a certificate
+// stays short.
+
+#[cold]
+#[inline(never)]
+fn unreadable_tls(e: &CertError) -> String {
+    tracing::debug!(error = %e, "the TLS client certificate could not be read");
+    "the client certificate of the TLS connection could not be read".to_owned()
+}
+
+#[cold]
+#[inline(never)]
+fn malformed_header(name: &HeaderName, e: &HeaderError) -> String {
+    tracing::debug!(header = %name, error = %e, "malformed client certificate header from a trusted proxy");
+    format!("malformed {name} header: {e}")
 }
 
 impl HeaderSource {
@@ -174,6 +188,13 @@ fn combined<'h>(
         joined.extend_from_slice(v.as_bytes());
     }
     Ok(Some(Cow::Owned(joined)))
+}
+
+/// The refusal of a request whose certificate could not be read.
+#[cold]
+#[inline(never)]
+fn reject<F>(request_headers: &HeaderMap, message: &str) -> ResponseFuture<F> {
+    ResponseFuture::reject(bad_request(request_headers, message))
 }
 
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
