@@ -26,6 +26,30 @@ pub struct TokenClaims {
 struct Inner {
     claims: Map<String, Value>,
     confirmation: Option<Confirmation>,
+    /// The string claims handlers read most, copied out of the map once:
+    /// reading one is then a field access, not a keyed (SipHash) lookup on
+    /// every request.
+    common: Common,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Common {
+    sub: Option<Box<str>>,
+    iss: Option<Box<str>>,
+    client_id: Option<Box<str>>,
+    scope: Option<Box<str>>,
+}
+
+impl Common {
+    fn of(claims: &Map<String, Value>) -> Self {
+        let string = |name: &str| claims.get(name).and_then(Value::as_str).map(Box::from);
+        Self {
+            sub: string("sub"),
+            iss: string("iss"),
+            client_id: string("client_id"),
+            scope: string("scope"),
+        }
+    }
 }
 
 impl TokenClaims {
@@ -43,6 +67,7 @@ impl TokenClaims {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                common: Common::of(&claims),
                 claims,
                 confirmation,
             }),
@@ -66,22 +91,25 @@ impl TokenClaims {
 
     /// `sub`.
     pub fn subject(&self) -> Option<&str> {
-        self.str_claim("sub")
+        self.inner.common.sub.as_deref()
     }
 
     /// `iss`.
     pub fn issuer(&self) -> Option<&str> {
-        self.str_claim("iss")
+        self.inner.common.iss.as_deref()
     }
 
     /// `client_id` (RFC 9068 §2.2, RFC 7662 §2.2).
     pub fn client_id(&self) -> Option<&str> {
-        self.str_claim("client_id")
+        self.inner.common.client_id.as_deref()
     }
 
     /// The space-separated `scope`, split.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.str_claim("scope")
+        self.inner
+            .common
+            .scope
+            .as_deref()
             .unwrap_or("")
             .split_ascii_whitespace()
     }
@@ -108,10 +136,6 @@ impl TokenClaims {
     /// `nbf` as a time.
     pub fn not_before(&self) -> Option<SystemTime> {
         self.time_claim("nbf")
-    }
-
-    fn str_claim(&self, name: &str) -> Option<&str> {
-        self.inner.claims.get(name).and_then(Value::as_str)
     }
 
     pub(crate) fn time_claim(&self, name: &str) -> Option<SystemTime> {
@@ -242,6 +266,22 @@ mod tests {
         );
         assert!(c.not_before().is_some());
         assert!(c.confirmation().is_none());
+    }
+
+    #[test]
+    fn common_claims_that_are_not_strings_or_absent_are_none() {
+        let Value::Object(map) = json!({
+            "sub": 42, "iss": null, "client_id": ["c"], "other": "x"
+        }) else {
+            unreachable!()
+        };
+        let c = TokenClaims::from_map(map).unwrap();
+        assert_eq!(c.subject(), None);
+        assert_eq!(c.issuer(), None);
+        assert_eq!(c.client_id(), None);
+        assert_eq!(c.scopes().count(), 0);
+        assert_eq!(c.get("sub"), Some(&json!(42)));
+        assert_eq!(c.get("other"), Some(&json!("x")));
     }
 
     #[test]

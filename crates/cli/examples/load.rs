@@ -4,22 +4,27 @@
 //! against the same server without certbound (same TLS, same handler
 //! output, no token check).
 //!
-//! `cargo run -j2 --release -p certbound-cli --example load -- [connections] [seconds] [rounds]`
+//! `cargo run -j2 --release -p certbound-cli --example load -- [connections] [window_ms] [rounds]`
 //!
 //! Each keep-alive HTTP/1.1 connection has its own client certificate and
 //! bound token; requests go one after another on each connection. Only
-//! 127.0.0.1, bounded in connections (default 16, at most 256), window
-//! length (default 2 s, at most 60) and rounds (default 8, at most 100).
+//! 127.0.0.1, bounded in connections per server (default 16, at most
+//! 256), window length (default 500 ms, 50 ms to 60 s) and rounds (default
+//! 40, at most 1000).
 //!
-//! Three servers are measured in rotating windows (`rounds` of each, the
-//! order rotated every round), so that whatever else the machine does
+//! Three servers are measured in short rotating windows (`rounds` of each,
+//! the order rotated every round), so that whatever else the machine does
 //! weighs on all alike: without certbound; with `ClientCertLayer`,
 //! `BoundTokenLayer` and `CachedValidator` wrapped around the `Router`
 //! (`ServiceBuilder`), as the demo's resource host does; and the same added
 //! with `Router::layer` (axum boxes a layered route and clones the box on
-//! every request).
-//! Each ratio is of the summed counts, with the range of the per-round
-//! ratios. The server without the token cache is measured once.
+//! every request). Every server's connections are opened once, at the
+//! start, and stay open: in a window only that server's clients send, the
+//! others wait, so a window measures requests alone (no handshakes, no
+//! warm-up) and windows can be short, which averages the machine's noise
+//! over many of them. Each ratio is of the summed counts, with the range
+//! and median of the per-round ratios. The server without the token cache
+//! is measured after, in three windows.
 //!
 //! `load -- count SERVER REQUESTS [connections]` sends exactly `REQUESTS`
 //! requests to one server (0 without certbound, 1 around the `Router`, 2
@@ -30,7 +35,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
@@ -52,6 +57,7 @@ use josekit::jws::{ES256, JwsHeader};
 use josekit::jwt::{self, JwtPayload};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use tower::Layer as _;
 
@@ -129,12 +135,32 @@ where
     Ok(addr)
 }
 
-/// One keep-alive connection sending requests until `stop`.
+/// Which server's clients send now: an index, [`NONE`] or [`END`].
+struct Windows {
+    active: AtomicUsize,
+    changed: Notify,
+}
+
+/// No window is open.
+const NONE: usize = usize::MAX - 1;
+/// The run is over: the clients close their connections.
+const END: usize = usize::MAX;
+
+impl Windows {
+    fn open(&self, server: usize) {
+        self.active.store(server, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+}
+
+/// One keep-alive connection to server `me`: a request after another
+/// while `me`'s window is open, each counted in `done`.
 async fn client(
     addr: SocketAddr,
     config: Arc<rustls::ClientConfig>,
     token: String,
-    stop: Arc<AtomicBool>,
+    me: usize,
+    windows: Arc<Windows>,
     done: Arc<AtomicU64>,
 ) -> Result<(), Error> {
     let tcp = TcpStream::connect(addr).await?;
@@ -145,7 +171,17 @@ async fn client(
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
     tokio::spawn(conn);
     let auth = format!("Bearer {token}");
-    while !stop.load(Ordering::Relaxed) {
+    loop {
+        // Made before the check, so an `open` between the two is not lost.
+        let changed = windows.changed.notified();
+        match windows.active.load(Ordering::SeqCst) {
+            END => return Ok(()),
+            active if active != me => {
+                changed.await;
+                continue;
+            }
+            _ => {}
+        }
         let req = http::Request::get("/resource")
             .header(http::header::HOST, "localhost")
             .header(http::header::AUTHORIZATION, &auth)
@@ -159,7 +195,6 @@ async fn client(
         }
         done.fetch_add(1, Ordering::Relaxed);
     }
-    Ok(())
 }
 
 struct Client {
@@ -167,32 +202,16 @@ struct Client {
     token: String,
 }
 
-/// Requests per second against `addr` with every client for `seconds`.
-async fn run(addr: SocketAddr, clients: &[Client], seconds: u64) -> Result<f64, Error> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for c in clients {
-        tasks.push(tokio::spawn(client(
-            addr,
-            c.config.clone(),
-            c.token.clone(),
-            stop.clone(),
-            done.clone(),
-        )));
-    }
-    // Warm up (handshakes, caches), then count.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let start_count = done.load(Ordering::Relaxed);
+/// Requests per second of server `i` in one window of `window`.
+async fn window(windows: &Windows, done: &AtomicU64, i: usize, window: Duration) -> f64 {
+    let before = done.load(Ordering::Relaxed);
     let start = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let count = done.load(Ordering::Relaxed) - start_count;
+    windows.open(i);
+    tokio::time::sleep(window).await;
+    let count = done.load(Ordering::Relaxed) - before;
     let elapsed = start.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await??;
-    }
-    Ok(count as f64 / elapsed)
+    windows.open(NONE);
+    count as f64 / elapsed
 }
 
 /// Exactly `requests` requests against `addr`, spread over the clients.
@@ -300,8 +319,11 @@ async fn main() -> Result<(), Error> {
         0
     };
     let connections: usize = args.next().map_or(Ok(16), |a| a.parse())?.clamp(1, 256);
-    let seconds: u64 = args.next().map_or(Ok(2), |a| a.parse())?.clamp(1, 60);
-    let rounds: usize = args.next().map_or(Ok(8), |a| a.parse())?.clamp(1, 100);
+    let window_ms: u64 = args
+        .next()
+        .map_or(Ok(500), |a| a.parse())?
+        .clamp(50, 60_000);
+    let rounds: usize = args.next().map_or(Ok(40), |a| a.parse())?.clamp(1, 1000);
 
     let ca = TestCa::new("Load CA");
     let server = ca
@@ -377,9 +399,37 @@ async fn main() -> Result<(), Error> {
         return Ok(());
     }
 
+    // Every server's connections, opened now and kept to the end.
+    let windows = Arc::new(Windows {
+        active: AtomicUsize::new(NONE),
+        changed: Notify::new(),
+    });
+    let addrs = [servers[0].1, servers[1].1, servers[2].1, with_addr];
+    let done: Vec<Arc<AtomicU64>> = (0..addrs.len())
+        .map(|_| Arc::new(AtomicU64::new(0)))
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        for c in &clients {
+            tasks.push(tokio::spawn(client(
+                *addr,
+                c.config.clone(),
+                c.token.clone(),
+                i,
+                windows.clone(),
+                done[i].clone(),
+            )));
+        }
+    }
+    let window_len = Duration::from_millis(window_ms);
+    // Warm-up: the handshakes, the token cache, the allocator.
+    for i in 0..addrs.len() {
+        window(&windows, &done[i], i, Duration::from_millis(300)).await;
+    }
+
     println!(
-        "{connections} keep-alive TLS connections, each its own client certificate, 127.0.0.1; \
-         {rounds} rounds of one {seconds} s window per server, order rotated each round"
+        "{connections} keep-alive TLS connections per server, each its own client certificate, \
+         127.0.0.1; {rounds} rounds of one {window_ms} ms window per server, order rotated each round"
     );
     let mut totals = [0.0; 3];
     let mut ratios = [Vec::new(), Vec::new()];
@@ -387,17 +437,19 @@ async fn main() -> Result<(), Error> {
         let mut rps = [0.0; 3];
         for k in 0..3 {
             let i = (round + k) % 3;
-            rps[i] = run(servers[i].1, &clients, seconds).await?;
+            rps[i] = window(&windows, &done[i], i, window_len).await;
         }
-        println!(
-            "  round {}: {:.0} / {:.0} / {:.0} req/s, ratios {:.3} / {:.3}",
-            round + 1,
-            rps[0],
-            rps[1],
-            rps[2],
-            rps[1] / rps[0],
-            rps[2] / rps[0]
-        );
+        if rounds <= 50 {
+            println!(
+                "  round {}: {:.0} / {:.0} / {:.0} req/s, ratios {:.3} / {:.3}",
+                round + 1,
+                rps[0],
+                rps[1],
+                rps[2],
+                rps[1] / rps[0],
+                rps[2] / rps[0]
+            );
+        }
         for i in 0..3 {
             totals[i] += rps[i];
         }
@@ -417,10 +469,17 @@ async fn main() -> Result<(), Error> {
             r[r.len() / 2]
         );
     }
-    let bound = run(with_addr, &clients, seconds).await?;
+    let mut bound = 0.0;
+    for _ in 0..3 {
+        bound += window(&windows, &done[3], 3, window_len).await / 3.0;
+    }
     println!(
         "ClientCertLayer + BoundTokenLayer around the Router, no cache: {bound:.0} requests/s"
     );
     println!("  ratio {:.3}", bound / (totals[0] / n));
+    windows.open(END);
+    for t in tasks {
+        t.await??;
+    }
     Ok(())
 }
