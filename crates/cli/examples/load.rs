@@ -423,8 +423,8 @@ async fn main() -> Result<(), Error> {
     }
     let window_len = Duration::from_millis(window_ms);
     // Warm-up: the handshakes, the token cache, the allocator.
-    for i in 0..addrs.len() {
-        window(&windows, &done[i], i, Duration::from_millis(300)).await;
+    for (i, done) in done.iter().enumerate() {
+        window(&windows, done, i, Duration::from_millis(300)).await;
     }
 
     println!(
