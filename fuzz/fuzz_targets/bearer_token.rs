@@ -37,7 +37,10 @@ fn accepted() -> Result<TokenClaims, TokenError> {
 }
 
 impl AccessTokenValidator for AcceptAll {
-    fn validate(&self, _token: &str) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
+    fn validate(
+        &self,
+        _token: &str,
+    ) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
         ready(accepted())
     }
     fn validate_now(&self, _token: &str) -> Option<Result<TokenClaims, TokenError>> {
@@ -69,7 +72,10 @@ static CACHE: LazyLock<Arc<CachedValidator<AcceptAll>>> =
 struct Shared(Arc<CachedValidator<AcceptAll>>);
 
 impl AccessTokenValidator for Shared {
-    fn validate(&self, token: &str) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<TokenClaims, TokenError>> + Send {
         self.0.validate(token)
     }
     fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
@@ -80,9 +86,8 @@ impl AccessTokenValidator for Shared {
     }
 }
 
-static LAYERED: LazyLock<Mutex<BoundToken<Ok200, Shared>>> = LazyLock::new(|| {
-    Mutex::new(BoundTokenLayer::new(Shared(CACHE.clone())).layer(Ok200))
-});
+static LAYERED: LazyLock<Mutex<BoundToken<Ok200, Shared>>> =
+    LazyLock::new(|| Mutex::new(BoundTokenLayer::new(Shared(CACHE.clone())).layer(Ok200)));
 
 fn status(headers: &HeaderMap) -> StatusCode {
     let mut req = Request::new(());

@@ -12,9 +12,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(decoded.len() <= data.len());
     }
     certbound_fuzz::check_header(HeaderFormat::PemUrlEncoded, data, None, 1);
-    if let Ok(Some(read)) = HeaderDecoder::new(HeaderFormat::PemUrlEncoded).decode_chain(data, None) {
+    if let Ok(Some(read)) = HeaderDecoder::new(HeaderFormat::PemUrlEncoded).decode_chain(data, None)
+    {
         let decoded = decoded.expect("a value the decoder reads percent-decodes");
         let text = HeaderDecoder::new(HeaderFormat::Pem).decode_chain(&decoded, None);
-        assert_eq!(text.ok().flatten(), Some(read), "the single pass read what the text does not say");
+        assert_eq!(
+            text.ok().flatten(),
+            Some(read),
+            "the single pass read what the text does not say"
+        );
     }
 });
