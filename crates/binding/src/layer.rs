@@ -273,7 +273,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let refused = |config: &Config, e, headers: &HeaderMap| ResponseFuture {
             state: State::Refused {
                 response: Some(config.refuse(e, is_grpc(headers))),
@@ -286,37 +286,21 @@ where
         // A token the validator remembers by its exact bytes passed the
         // syntax check when it was first seen: no second look at its
         // hundreds of bytes.
-        let validated = match self.validator.recall(credential.token) {
-            Some(claims) => Some(Ok(claims)),
+        let token = match self.validator.recall(credential.token) {
+            Some(claims) => return self.answered(req, Ok(claims)),
             None => match credential.checked() {
-                Ok(token) => self.validator.validate_now(token),
+                Ok(token) => token,
                 Err(e) => return refused(&self.config, e, req.headers()),
             },
         };
-        // The validator answered at once (a JWT, a cache hit): decide here
+        // The validator answers at once (a JWT, a cache hit): decide here
         // and hand the request to the service that was polled ready.
-        if let Some(validated) = validated {
-            let cert = req.extensions().get::<ClientCert>();
-            return match self.config.decide(validated, cert) {
-                Ok(verified) => {
-                    req.extensions_mut().insert(verified);
-                    ResponseFuture {
-                        state: State::Inner {
-                            future: self.inner.call(req),
-                        },
-                    }
-                }
-                Err(e) => refused(&self.config, e, req.headers()),
-            };
+        if let Some(validated) = self.validator.validate_now(token) {
+            return self.answered(req, validated);
         }
         // The validator has to wait: the ready instance goes into the future.
-        match credential.checked() {
-            Ok(token) => {
-                let token = token.to_owned();
-                self.wait(req, token)
-            }
-            Err(e) => refused(&self.config, e, req.headers()),
-        }
+        let token = token.to_owned();
+        self.wait(req, token)
     }
 }
 
@@ -324,6 +308,36 @@ impl<S, V> BoundToken<S, V>
 where
     V: AccessTokenValidator,
 {
+    /// The future of a request whose token the validator answered at once:
+    /// the inner service's, with the [`VerifiedToken`], or the refusal.
+    #[inline]
+    fn answered<ReqBody, ResBody>(
+        &mut self,
+        mut req: Request<ReqBody>,
+        validated: Result<TokenClaims, TokenError>,
+    ) -> ResponseFuture<S::Future, Response<ResBody>, S::Error>
+    where
+        S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+        ResBody: Default,
+    {
+        let cert = req.extensions().get::<ClientCert>();
+        match self.config.decide(validated, cert) {
+            Ok(verified) => {
+                req.extensions_mut().insert(verified);
+                ResponseFuture {
+                    state: State::Inner {
+                        future: self.inner.call(req),
+                    },
+                }
+            }
+            Err(e) => ResponseFuture {
+                state: State::Refused {
+                    response: Some(self.config.refuse(e, is_grpc(req.headers()))),
+                },
+            },
+        }
+    }
+
     /// The future of a request whose token the validator answers later (an
     /// introspection call): out of line, apart from the path that answers
     /// at once.
