@@ -153,6 +153,36 @@ impl Windows {
     }
 }
 
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// A keep-alive HTTP/1.1 connection over TLS to `addr`.
+async fn connect(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> Result<Sender, Error> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let tls = TlsConnector::from(config)
+        .connect(ServerName::try_from("localhost")?, tcp)
+        .await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// One request with `authorization`, its body read; an error unless 200.
+async fn request(sender: &mut Sender, authorization: &str) -> Result<(), Error> {
+    let req = http::Request::get("/resource")
+        .header(http::header::HOST, "localhost")
+        .header(http::header::AUTHORIZATION, authorization)
+        .body(Empty::<Bytes>::new())?;
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    let status = res.status();
+    res.into_body().collect().await?;
+    if status != http::StatusCode::OK {
+        return Err(format!("status {status}").into());
+    }
+    Ok(())
+}
+
 /// One keep-alive connection to server `me`: a request after another
 /// while `me`'s window is open, each counted in `done`.
 async fn client(
@@ -163,13 +193,7 @@ async fn client(
     windows: Arc<Windows>,
     done: Arc<AtomicU64>,
 ) -> Result<(), Error> {
-    let tcp = TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
-    let tls = TlsConnector::from(config)
-        .connect(ServerName::try_from("localhost")?, tcp)
-        .await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
-    tokio::spawn(conn);
+    let mut sender = connect(addr, config).await?;
     let auth = format!("Bearer {token}");
     loop {
         // Made before the check, so an `open` between the two is not lost.
@@ -182,17 +206,7 @@ async fn client(
             }
             _ => {}
         }
-        let req = http::Request::get("/resource")
-            .header(http::header::HOST, "localhost")
-            .header(http::header::AUTHORIZATION, &auth)
-            .body(Empty::<Bytes>::new())?;
-        sender.ready().await?;
-        let res = sender.send_request(req).await?;
-        let status = res.status();
-        res.into_body().collect().await?;
-        if status != http::StatusCode::OK {
-            return Err(format!("status {status}").into());
-        }
+        request(&mut sender, &auth).await?;
         done.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -233,32 +247,17 @@ async fn run_count(addr: SocketAddr, clients: &[Client], requests: u64) -> Resul
     Ok(n)
 }
 
+/// One keep-alive connection sending exactly `requests` requests.
 async fn client_n(
     addr: SocketAddr,
     config: Arc<rustls::ClientConfig>,
     token: String,
     requests: u64,
 ) -> Result<u64, Error> {
-    let tcp = TcpStream::connect(addr).await?;
-    tcp.set_nodelay(true)?;
-    let tls = TlsConnector::from(config)
-        .connect(ServerName::try_from("localhost")?, tcp)
-        .await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
-    tokio::spawn(conn);
+    let mut sender = connect(addr, config).await?;
     let auth = format!("Bearer {token}");
     for _ in 0..requests {
-        let req = http::Request::get("/resource")
-            .header(http::header::HOST, "localhost")
-            .header(http::header::AUTHORIZATION, &auth)
-            .body(Empty::<Bytes>::new())?;
-        sender.ready().await?;
-        let res = sender.send_request(req).await?;
-        let status = res.status();
-        res.into_body().collect().await?;
-        if status != http::StatusCode::OK {
-            return Err(format!("status {status}").into());
-        }
+        request(&mut sender, &auth).await?;
     }
     Ok(requests)
 }
