@@ -31,6 +31,7 @@
 )]
 
 mod certificate;
+mod ct;
 pub mod der;
 pub mod dn;
 mod error;
@@ -40,6 +41,7 @@ mod structure;
 mod thumbprint;
 
 pub use certificate::{Certificate, MAX_CERTIFICATE_DER_LEN, Validity};
+pub use ct::constant_time_eq;
 pub use dn::{DistinguishedName, DnError, DnMatchOptions};
 pub use error::CertError;
 pub use san::SubjectAltNames;

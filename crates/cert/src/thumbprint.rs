@@ -6,7 +6,6 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// The `x5t#S256` confirmation value of RFC 8705 §3.1: the SHA-256 digest of
 /// a certificate's DER encoding, written as base64url without padding.
@@ -90,23 +89,8 @@ impl Thumbprint {
 
 impl PartialEq for Thumbprint {
     fn eq(&self, other: &Self) -> bool {
-        // Four 64-bit words XORed and ORed together, then one constant-time
-        // test of the result: no branch on the data, and a handful of
-        // instructions instead of `subtle`'s per-byte barrier.
-        let diff = self
-            .0
-            .chunks_exact(8)
-            .zip(other.0.chunks_exact(8))
-            .fold(0u64, |acc, (a, b)| acc | (word(a) ^ word(b)));
-        diff.ct_eq(&0).into()
+        crate::constant_time_eq(&self.0, &other.0)
     }
-}
-
-/// Eight bytes as a word (the chunk is always eight bytes long).
-fn word(bytes: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(bytes);
-    u64::from_ne_bytes(w)
 }
 
 /// The base64url alphabet (RFC 4648 §5).

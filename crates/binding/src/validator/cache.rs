@@ -7,6 +7,8 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use certbound_cert::constant_time_eq;
+
 use super::{AccessTokenValidator, TokenError};
 use crate::TokenClaims;
 
@@ -152,7 +154,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         {
             let guard = slot.read().ok()?;
             let hit = guard.as_ref()?;
-            if !same(&hit.token, token) {
+            if !constant_time_eq(&hit.token, token) {
                 return None;
             }
             if now < hit.expires_at {
@@ -226,31 +228,6 @@ impl<V: AccessTokenValidator> AccessTokenValidator for CachedValidator<V> {
     fn recall(&self, token: &[u8]) -> Option<TokenClaims> {
         self.lookup(token, SystemTime::now())
     }
-}
-
-/// Equality of two byte strings in a time that depends on their lengths
-/// only: eight bytes at a time, every byte looked at.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .fold(0u64, |acc, (x, y)| acc | u64::from(x ^ y));
-    let diff = a8
-        .zip(b8)
-        .fold(tail, |acc, (x, y)| acc | (word(x) ^ word(y)));
-    diff == 0
-}
-
-/// Eight bytes as a word (the chunk is always eight bytes long).
-fn word(bytes: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(bytes);
-    u64::from_ne_bytes(w)
 }
 
 #[cfg(test)]
@@ -362,7 +339,11 @@ mod tests {
         }
         assert!(v.lookup(b"t1", now).is_some());
         assert!(v.lookup(b"t2", now).is_none());
-        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+        assert!(
+            constant_time_eq(b"abc", b"abc")
+                && !constant_time_eq(b"abc", b"abd")
+                && !constant_time_eq(b"ab", b"abc")
+        );
     }
 
     #[test]
@@ -462,19 +443,5 @@ mod tests {
         assert!(v.recall(b.as_bytes()).is_none());
         assert!(v.recall(a.as_bytes()).is_some());
         assert_eq!(calls.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn same_compares_every_byte() {
-        let a: Vec<u8> = (0..=255u8).collect();
-        for len in [0, 1, 7, 8, 9, 31, 32, 33, 255, 256] {
-            assert!(same(&a[..len], &a[..len]));
-            for i in 0..len {
-                let mut b = a[..len].to_vec();
-                b[i] ^= 0x40;
-                assert!(!same(&a[..len], &b), "len {len}, byte {i}");
-            }
-        }
-        assert!(!same(b"abc", b"abcd"));
     }
 }
