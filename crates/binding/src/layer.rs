@@ -216,6 +216,20 @@ impl Config {
         e.to_response(grpc)
     }
 
+    /// The refusal `e` of a request with these headers, as the layer's
+    /// future.
+    fn refused<F, B: Default, E>(
+        &self,
+        e: BearerError,
+        headers: &HeaderMap,
+    ) -> ResponseFuture<F, Response<B>, E> {
+        ResponseFuture {
+            state: State::Refused {
+                response: Some(self.refuse(e, is_grpc(headers))),
+            },
+        }
+    }
+
     /// From the validator's answer and the request's certificate to the
     /// token the handler gets, or the refusal.
     fn decide(
@@ -274,14 +288,9 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let refused = |config: &Config, e, headers: &HeaderMap| ResponseFuture {
-            state: State::Refused {
-                response: Some(config.refuse(e, is_grpc(headers))),
-            },
-        };
         let credential = match bearer_credential(req.headers()) {
             Ok(credential) => credential,
-            Err(e) => return refused(&self.config, e, req.headers()),
+            Err(e) => return self.config.refused(e, req.headers()),
         };
         // A token the validator remembers by its exact bytes passed the
         // syntax check when it was first seen: no second look at its
@@ -290,7 +299,7 @@ where
             Some(claims) => return self.answered(req, Ok(claims)),
             None => match credential.checked() {
                 Ok(token) => token,
-                Err(e) => return refused(&self.config, e, req.headers()),
+                Err(e) => return self.config.refused(e, req.headers()),
             },
         };
         // The validator answers at once (a JWT, a cache hit): decide here
@@ -330,11 +339,7 @@ where
                     },
                 }
             }
-            Err(e) => ResponseFuture {
-                state: State::Refused {
-                    response: Some(self.config.refuse(e, is_grpc(req.headers()))),
-                },
-            },
+            Err(e) => self.config.refused(e, req.headers()),
         }
     }
 
