@@ -822,16 +822,6 @@ impl Authenticator {
     ) -> Result<AuthenticatedClient, AuthError> {
         let cert = Self::presented(cert, rec)?;
         let leaf = cert.leaf();
-        // The leaf's fields (parsed once and kept) decide the match: a leaf
-        // whose fields do not parse is not judged. Reading it checked its
-        // structure, so this passes in practice; the intermediates' fields
-        // are never read (webpki parses them itself).
-        if let Err(e) = leaf.check() {
-            rec.fail("certificate", || format!("the leaf is malformed: {e}"));
-            return Err(AuthError::InvalidPath(format!(
-                "the leaf is malformed: {e}"
-            )));
-        }
         let (anchors, whose) = match client.trust_anchors() {
             Some(store) => (store, "the client's own (certbound_trust_anchors)"),
             None => (&tls.trust_store, "the global trust store"),

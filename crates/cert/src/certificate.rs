@@ -1,7 +1,7 @@
 //! [`Certificate`]: one X.509 certificate, its DER and what is read from it.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use x509_parser::certificate::X509Certificate;
@@ -17,12 +17,9 @@ pub const MAX_CERTIFICATE_DER_LEN: usize = 64 * 1024;
 ///
 /// It owns its DER encoding behind an `Arc`, so cloning is cheap. Reading
 /// one ([`from_der`](Self::from_der), the PEM readers) refuses anything
-/// that is not exactly one well-formed certificate, checking the whole
-/// RFC 5280 structure in one pass that allocates nothing, and computes its
-/// `x5t#S256` thumbprint once. The fields (subject, issuer, SANs, validity)
-/// are parsed by x509-parser on first access and kept, so a certificate
-/// that is only compared by thumbprint (`self_signed_tls_client_auth`, a
-/// bound token) is never parsed further.
+/// that is not exactly one X.509 certificate: the DER is parsed once, by
+/// x509-parser, and what certbound needs from it (subject, issuer, SANs,
+/// validity, basic constraints, the `x5t#S256` thumbprint) is kept.
 ///
 /// ```
 /// use certbound_cert::Certificate;
@@ -47,19 +44,14 @@ pub struct Certificate {
 }
 
 struct Inner {
-    // A `Vec`, not a boxed slice: a decoder's buffer is kept as it is,
-    // without the copy that shrinking it to a box would make.
     der: Vec<u8>,
     thumbprint: Thumbprint,
-    details: OnceLock<Result<Details, CertError>>,
-}
-
-struct Details {
     subject: DistinguishedName,
     issuer: DistinguishedName,
     sans: Result<SubjectAltNames, CertError>,
     validity: Validity,
     self_issued: bool,
+    ca: bool,
 }
 
 /// The validity period of a certificate (RFC 5280 §4.1.2.5).
@@ -89,16 +81,10 @@ fn system_time(unix_seconds: i64) -> SystemTime {
 
 impl Certificate {
     /// Reads one DER-encoded certificate: bytes that are not exactly one
-    /// well-formed X.509 certificate are an error.
-    ///
-    /// "Well-formed" is the whole RFC 5280 §4.1 structure, down to every
-    /// name attribute, date and extension frame: minimal DER lengths,
-    /// nothing trailing at any level, real calendar dates, well-formed
-    /// OIDs and BIT STRINGs, no extension twice. It is checked in one pass
-    /// that allocates nothing, strictly enough that x509-parser (which
-    /// reads the fields later) accepts everything it accepts. What an
-    /// extension holds is read when asked for: a malformed SAN list is an
-    /// error of [`subject_alt_names`](Self::subject_alt_names).
+    /// X.509 certificate (as x509-parser reads it, nothing trailing) are an
+    /// error. What an extension holds is checked when asked for: a
+    /// malformed SAN list is an error of
+    /// [`subject_alt_names`](Self::subject_alt_names).
     pub fn from_der(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
         let bytes = der.as_ref();
         if bytes.is_empty() {
@@ -110,13 +96,35 @@ impl Certificate {
                 limit: MAX_CERTIFICATE_DER_LEN,
             });
         }
-        crate::structure::check(bytes)?;
+        let c = match X509Certificate::from_der(bytes) {
+            Ok((rest, _)) if !rest.is_empty() => return Err(CertError::TrailingData(rest.len())),
+            Ok((_, c)) => c,
+            Err(e) => return Err(CertError::InvalidDer(e.to_string())),
+        };
+        let subject = DistinguishedName::from_x509_name(c.subject());
+        let issuer = DistinguishedName::from_x509_name(c.issuer());
+        let sans = SubjectAltNames::from_certificate(&c);
+        let validity = Validity {
+            not_before: system_time(c.validity().not_before.timestamp()),
+            not_after: system_time(c.validity().not_after.timestamp()),
+        };
+        let self_issued = c.subject().as_raw() == c.issuer().as_raw();
+        let ca = c
+            .basic_constraints()
+            .ok()
+            .flatten()
+            .is_some_and(|bc| bc.value.ca);
         let thumbprint = Thumbprint::of_der(bytes);
         Ok(Self {
             inner: Arc::new(Inner {
                 der: der.into(),
                 thumbprint,
-                details: OnceLock::new(),
+                subject,
+                issuer,
+                sans,
+                validity,
+                self_issued,
+                ca,
             }),
         })
     }
@@ -157,86 +165,39 @@ impl Certificate {
             .map_err(|e| CertError::InvalidDer(e.to_string()))
     }
 
-    /// Parses the fields now (once; the result is kept) instead of at the
-    /// first accessor, and reports whether they parse.
-    ///
-    /// A certificate that was read successfully always passes: reading
-    /// checks a structure stricter than x509-parser's (the fuzz targets
-    /// assert it for every certificate they read). Should the two ever
-    /// disagree, the accessors fail closed: empty names, no SANs (an
-    /// error) and a validity that contains no instant.
-    pub fn check(&self) -> Result<(), CertError> {
-        self.details().as_ref().map(|_| ()).map_err(Clone::clone)
-    }
-
-    fn details(&self) -> &Result<Details, CertError> {
-        self.inner.details.get_or_init(|| {
-            let c = match X509Certificate::from_der(&self.inner.der) {
-                Ok((rest, _)) if !rest.is_empty() => {
-                    return Err(CertError::TrailingData(rest.len()));
-                }
-                Ok((_, c)) => c,
-                Err(e) => return Err(CertError::InvalidDer(e.to_string())),
-            };
-            Ok(Details {
-                subject: DistinguishedName::from_x509_name(c.subject()),
-                issuer: DistinguishedName::from_x509_name(c.issuer()),
-                sans: SubjectAltNames::from_certificate(&c),
-                validity: Validity {
-                    not_before: system_time(c.validity().not_before.timestamp()),
-                    not_after: system_time(c.validity().not_after.timestamp()),
-                },
-                self_issued: c.subject().as_raw() == c.issuer().as_raw(),
-            })
-        })
-    }
-
     /// The subject's distinguished name.
     pub fn subject(&self) -> &DistinguishedName {
-        match self.details() {
-            Ok(d) => &d.subject,
-            Err(_) => empty_name(),
-        }
+        &self.inner.subject
     }
 
     /// The issuer's distinguished name.
     pub fn issuer(&self) -> &DistinguishedName {
-        match self.details() {
-            Ok(d) => &d.issuer,
-            Err(_) => empty_name(),
-        }
+        &self.inner.issuer
     }
 
     /// The subject alternative names. An absent extension gives empty lists;
     /// a malformed or duplicated one is an error.
     pub fn subject_alt_names(&self) -> Result<&SubjectAltNames, CertError> {
-        match self.details() {
-            Ok(d) => d.sans.as_ref().map_err(Clone::clone),
-            Err(e) => Err(e.clone()),
-        }
+        self.inner.sans.as_ref().map_err(Clone::clone)
     }
 
     /// The validity period.
     pub fn validity(&self) -> Validity {
-        match self.details() {
-            Ok(d) => d.validity,
-            Err(_) => Validity {
-                not_before: UNIX_EPOCH + Duration::from_secs(1),
-                not_after: UNIX_EPOCH,
-            },
-        }
+        self.inner.validity
+    }
+
+    /// Whether the certificate is a CA certificate: it has a
+    /// basicConstraints extension with cA TRUE (RFC 5280 §4.2.1.9). A
+    /// malformed extension counts as no CA.
+    pub fn is_ca(&self) -> bool {
+        self.inner.ca
     }
 
     /// Whether subject and issuer are the same name (byte for byte), as in a
     /// self-signed certificate. This says nothing about the signature.
     pub fn is_self_issued(&self) -> bool {
-        self.details().as_ref().is_ok_and(|d| d.self_issued)
+        self.inner.self_issued
     }
-}
-
-fn empty_name() -> &'static DistinguishedName {
-    static EMPTY: OnceLock<DistinguishedName> = OnceLock::new();
-    EMPTY.get_or_init(DistinguishedName::default)
 }
 
 impl PartialEq for Certificate {
@@ -329,21 +290,22 @@ mod tests {
             Certificate::from_der(der.clone()),
             Err(CertError::InvalidDer(_))
         ));
-        // Were the structural check and x509-parser ever to disagree, the
-        // accessors fail closed.
-        let cert = Certificate {
-            inner: Arc::new(Inner {
-                thumbprint: Thumbprint::of_der(&der),
-                der,
-                details: OnceLock::new(),
-            }),
-        };
-        assert!(matches!(cert.check(), Err(CertError::InvalidDer(_))));
-        assert!(cert.subject().is_empty());
-        assert!(cert.subject_alt_names().is_err());
-        assert!(!cert.validity().contains(SystemTime::now()));
-        assert!(!cert.validity().contains(UNIX_EPOCH));
-        assert!(!cert.is_self_issued());
+    }
+
+    #[test]
+    fn a_ca_is_told_from_a_leaf_by_basic_constraints() {
+        let ca = TestCa::new("Test CA");
+        let intermediate = ca.intermediate("Issuing CA");
+        let leaf = intermediate.leaf("client").issue();
+        assert!(Certificate::from_der(ca.cert.der.clone()).unwrap().is_ca());
+        assert!(
+            Certificate::from_der(intermediate.cert.der.clone())
+                .unwrap()
+                .is_ca()
+        );
+        assert!(!Certificate::from_der(leaf.der).unwrap().is_ca());
+        let self_signed = certbound_testkit::self_signed("device").issue();
+        assert!(!Certificate::from_der(self_signed.der).unwrap().is_ca());
     }
 
     #[test]

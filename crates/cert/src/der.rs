@@ -51,7 +51,7 @@ pub enum DerError {
 /// Reads the TLV at the start of `input`; returns it and what follows.
 /// A multi-byte tag is an error ([`DerError::MultiByteTag`]): X.509's
 /// framing has none.
-#[inline]
+
 pub fn read_tlv(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
     read(input, false)
 }
@@ -79,13 +79,6 @@ pub fn read_one_value(input: &[u8]) -> Result<Tlv<'_>, DerError> {
     read_exactly_one(input, true)
 }
 
-/// Like [`read_tlv`], also accepting a multi-byte tag (see
-/// [`read_one_value`]); returns the value and what follows it.
-pub(crate) fn read_value(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
-    read(input, true)
-}
-
-#[inline]
 fn read(input: &[u8], multi_byte_tags: bool) -> Result<(Tlv<'_>, &[u8]), DerError> {
     let (&tag, mut rest) = input.split_first().ok_or(DerError::Missing)?;
     if tag & 0x1f == 0x1f {

@@ -31,17 +31,14 @@
 )]
 
 mod certificate;
-mod ct;
 pub mod der;
 pub mod dn;
 mod error;
 pub mod pem;
 pub mod san;
-mod structure;
 mod thumbprint;
 
 pub use certificate::{Certificate, MAX_CERTIFICATE_DER_LEN, Validity};
-pub use ct::constant_time_eq;
 pub use dn::{DistinguishedName, DnError, DnMatchOptions};
 pub use error::CertError;
 pub use san::SubjectAltNames;

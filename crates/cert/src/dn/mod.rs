@@ -391,11 +391,7 @@ impl fmt::Display for Attribute {
 }
 
 fn write_hex(f: &mut fmt::Formatter<'_>, der: &[u8]) -> fmt::Result {
-    f.write_char('#')?;
-    for b in der {
-        write!(f, "{b:02X}")?;
-    }
-    Ok(())
+    write!(f, "#{}", hex::encode_upper(der))
 }
 
 /// RFC 4514 §2.4 escaping.

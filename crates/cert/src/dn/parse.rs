@@ -241,10 +241,9 @@ impl Parser<'_> {
         if digits.is_empty() || digits.len() % 2 != 0 {
             return Err(err(start, DnErrorKind::InvalidHexValue));
         }
-        let der: Vec<u8> = digits
-            .chunks_exact(2)
-            .map(|pair| (hex_digit(pair[0]) << 4) | hex_digit(pair[1]))
-            .collect();
+        let Ok(der) = hex::decode(digits) else {
+            return Err(err(start, DnErrorKind::InvalidHexValue));
+        };
         let Some((tag, content)) = value::split_tlv(&der) else {
             return Err(err(start, DnErrorKind::InvalidHexValue));
         };
@@ -322,24 +321,16 @@ impl Parser<'_> {
                 self.pos += 2;
                 Ok(c)
             }
-            Some(h) if h.is_ascii_hexdigit() => match self.s.get(at + 2) {
-                Some(&l) if l.is_ascii_hexdigit() => {
-                    self.pos += 3;
-                    Ok((hex_digit(h) << 4) | hex_digit(l))
-                }
-                _ => Err(err(at, DnErrorKind::InvalidEscape)),
-            },
+            Some(_) => {
+                let mut byte = [0u8; 1];
+                let pair = self.s.get(at + 1..at + 3).unwrap_or_default();
+                hex::decode_to_slice(pair, &mut byte)
+                    .map_err(|_| err(at, DnErrorKind::InvalidEscape))?;
+                self.pos += 3;
+                Ok(byte[0])
+            }
             _ => Err(err(at, DnErrorKind::InvalidEscape)),
         }
-    }
-}
-
-fn hex_digit(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
     }
 }
 
