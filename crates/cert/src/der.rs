@@ -51,7 +51,6 @@ pub enum DerError {
 /// Reads the TLV at the start of `input`; returns it and what follows.
 /// A multi-byte tag is an error ([`DerError::MultiByteTag`]): X.509's
 /// framing has none.
-
 pub fn read_tlv(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), DerError> {
     read(input, false)
 }
