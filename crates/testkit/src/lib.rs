@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod combined;
 pub mod hostile;
 
 use std::net::IpAddr;
