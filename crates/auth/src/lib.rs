@@ -46,21 +46,23 @@
 )]
 
 mod authenticator;
+mod cache;
 mod clock;
+mod error;
 mod extract;
 pub mod layer;
 mod metadata;
 mod method;
 pub mod oauth_error;
 mod registry;
+mod report;
 mod self_signed;
 mod tls_client_auth;
 mod trust;
 
-pub use authenticator::{
-    AuthError, AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder, Check,
-    Report, Verdict,
-};
+pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder};
+pub use error::AuthError;
+pub use report::{Check, Report, Verdict};
 pub use clock::{Clock, SystemClock};
 pub use extract::{AuthenticatedClientRejection, RejectionReason};
 pub use layer::{ClientAuth, ClientAuthLayer};
