@@ -67,7 +67,8 @@ pub use clock::{Clock, SystemClock};
 pub use extract::{AuthenticatedClientRejection, RejectionReason};
 pub use layer::{ClientAuth, ClientAuthLayer};
 pub use metadata::{
-    ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter, spki_sha256,
+    ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter,
+    ValidationOptions, spki_sha256,
 };
 pub use method::TokenEndpointAuthMethod;
 pub use registry::{BoxFuture, ClientRegistry, RegistryError, registry_from_metadata};
