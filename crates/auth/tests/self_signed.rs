@@ -274,3 +274,93 @@ async fn stale_set_is_kept_when_the_refetch_fails() {
         .unwrap();
     assert_eq!(keys.fetches(), 2);
 }
+
+#[tokio::test]
+async fn a_set_past_its_maximum_age_is_not_served_when_the_refetch_fails() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    // The default maximum age: one day.
+    let auth = keys.authenticator(&clock);
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    *keys.fail.lock().unwrap() = true;
+
+    // Stale but younger than a day: kept.
+    clock.advance(DAY - Duration::from_secs(60));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+
+    // A day old: the failed refetch refuses the client.
+    clock.advance(Duration::from_secs(61));
+    let err = auth
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
+    assert_eq!(keys.fetches(), 3);
+
+    // Within the refetch interval, the old set is not served either.
+    clock.advance(Duration::from_secs(1));
+    let err = auth
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
+    assert_eq!(keys.fetches(), 3);
+
+    // The host comes back: the client works again.
+    *keys.fail.lock().unwrap() = false;
+    clock.advance(Duration::from_secs(60));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 4);
+}
+
+#[tokio::test]
+async fn a_shorter_maximum_age_is_honoured() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+    m.jwks_uri = Some("https://device.example/jwks.json".into());
+    let k = keys.clone();
+    let fetcher = move |_uri: String| {
+        let k = k.clone();
+        async move {
+            k.fetches.fetch_add(1, Ordering::SeqCst);
+            if *k.fail.lock().unwrap() {
+                return Err(JwksFetchError::new("connection refused"));
+            }
+            let certs: Vec<_> = k.certs.lock().unwrap().iter().map(cert).collect();
+            Ok(Jwks::from_certificates(&certs))
+        }
+    };
+    let auth = Authenticator::builder(registry_from_metadata([m]).unwrap())
+        .self_signed_tls_client_auth(
+            SelfSignedTlsClientAuth::new()
+                .jwks_fetcher(fetcher)
+                .jwks_ttl(Duration::from_secs(600))
+                .jwks_max_age(Duration::from_secs(1800)),
+        )
+        .clock(clock.clone())
+        .build();
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    *keys.fail.lock().unwrap() = true;
+    clock.advance(Duration::from_secs(1200));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(600));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+}
