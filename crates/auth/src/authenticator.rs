@@ -338,7 +338,9 @@ impl Authenticator {
         other_method: Option<&'static str>,
     ) -> Result<AuthenticatedClient, AuthError> {
         let mut rec = Recorder::new(false);
-        let result = self.run(client_id, cert, other_method, &mut rec, true).await;
+        let result = self
+            .run(client_id, cert, other_method, &mut rec, true)
+            .await;
         if let Err(e) = &result {
             if !e.is_not_mtls() {
                 tracing::debug!(client_id, error = %e, "client authentication failed");

@@ -61,9 +61,8 @@ mod tls_client_auth;
 mod trust;
 
 pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder};
-pub use error::AuthError;
-pub use report::{Check, Report, Verdict};
 pub use clock::{Clock, SystemClock};
+pub use error::AuthError;
 pub use extract::{AuthenticatedClientRejection, RejectionReason};
 pub use layer::{ClientAuth, ClientAuthLayer};
 pub use metadata::{
@@ -72,6 +71,7 @@ pub use metadata::{
 };
 pub use method::TokenEndpointAuthMethod;
 pub use registry::{BoxFuture, ClientRegistry, RegistryError, registry_from_metadata};
+pub use report::{Check, Report, Verdict};
 pub use self_signed::{JwksFetchError, JwksFetcher, SelfSignedTlsClientAuth};
 pub use tls_client_auth::{ConfigError, EkuPolicy, TlsClientAuth};
 pub use trust::{TrustStore, TrustStoreError};

@@ -40,7 +40,7 @@ pub struct Check {
 }
 
 /// Every check of one authentication and its outcome, from
-/// [`Authenticator::explain`].
+/// [`Authenticator::explain`](crate::Authenticator::explain).
 #[derive(Debug, Clone)]
 pub struct Report {
     /// The `client_id` asked about.
@@ -118,7 +118,12 @@ impl Recorder {
         self.checks.is_some()
     }
 
-    pub(crate) fn record(&mut self, name: &'static str, verdict: Verdict, detail: impl FnOnce() -> String) {
+    pub(crate) fn record(
+        &mut self,
+        name: &'static str,
+        verdict: Verdict,
+        detail: impl FnOnce() -> String,
+    ) {
         if let Some(checks) = &mut self.checks {
             checks.push(Check {
                 name,

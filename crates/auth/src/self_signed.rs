@@ -164,16 +164,14 @@ impl SelfSignedTlsClientAuth {
         }
         let thumbprints: Arc<[Thumbprint]> = thumbprints.into();
         let set = thumbprints.clone();
-        self.cache
-            .entry_by_ref(uri)
-            .and_compute_with(|entry| {
-                let last_attempt = entry.map_or(now, |e| e.into_value().last_attempt);
-                Op::Put(CachedSet {
-                    thumbprints: set,
-                    fetched_at: now,
-                    last_attempt,
-                })
-            });
+        self.cache.entry_by_ref(uri).and_compute_with(|entry| {
+            let last_attempt = entry.map_or(now, |e| e.into_value().last_attempt);
+            Op::Put(CachedSet {
+                thumbprints: set,
+                fetched_at: now,
+                last_attempt,
+            })
+        });
         Ok(thumbprints)
     }
 
@@ -229,7 +227,11 @@ impl SelfSignedTlsClientAuth {
                         "the cached key set is past its maximum age",
                     ));
                 }
-                return Ok((set.thumbprints.contains(presented), set.thumbprints.len(), source));
+                return Ok((
+                    set.thumbprints.contains(presented),
+                    set.thumbprints.len(),
+                    source,
+                ));
             }
             Some(Decision::Fetch { had }) => had,
             None => None,

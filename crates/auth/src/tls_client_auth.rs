@@ -236,7 +236,8 @@ impl TlsClientAuth {
                 .map(|c| CertificateDer::from(c.as_ref())),
         );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
-        let crl_refs: Vec<&CertRevocationList<'static>> = self.crls.iter().map(|c| &c.list).collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> =
+            self.crls.iter().map(|c| &c.list).collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
             Ok(b) => Some(
                 b.with_depth(self.crl_depth)
@@ -300,8 +301,7 @@ impl TlsClientAuth {
                     Some(ours)
                         if matches!(
                             e,
-                            webpki::Error::UnknownIssuer
-                                | webpki::Error::MaximumPathDepthExceeded
+                            webpki::Error::UnknownIssuer | webpki::Error::MaximumPathDepthExceeded
                         ) =>
                     {
                         ours

@@ -109,15 +109,27 @@ async fn an_mtls_client_with_a_second_method_is_invalid_request() {
 
         let cases = [
             (format!("client_id={client}&client_secret=s3cret"), None),
-            (format!("client_id={client}&client_assertion=a.b.c&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"), None),
+            (
+                format!(
+                    "client_id={client}&client_assertion=a.b.c&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                ),
+                None,
+            ),
             (format!("client_id={client}"), Some(basic(client, "s3cret"))),
             // Basic alone names the client.
-            ("grant_type=client_credentials".to_owned(), Some(basic(client, "s3cret"))),
+            (
+                "grant_type=client_credentials".to_owned(),
+                Some(basic(client, "s3cret")),
+            ),
         ];
         for (form, authorization) in cases {
             for presented in [Some(leaf), None] {
                 let (status, body) = send(&app, &form, presented, authorization.as_deref()).await;
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{form} {authorization:?}: {body}");
+                assert_eq!(
+                    status,
+                    StatusCode::BAD_REQUEST,
+                    "{form} {authorization:?}: {body}"
+                );
                 let json: serde_json::Value = serde_json::from_str(&body).unwrap();
                 assert_eq!(json["error"], "invalid_request", "{body}");
             }
@@ -133,11 +145,17 @@ async fn other_clients_with_a_certificate_for_binding_pass_through_untouched() {
     let binding = self_signed("binding key").issue();
     let cases = [
         ("client_id=web&client_secret=s3cret", None),
-        ("grant_type=client_credentials", Some(basic("web", "s3cret"))),
+        (
+            "grant_type=client_credentials",
+            Some(basic("web", "s3cret")),
+        ),
         ("client_id=web", Some(basic("web", "s3cret"))),
         ("client_id=spa&code=abc", None),
         // A Basic header naming no registered client is not ours either.
-        ("grant_type=client_credentials", Some(basic("stranger", "x"))),
+        (
+            "grant_type=client_credentials",
+            Some(basic("stranger", "x")),
+        ),
     ];
     for (form, authorization) in cases {
         let (status, body) = send(&app, form, Some(&binding), authorization.as_deref()).await;
@@ -150,11 +168,10 @@ async fn other_clients_with_a_certificate_for_binding_pass_through_untouched() {
 async fn refusals(app: &Router, f: &Fixture) -> Vec<(&'static str, StatusCode, String)> {
     let now = SystemTime::now();
     let other_ca = TestCa::new("Other CA");
-    let expired = f
-        .ca
-        .leaf("bank-1")
-        .validity(now - 30 * DAY, now - Duration::from_secs(60))
-        .issue();
+    let expired =
+        f.ca.leaf("bank-1")
+            .validity(now - 30 * DAY, now - Duration::from_secs(60))
+            .issue();
     let wrong = f.ca.leaf("bank-2").issue();
     let untrusted = other_ca.leaf("bank-1").issue();
     let stranger = self_signed("device-1").issue();
@@ -165,7 +182,11 @@ async fn refusals(app: &Router, f: &Fixture) -> Vec<(&'static str, StatusCode, S
         ("revoked", "client_id=bank-1", Some(&f.revoked)),
         ("expired", "client_id=bank-1", Some(&expired)),
         ("no certificate", "client_id=bank-1", None),
-        ("self-signed not registered", "client_id=device-1", Some(&stranger)),
+        (
+            "self-signed not registered",
+            "client_id=device-1",
+            Some(&stranger),
+        ),
     ];
     let mut out = Vec::new();
     for (what, form, cert) in cases {

@@ -697,7 +697,9 @@ async fn report_says_when_no_crl_covers_the_issuer() {
     let check = revocation_check(&report);
     assert_eq!(check.verdict, Verdict::Skipped, "{report}");
     assert!(
-        check.detail.contains("no CRL covers this issuer (CN=Client CA)"),
+        check
+            .detail
+            .contains("no CRL covers this issuer (CN=Client CA)"),
         "{report}"
     );
 
@@ -705,7 +707,11 @@ async fn report_says_when_no_crl_covers_the_issuer() {
     let auth = tls_authenticator(clients(), TlsClientAuth::new(store(&[&ca])));
     let check = revocation_check(&auth.explain("bank-1", Some(&cert)).await);
     assert_eq!(check.verdict, Verdict::Skipped);
-    assert!(check.detail.contains("no CRL configured"), "{}", check.detail);
+    assert!(
+        check.detail.contains("no CRL configured"),
+        "{}",
+        check.detail
+    );
 
     // The issuer's own CRL: checked, and not revoked.
     let auth = tls_authenticator(
@@ -783,7 +789,13 @@ async fn an_anchors_path_length_constraint_is_enforced() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, AuthError::PathTooLong { intermediates: 1, max: 0 }),
+        matches!(
+            err,
+            AuthError::PathTooLong {
+                intermediates: 1,
+                max: 0
+            }
+        ),
         "{err:?}"
     );
 

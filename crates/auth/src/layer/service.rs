@@ -8,8 +8,8 @@ use tower_service::Service;
 
 use super::ResponseFuture;
 use super::form::{self, FormError};
-use crate::{AuthError, Authenticator};
 use crate::oauth_error::OAuthError;
+use crate::{AuthError, Authenticator};
 
 /// The service of [`ClientAuthLayer`](super::ClientAuthLayer).
 #[derive(Debug, Clone)]
