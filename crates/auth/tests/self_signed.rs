@@ -127,6 +127,14 @@ impl KeySet {
     }
 
     fn authenticator(&self, clock: &TestClock) -> Authenticator {
+        self.authenticator_with(clock, |s| s)
+    }
+
+    fn authenticator_with(
+        &self,
+        clock: &TestClock,
+        configure: impl FnOnce(SelfSignedTlsClientAuth) -> SelfSignedTlsClientAuth,
+    ) -> Authenticator {
         let mut m =
             ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
         m.jwks_uri = Some("https://device.example/jwks.json".into());
@@ -144,12 +152,12 @@ impl KeySet {
             }
         };
         Authenticator::builder(registry_from_metadata([m]).unwrap())
-            .self_signed_tls_client_auth(
+            .self_signed_tls_client_auth(configure(
                 SelfSignedTlsClientAuth::new()
                     .jwks_fetcher(fetcher)
                     .jwks_ttl(Duration::from_secs(3600))
                     .min_refetch_interval(Duration::from_secs(60)),
-            )
+            ))
             .clock(clock.clone())
             .build()
     }
@@ -328,29 +336,10 @@ async fn a_shorter_maximum_age_is_honoured() {
     let keys = KeySet::default();
     keys.set(&[&mine]);
     let clock = TestClock::new();
-    let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-    m.jwks_uri = Some("https://device.example/jwks.json".into());
-    let k = keys.clone();
-    let fetcher = move |_uri: String| {
-        let k = k.clone();
-        async move {
-            k.fetches.fetch_add(1, Ordering::SeqCst);
-            if *k.fail.lock().unwrap() {
-                return Err(JwksFetchError::new("connection refused"));
-            }
-            let certs: Vec<_> = k.certs.lock().unwrap().iter().map(cert).collect();
-            Ok(Jwks::from_certificates(&certs))
-        }
-    };
-    let auth = Authenticator::builder(registry_from_metadata([m]).unwrap())
-        .self_signed_tls_client_auth(
-            SelfSignedTlsClientAuth::new()
-                .jwks_fetcher(fetcher)
-                .jwks_ttl(Duration::from_secs(600))
-                .jwks_max_age(Duration::from_secs(1800)),
-        )
-        .clock(clock.clone())
-        .build();
+    let auth = keys.authenticator_with(&clock, |s| {
+        s.jwks_ttl(Duration::from_secs(600))
+            .jwks_max_age(Duration::from_secs(1800))
+    });
     auth.authenticate("device-1", Some(&presented(&mine, &[])))
         .await
         .unwrap();
