@@ -147,9 +147,9 @@ impl SelfSignedTlsClientAuth {
     }
 
     /// How many `jwks_uri` key sets are kept at most (the least used go
-    /// first).
+    /// first); at least one, since the refetch rate limit lives there too.
     pub fn jwks_cache_capacity(mut self, n: u64) -> Self {
-        self.cache = moka::sync::Cache::new(n);
+        self.cache = moka::sync::Cache::new(n.max(1));
         self
     }
 
