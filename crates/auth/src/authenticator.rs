@@ -4,19 +4,21 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use certbound_cert::{Certificate, Thumbprint};
 use certbound_extract::ClientCert;
 
+use crate::cache::VerificationCache;
 use crate::clock::{Clock, SystemClock};
 use crate::oauth_error::OAuthError;
-use crate::registry::{ClientRegistry, RegistryError};
+use crate::registry::ClientRegistry;
+use crate::report::{Recorder, Report};
 use crate::self_signed::{SelfSignedTlsClientAuth, SetSource};
-use crate::tls_client_auth::{EkuPolicy, PathError, TlsClientAuth};
-use crate::{RegisteredClient, TokenEndpointAuthMethod};
+use crate::tls_client_auth::{EkuPolicy, PathError, Revocation, TlsClientAuth};
+use crate::{AuthError, RegisteredClient, TokenEndpointAuthMethod};
 
 /// A client that passed mutual TLS client authentication. The layer puts it
 /// into the request extensions; the token endpoint reads it (axum: as an
@@ -59,221 +61,6 @@ impl AuthenticatedClient {
     }
 }
 
-/// Why a client was not authenticated. The [`Display`](fmt::Display) form
-/// is for logs; [`to_oauth_error`](Self::to_oauth_error) is what the client sees.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// No client is registered under this `client_id`.
-    #[error("unknown client")]
-    UnknownClient,
-    /// The client is registered with another method: not ours to judge, so
-    /// the layer passes the request on.
-    #[error("client uses {method}, not an mTLS method")]
-    NotMtlsClient {
-        /// The registered method.
-        method: TokenEndpointAuthMethod,
-    },
-    /// The client's method is not enabled on this authenticator.
-    #[error("{method} is not enabled")]
-    MethodNotEnabled {
-        /// The registered method.
-        method: TokenEndpointAuthMethod,
-    },
-    /// No client certificate came with the request.
-    #[error("no client certificate")]
-    NoCertificate,
-    /// There is no trust anchor to validate against.
-    #[error("no trust anchor configured")]
-    NoTrustAnchors,
-    /// The leaf is past its notAfter.
-    #[error("client certificate expired")]
-    Expired,
-    /// The leaf is before its notBefore.
-    #[error("client certificate not yet valid")]
-    NotYetValid,
-    /// The leaf has no EKU extension and one listing clientAuth is required.
-    #[error("client certificate has no extended key usage extension")]
-    EkuMissing,
-    /// A certificate has an EKU extension without clientAuth.
-    #[error("client certificate is not for client authentication (EKU)")]
-    WrongEku,
-    /// The leaf lacks a required certificate policy.
-    #[error("client certificate lacks required policy {oid}")]
-    PolicyMissing {
-        /// The missing policy OID.
-        oid: String,
-    },
-    /// No path leads to a trust anchor.
-    #[error("client certificate issuer is not trusted")]
-    UnknownIssuer,
-    /// A CRL lists a certificate of the path.
-    #[error("client certificate revoked")]
-    Revoked,
-    /// The issuing CA's key is not the pinned one.
-    #[error("issuing CA does not match the pinned key")]
-    IssuerPinMismatch,
-    /// More intermediates than allowed.
-    #[error("certificate path has {intermediates} intermediates, at most {max} allowed")]
-    PathTooLong {
-        /// Intermediates in the shortest path found.
-        intermediates: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Path validation failed for another reason.
-    #[error("certificate path invalid: {0}")]
-    InvalidPath(String),
-    /// The leaf does not carry the registered subject parameter.
-    #[error("client certificate does not match {parameter}")]
-    SubjectMismatch {
-        /// The registered parameter's name.
-        parameter: &'static str,
-    },
-    /// The self-signed certificate is not among the registered ones.
-    #[error("client certificate is not registered")]
-    CertificateNotRegistered,
-    /// The client's `jwks_uri` key set could not be fetched.
-    #[error("client key set unavailable: {0}")]
-    JwksUnavailable(String),
-    /// The registry failed.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-}
-
-impl AuthError {
-    /// Whether the client uses a method that is not mutual TLS, so that
-    /// other client authentication should handle it.
-    pub fn is_not_mtls(&self) -> bool {
-        matches!(self, Self::NotMtlsClient { .. })
-    }
-
-    /// The OAuth error the client sees: `500 server_error` when the
-    /// registry failed, `401 invalid_client` with a short description
-    /// otherwise.
-    pub fn to_oauth_error(&self) -> OAuthError {
-        let description = match self {
-            Self::Registry(_) => return OAuthError::server_error("client registry unavailable"),
-            Self::UnknownClient => "unknown client",
-            Self::NotMtlsClient { .. } | Self::MethodNotEnabled { .. } => {
-                "client authentication method not supported"
-            }
-            Self::NoCertificate => "client certificate required",
-            Self::Expired | Self::NotYetValid => "client certificate outside its validity period",
-            Self::Revoked => "client certificate revoked",
-            Self::NoTrustAnchors
-            | Self::EkuMissing
-            | Self::WrongEku
-            | Self::PolicyMissing { .. }
-            | Self::UnknownIssuer
-            | Self::IssuerPinMismatch
-            | Self::PathTooLong { .. }
-            | Self::InvalidPath(_) => "client certificate not trusted",
-            Self::SubjectMismatch { .. } | Self::CertificateNotRegistered => {
-                "client certificate does not match the registration"
-            }
-            Self::JwksUnavailable(_) => "client key set unavailable",
-        };
-        OAuthError::invalid_client(description)
-    }
-}
-
-/// The verdict of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Verdict {
-    /// The check passed.
-    Pass,
-    /// The check failed.
-    Fail,
-    /// The check does not apply or was not configured.
-    Skipped,
-}
-
-impl Verdict {
-    /// `pass`, `fail` or `skipped`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-/// One check the authenticator ran, with its verdict and the values it
-/// compared. For operators: it may show registered and presented values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// What was checked (`client`, `certificate`, `validity`, `path`, `subject`, ...).
-    pub name: &'static str,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The details.
-    pub detail: String,
-}
-
-/// Every check of one authentication and its outcome, from
-/// [`Authenticator::explain`].
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The `client_id` asked about.
-    pub client_id: String,
-    /// The registered method, when the client was found.
-    pub method: Option<TokenEndpointAuthMethod>,
-    /// The checks, in the order they ran.
-    pub checks: Vec<Check>,
-    /// The outcome.
-    pub result: Result<AuthenticatedClient, AuthError>,
-}
-
-impl Report {
-    /// Whether the client was authenticated.
-    pub fn is_authenticated(&self) -> bool {
-        self.result.is_ok()
-    }
-
-    /// The report as JSON: `client_id`, `method`, `authenticated`, `error`,
-    /// `x5t#S256` and `checks` (each `name`, `verdict`, `detail`).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "client_id": self.client_id,
-            "method": self.method.as_ref().map(|m| m.as_str()),
-            "authenticated": self.result.is_ok(),
-            "error": self.result.as_ref().err().map(|e| e.to_string()),
-            "x5t#S256": self.result.as_ref().ok().map(|c| c.thumbprint().to_string()),
-            "checks": self.checks.iter().map(|c| serde_json::json!({
-                "name": c.name,
-                "verdict": c.verdict.as_str(),
-                "detail": c.detail,
-            })).collect::<Vec<_>>(),
-        })
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in &self.checks {
-            let verdict = match c.verdict {
-                Verdict::Pass => "PASS",
-                Verdict::Fail => "FAIL",
-                Verdict::Skipped => "SKIP",
-            };
-            writeln!(f, "{verdict}  {:<12} {}", c.name, c.detail)?;
-        }
-        match &self.result {
-            Ok(c) => write!(
-                f,
-                "authenticated: client {} with {}, x5t#S256 {}",
-                c.client_id(),
-                c.method(),
-                c.thumbprint()
-            ),
-            Err(e) => write!(f, "refused: {e}"),
-        }
-    }
-}
-
 /// Counters of the work done, for tests and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -284,200 +71,13 @@ pub struct AuthMetrics {
     pub cache_hits: u64,
 }
 
-struct Recorder {
-    checks: Option<Vec<Check>>,
-    method: Option<TokenEndpointAuthMethod>,
-}
-
-impl Recorder {
-    fn explaining(&self) -> bool {
-        self.checks.is_some()
-    }
-
-    fn record(&mut self, name: &'static str, verdict: Verdict, detail: impl FnOnce() -> String) {
-        if let Some(checks) = &mut self.checks {
-            checks.push(Check {
-                name,
-                verdict,
-                detail: detail(),
-            });
-        }
-    }
-
-    fn pass(&mut self, name: &'static str, detail: impl FnOnce() -> String) {
-        self.record(name, Verdict::Pass, detail);
-    }
-
-    fn fail(&mut self, name: &'static str, detail: impl FnOnce() -> String) {
-        self.record(name, Verdict::Fail, detail);
-    }
-
-    fn skip(&mut self, name: &'static str, detail: impl FnOnce() -> String) {
-        self.record(name, Verdict::Skipped, detail);
-    }
-}
-
-/// A verified `tls_client_auth`: the client, its trust configuration, the
-/// leaf and the intermediates presented, by thumbprint.
-#[derive(Debug, Clone)]
-struct CacheKey {
-    client_id: String,
-    trust_config: [u8; 32],
-    leaf: Thumbprint,
-    chain: Vec<Thumbprint>,
-}
-
-/// A [`CacheKey`] borrowed from the request, so that a lookup allocates
-/// nothing; the owned key is built only to insert.
-struct CacheKeyRef<'a> {
-    client_id: &'a str,
-    trust_config: [u8; 32],
-    leaf: Thumbprint,
-    chain: &'a [Certificate],
-}
-
-/// What both forms of the key are made of; the cache hashes and compares
-/// keys only through it, so the two forms agree by construction.
-trait KeyParts {
-    fn client_id(&self) -> &str;
-    fn trust_config(&self) -> &[u8; 32];
-    fn leaf(&self) -> Thumbprint;
-    fn chain_len(&self) -> usize;
-    fn chain_at(&self, i: usize) -> Option<Thumbprint>;
-}
-
-impl KeyParts for CacheKey {
-    fn client_id(&self) -> &str {
-        &self.client_id
-    }
-    fn trust_config(&self) -> &[u8; 32] {
-        &self.trust_config
-    }
-    fn leaf(&self) -> Thumbprint {
-        self.leaf
-    }
-    fn chain_len(&self) -> usize {
-        self.chain.len()
-    }
-    fn chain_at(&self, i: usize) -> Option<Thumbprint> {
-        self.chain.get(i).copied()
-    }
-}
-
-impl KeyParts for CacheKeyRef<'_> {
-    fn client_id(&self) -> &str {
-        self.client_id
-    }
-    fn trust_config(&self) -> &[u8; 32] {
-        &self.trust_config
-    }
-    fn leaf(&self) -> Thumbprint {
-        self.leaf
-    }
-    fn chain_len(&self) -> usize {
-        self.chain.len()
-    }
-    fn chain_at(&self, i: usize) -> Option<Thumbprint> {
-        self.chain.get(i).map(Certificate::thumbprint)
-    }
-}
-
-impl std::hash::Hash for dyn KeyParts + '_ {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.client_id().hash(state);
-        self.trust_config().hash(state);
-        self.leaf().hash(state);
-        state.write_usize(self.chain_len());
-        for i in 0..self.chain_len() {
-            self.chain_at(i).hash(state);
-        }
-    }
-}
-
-impl PartialEq for dyn KeyParts + '_ {
-    // Plain byte comparison, not `Thumbprint`'s constant-time one: a cache
-    // key is no secret (certificates are public, and a client knows its
-    // own), and this runs on every returning client's request.
-    fn eq(&self, other: &Self) -> bool {
-        let same = |a: Option<Thumbprint>, b: Option<Thumbprint>| {
-            a.as_ref().map(Thumbprint::as_bytes) == b.as_ref().map(Thumbprint::as_bytes)
-        };
-        self.client_id() == other.client_id()
-            && self.trust_config() == other.trust_config()
-            && same(Some(self.leaf()), Some(other.leaf()))
-            && self.chain_len() == other.chain_len()
-            && (0..self.chain_len()).all(|i| same(self.chain_at(i), other.chain_at(i)))
-    }
-}
-
-impl Eq for dyn KeyParts + '_ {}
-
-impl std::hash::Hash for CacheKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self as &dyn KeyParts).hash(state);
-    }
-}
-
-impl PartialEq for CacheKey {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn KeyParts) == (other as &dyn KeyParts)
-    }
-}
-
-impl Eq for CacheKey {}
-
-impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for CacheKey {
-    fn borrow(&self) -> &(dyn KeyParts + 'a) {
-        self
-    }
-}
-
-impl CacheKeyRef<'_> {
-    fn to_key(&self) -> CacheKey {
-        CacheKey {
-            client_id: self.client_id.to_owned(),
-            trust_config: self.trust_config,
-            leaf: self.leaf,
-            chain: self.chain.iter().map(Certificate::thumbprint).collect(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct CacheEntry {
-    expires_at: SystemTime,
-    ttl: Duration,
-}
-
-struct EntryExpiry;
-
-impl moka::Expiry<CacheKey, CacheEntry> for EntryExpiry {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &CacheEntry,
-        _created_at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-
-    fn expire_after_update(
-        &self,
-        _key: &CacheKey,
-        value: &CacheEntry,
-        _updated_at: Instant,
-        _duration_until_expiry: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(value.ttl)
-    }
-}
-
 struct Inner {
     registry: Box<dyn ClientRegistry>,
     tls: Option<TlsClientAuth>,
     self_signed: Option<SelfSignedTlsClientAuth>,
     clock: Arc<dyn Clock>,
-    cache: Option<moka::sync::Cache<CacheKey, CacheEntry>>,
+    cache: Option<VerificationCache>,
+    expose_refusal_reasons: bool,
     path_validations: AtomicU64,
     cache_hits: AtomicU64,
 }
@@ -529,6 +129,7 @@ pub struct AuthenticatorBuilder {
     tls: Option<TlsClientAuth>,
     self_signed: Option<SelfSignedTlsClientAuth>,
     clock: Arc<dyn Clock>,
+    expose_refusal_reasons: bool,
 }
 
 impl fmt::Debug for AuthenticatorBuilder {
@@ -557,18 +158,22 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// For development only: the `error_description` of an
+    /// `invalid_client` refusal says why (which check failed). Off by
+    /// default, when every refusal has the same description, so that
+    /// clients learn nothing about other clients or the PKI.
+    pub fn danger_expose_refusal_reasons(mut self, expose: bool) -> Self {
+        self.expose_refusal_reasons = expose;
+        self
+    }
+
     /// The authenticator.
     pub fn build(self) -> Authenticator {
         let cache = self
             .tls
             .as_ref()
             .filter(|t| t.cache_capacity > 0 && !t.cache_ttl.is_zero())
-            .map(|t| {
-                moka::sync::Cache::builder()
-                    .max_capacity(t.cache_capacity)
-                    .expire_after(EntryExpiry)
-                    .build()
-            });
+            .map(|t| VerificationCache::new(t.cache_capacity, t.cache_ttl));
         Authenticator {
             inner: Arc::new(Inner {
                 registry: self.registry,
@@ -576,6 +181,7 @@ impl AuthenticatorBuilder {
                 self_signed: self.self_signed,
                 clock: self.clock,
                 cache,
+                expose_refusal_reasons: self.expose_refusal_reasons,
                 path_validations: AtomicU64::new(0),
                 cache_hits: AtomicU64::new(0),
             }),
@@ -603,6 +209,7 @@ fn map_webpki(e: &webpki::Error) -> AuthError {
         // just as unknown.
         E::UnknownIssuer | E::InvalidSignatureForPublicKey => AuthError::UnknownIssuer,
         E::CertRevoked => AuthError::Revoked,
+        E::UnknownRevocationStatus => AuthError::RevocationStatusUnknown,
         E::RequiredEkuNotFoundContext(_) => AuthError::WrongEku,
         other => AuthError::InvalidPath(other.to_string()),
     }
@@ -679,6 +286,7 @@ impl Authenticator {
             tls: None,
             self_signed: None,
             clock: Arc::new(SystemClock),
+            expose_refusal_reasons: false,
         }
     }
 
@@ -703,6 +311,13 @@ impl Authenticator {
         }
     }
 
+    /// What the client is told for `err`: [`AuthError::to_oauth_error`],
+    /// or the reason itself after
+    /// [`danger_expose_refusal_reasons`](AuthenticatorBuilder::danger_expose_refusal_reasons).
+    pub fn oauth_error(&self, err: &AuthError) -> OAuthError {
+        err.oauth_error(self.inner.expose_refusal_reasons)
+    }
+
     /// Authenticates `client_id` with the certificate it presented, by the
     /// client's registered method. On failure the precise reason, with the
     /// expected and presented values, is logged at debug level.
@@ -711,11 +326,21 @@ impl Authenticator {
         client_id: &str,
         cert: Option<&ClientCert>,
     ) -> Result<AuthenticatedClient, AuthError> {
-        let mut rec = Recorder {
-            checks: None,
-            method: None,
-        };
-        let result = self.run(client_id, cert, &mut rec, true).await;
+        self.authenticate_request(client_id, cert, None).await
+    }
+
+    /// [`authenticate`](Self::authenticate) for a request that also carries
+    /// the credentials of `other_method`: refused for an mTLS client.
+    pub(crate) async fn authenticate_request(
+        &self,
+        client_id: &str,
+        cert: Option<&ClientCert>,
+        other_method: Option<&'static str>,
+    ) -> Result<AuthenticatedClient, AuthError> {
+        let mut rec = Recorder::new(false);
+        let result = self
+            .run(client_id, cert, other_method, &mut rec, true)
+            .await;
         if let Err(e) = &result {
             if !e.is_not_mtls() {
                 tracing::debug!(client_id, error = %e, "client authentication failed");
@@ -727,11 +352,8 @@ impl Authenticator {
     /// Runs every check of the client's method, without the cache, and
     /// reports each with its verdict: why a certificate is refused.
     pub async fn explain(&self, client_id: &str, cert: Option<&ClientCert>) -> Report {
-        let mut rec = Recorder {
-            checks: Some(Vec::new()),
-            method: None,
-        };
-        let result = self.run(client_id, cert, &mut rec, false).await;
+        let mut rec = Recorder::new(true);
+        let result = self.run(client_id, cert, None, &mut rec, false).await;
         Report {
             client_id: client_id.to_owned(),
             method: rec.method,
@@ -744,6 +366,7 @@ impl Authenticator {
         &self,
         client_id: &str,
         cert: Option<&ClientCert>,
+        other_method: Option<&'static str>,
         rec: &mut Recorder,
         use_cache: bool,
     ) -> Result<AuthenticatedClient, AuthError> {
@@ -765,6 +388,12 @@ impl Authenticator {
         rec.pass("client", || {
             format!("{client_id:?} registered with token_endpoint_auth_method {method}")
         });
+        if let Some(other) = other_method.filter(|_| method.is_mtls()) {
+            rec.fail("method", || {
+                format!("{method} and {other} in one request (RFC 6749 §2.3)")
+            });
+            return Err(AuthError::MultipleMethods { other });
+        }
         match &method {
             TokenEndpointAuthMethod::TlsClientAuth => match &self.inner.tls {
                 Some(tls) => self.tls_client_auth(tls, client, cert, rec, use_cache),
@@ -844,24 +473,13 @@ impl Authenticator {
         });
 
         let now = self.inner.clock.now();
-        let cache = self.inner.cache.as_ref().filter(|_| use_cache);
-        let key = cache.map(|_| CacheKeyRef {
-            client_id: client.client_id(),
-            trust_config: client.trust_config_id(),
-            leaf: cert.thumbprint(),
-            chain: cert.intermediates(),
-        });
-        let hit = match (cache, &key) {
-            (Some(cache), Some(key)) => match cache.get(key as &dyn KeyParts) {
-                Some(entry) if now < entry.expires_at => true,
-                Some(_) => {
-                    cache.invalidate(key as &dyn KeyParts);
-                    false
-                }
-                None => false,
-            },
-            _ => false,
-        };
+        let cache = self
+            .inner
+            .cache
+            .as_ref()
+            .filter(|_| use_cache)
+            .map(|c| (c, VerificationCache::key(&client, &cert)));
+        let hit = cache.as_ref().is_some_and(|(c, key)| c.holds(key, now));
 
         let mut first: Option<AuthError> = None;
         macro_rules! failed {
@@ -937,7 +555,7 @@ impl Authenticator {
 
             self.inner.path_validations.fetch_add(1, Ordering::Relaxed);
             let pin = client.issuer_spki_sha256();
-            match tls.validate_path(leaf, cert.intermediates(), anchors.anchors(), pin, now) {
+            match tls.validate_path(leaf, cert.intermediates(), anchors, pin, now) {
                 Ok(path) => {
                     rec.pass("path", || {
                         format!(
@@ -947,12 +565,28 @@ impl Authenticator {
                             path.intermediates
                         )
                     });
-                    if tls.crl_count() > 0 {
-                        rec.pass("revocation", || {
-                            format!("not revoked by the {} configured CRL(s)", tls.crl_count())
-                        });
-                    } else {
-                        rec.skip("revocation", || "no CRL configured".into());
+                    match &path.revocation {
+                        Revocation::NotConfigured => {
+                            rec.skip("revocation", || {
+                                "no CRL configured: revocation status unknown".into()
+                            });
+                        }
+                        Revocation::NotRevoked { certificates } => {
+                            rec.pass("revocation", || {
+                                format!(
+                                    "not revoked: a configured CRL covers the issuer of each \
+                                     of the {certificates} certificate(s) checked"
+                                )
+                            });
+                        }
+                        Revocation::Unknown { issuer } => {
+                            rec.skip("revocation", || {
+                                format!(
+                                    "no CRL covers this issuer ({issuer}): revocation status \
+                                     unknown"
+                                )
+                            });
+                        }
                     }
                     match pin {
                         Some(p) => rec.pass("issuer pin", || {
@@ -972,25 +606,24 @@ impl Authenticator {
                         )
                     });
                     if first.is_none() {
-                        if let (Some(cache), Some(key)) = (cache, key) {
-                            let until = (now + tls.cache_ttl).min(leaf.validity().not_after);
-                            if let Ok(ttl) = until.duration_since(now) {
-                                cache.insert(
-                                    key.to_key(),
-                                    CacheEntry {
-                                        expires_at: until,
-                                        ttl,
-                                    },
-                                );
-                            }
+                        if let Some((cache, key)) = cache {
+                            cache.insert(key, now, path.valid_until);
                         }
                     }
                 }
                 Err(PathError::Webpki(e)) => {
                     let err = map_webpki(&e);
                     rec.fail("path", || format!("webpki: {e}"));
-                    if matches!(err, AuthError::Revoked) {
-                        rec.fail("revocation", || "revoked by a configured CRL".into());
+                    match err {
+                        AuthError::Revoked => {
+                            rec.fail("revocation", || "revoked by a configured CRL".into());
+                        }
+                        AuthError::RevocationStatusUnknown => rec.fail("revocation", || {
+                            "no CRL covers this issuer: revocation status unknown, and \
+                             refused by configuration"
+                                .into()
+                        }),
+                        _ => {}
                     }
                     tracing::debug!(client_id = client.client_id(), error = %e, "path validation failed");
                     failed!(err);
@@ -1121,34 +754,5 @@ impl Authenticator {
             tracing::debug!(client_id = client.client_id(), presented = %presented, registered = count, source = %from, "self-signed certificate not registered");
             Err(AuthError::CertificateNotRegistered)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use certbound_testkit::TestCa;
-
-    #[test]
-    fn a_borrowed_cache_key_finds_its_owned_key_and_nothing_else() {
-        let ca = TestCa::new("Key CA");
-        let inter = ca.intermediate("Key Issuing");
-        let leaf = Certificate::from_der(inter.leaf("client").issue().der).unwrap();
-        let chain = vec![Certificate::from_der(inter.cert.der.clone()).unwrap()];
-        let key = |client_id, chain: &'static [Certificate]| CacheKeyRef {
-            client_id,
-            trust_config: [7; 32],
-            leaf: leaf.thumbprint(),
-            chain,
-        };
-        let chain: &'static [Certificate] = Vec::leak(chain);
-        let cache: moka::sync::Cache<CacheKey, u8> = moka::sync::Cache::new(8);
-        cache.insert(key("bank", chain).to_key(), 1);
-        assert_eq!(cache.get(&key("bank", chain) as &dyn KeyParts), Some(1));
-        assert_eq!(cache.get(&key("bank2", chain) as &dyn KeyParts), None);
-        assert_eq!(cache.get(&key("bank", &[]) as &dyn KeyParts), None);
-        let mut other = key("bank", chain);
-        other.trust_config = [8; 32];
-        assert_eq!(cache.get(&other as &dyn KeyParts), None);
     }
 }

@@ -44,7 +44,7 @@ impl std::error::Error for AuthenticatedClientRejection {}
 impl IntoResponse for AuthenticatedClientRejection {
     /// `401 invalid_client`, the RFC 6749 §5.2 JSON body.
     fn into_response(self) -> Response {
-        OAuthError::invalid_client("client authentication required").into_response()
+        OAuthError::invalid_client(crate::error::INVALID_CLIENT).into_response()
     }
 }
 

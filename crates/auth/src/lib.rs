@@ -46,29 +46,32 @@
 )]
 
 mod authenticator;
+mod cache;
 mod clock;
+mod error;
 mod extract;
 pub mod layer;
 mod metadata;
 mod method;
 pub mod oauth_error;
 mod registry;
+mod report;
 mod self_signed;
 mod tls_client_auth;
 mod trust;
 
-pub use authenticator::{
-    AuthError, AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder, Check,
-    Report, Verdict,
-};
+pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder};
 pub use clock::{Clock, SystemClock};
+pub use error::AuthError;
 pub use extract::{AuthenticatedClientRejection, RejectionReason};
 pub use layer::{ClientAuth, ClientAuthLayer};
 pub use metadata::{
-    ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter, spki_sha256,
+    ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter,
+    ValidationOptions, spki_sha256,
 };
 pub use method::TokenEndpointAuthMethod;
 pub use registry::{BoxFuture, ClientRegistry, RegistryError, registry_from_metadata};
+pub use report::{Check, Report, Verdict};
 pub use self_signed::{JwksFetchError, JwksFetcher, SelfSignedTlsClientAuth};
 pub use tls_client_auth::{ConfigError, EkuPolicy, TlsClientAuth};
 pub use trust::{TrustStore, TrustStoreError};

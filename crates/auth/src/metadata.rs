@@ -260,6 +260,34 @@ impl fmt::Display for SubjectParameter {
     }
 }
 
+/// What [`ClientMetadata::validate_with`] accepts beyond the defaults of
+/// [`ClientMetadata::validate`].
+///
+/// ```
+/// use certbound_auth::{ClientMetadata, TokenEndpointAuthMethod, ValidationOptions};
+///
+/// let mut m = ClientMetadata::new("c", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+/// m.jwks_uri = Some("http://127.0.0.1:8080/jwks".into());
+/// assert_eq!(m.clone().validate().unwrap_err().field(), "jwks_uri");
+/// m.validate_with(ValidationOptions::default().allow_http_jwks_uri_for_testing(true))?;
+/// # Ok::<(), certbound_auth::ClientMetadataError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValidationOptions {
+    allow_http_jwks_uri: bool,
+}
+
+impl ValidationOptions {
+    /// For tests only: accepts an `http` `jwks_uri`. A key set fetched over
+    /// plain HTTP can be replaced by anyone on the path, who then
+    /// authenticates as the client.
+    pub fn allow_http_jwks_uri_for_testing(mut self, allow: bool) -> Self {
+        self.allow_http_jwks_uri = allow;
+        self
+    }
+}
+
 /// A client whose metadata passed [`ClientMetadata::validate`], with what
 /// authentication needs parsed once. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -370,17 +398,26 @@ impl ClientMetadata {
     /// - `tls_client_auth` has exactly one subject parameter, a DN that
     ///   parses, an IP that parses, others non-empty;
     /// - `self_signed_tls_client_auth` has a `jwks` with at least one `x5c`
-    ///   certificate, or a `jwks_uri`, not both;
-    /// - certbound's trust anchors are CA certificates usable as anchors, and
-    ///   the issuer pin is a SHA-256 digest.
+    ///   certificate, or an `https` `jwks_uri`, not both;
+    /// - certbound's trust anchors are CA certificates (basicConstraints
+    ///   CA:TRUE, keyCertSign when keyUsage is present) usable as anchors,
+    ///   and the issuer pin is a SHA-256 digest.
     pub fn validate(self) -> Result<RegisteredClient, ClientMetadataError> {
+        self.validate_with(ValidationOptions::default())
+    }
+
+    /// [`validate`](Self::validate) with these options.
+    pub fn validate_with(
+        self,
+        options: ValidationOptions,
+    ) -> Result<RegisteredClient, ClientMetadataError> {
         non_empty("client_id", &self.client_id)?;
         let mut subject = None;
         let mut jwks_thumbprints = Vec::new();
         match &self.token_endpoint_auth_method {
             TokenEndpointAuthMethod::TlsClientAuth => subject = Some(self.subject_parameter()?),
             TokenEndpointAuthMethod::SelfSignedTlsClientAuth => {
-                jwks_thumbprints = self.jwks_for_self_signed()?;
+                jwks_thumbprints = self.jwks_for_self_signed(options)?;
             }
             _ => {}
         }
@@ -477,7 +514,10 @@ impl ClientMetadata {
         })
     }
 
-    fn jwks_for_self_signed(&self) -> Result<Vec<Thumbprint>, ClientMetadataError> {
+    fn jwks_for_self_signed(
+        &self,
+        options: ValidationOptions,
+    ) -> Result<Vec<Thumbprint>, ClientMetadataError> {
         match (&self.jwks, &self.jwks_uri) {
             (Some(_), Some(_)) => Err(ClientMetadataError::new(
                 "jwks_uri",
@@ -489,8 +529,17 @@ impl ClientMetadata {
             )),
             (None, Some(uri)) => {
                 non_empty("jwks_uri", uri)?;
-                if !uri.starts_with("https://") && !uri.starts_with("http://") {
-                    return Err(ClientMetadataError::new("jwks_uri", "not an http(s) URI"));
+                let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+                match scheme.as_deref() {
+                    Some("https") => {}
+                    Some("http") if options.allow_http_jwks_uri => {}
+                    Some("http") => {
+                        return Err(ClientMetadataError::new(
+                            "jwks_uri",
+                            "must be https: a key set fetched over http can be replaced in transit",
+                        ));
+                    }
+                    _ => return Err(ClientMetadataError::new("jwks_uri", "not an https URI")),
                 }
                 Ok(Vec::new())
             }
@@ -664,6 +713,50 @@ mod tests {
         m.clone().validate().unwrap();
         m.jwks_uri = Some("c.example/jwks".into());
         assert_eq!(m.validate().unwrap_err().field(), "jwks_uri");
+    }
+
+    #[test]
+    fn jwks_uri_must_be_https_unless_http_is_allowed_for_testing() {
+        let mut m = ClientMetadata::new("c", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+        m.jwks_uri = Some("HTTPS://c.example/jwks".into());
+        m.clone().validate().unwrap();
+        m.jwks_uri = Some("http://c.example/jwks".into());
+        let err = m.clone().validate().unwrap_err();
+        assert_eq!(err.field(), "jwks_uri");
+        assert!(err.description().contains("https"), "{err}");
+        let testing = ValidationOptions::default().allow_http_jwks_uri_for_testing(true);
+        m.clone().validate_with(testing).unwrap();
+        m.jwks_uri = Some("ftp://c.example/jwks".into());
+        assert_eq!(m.validate_with(testing).unwrap_err().field(), "jwks_uri");
+    }
+
+    #[test]
+    fn trust_anchors_must_be_ca_certificates() {
+        use certbound_testkit::rcgen::{IsCa, KeyUsagePurpose};
+        let ca = TestCa::new("Own CA");
+        let mut m = tls(&[("tls_client_auth_subject_dn", "CN=a")]);
+        // A leaf: basicConstraints CA:FALSE.
+        m.certbound_trust_anchors = Some(vec![ca.leaf("not a ca").issue().pem]);
+        let err = m.clone().validate().unwrap_err();
+        assert_eq!(err.field(), "certbound_trust_anchors");
+        assert!(err.description().contains("CA:TRUE"), "{err}");
+        // A self-signed certificate without basicConstraints.
+        m.certbound_trust_anchors = Some(vec![self_signed("no constraints").issue().pem]);
+        let err = m.clone().validate().unwrap_err();
+        assert!(err.description().contains("CA:TRUE"), "{err}");
+        // CA:TRUE, but keyUsage without keyCertSign.
+        let no_cert_sign = self_signed("no keyCertSign")
+            .params(|p| {
+                p.is_ca = IsCa::Ca(certbound_testkit::rcgen::BasicConstraints::Unconstrained);
+                p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign];
+            })
+            .issue();
+        m.certbound_trust_anchors = Some(vec![no_cert_sign.pem]);
+        let err = m.clone().validate().unwrap_err();
+        assert_eq!(err.field(), "certbound_trust_anchors");
+        assert!(err.description().contains("keyCertSign"), "{err}");
+        m.certbound_trust_anchors = Some(vec![ca.cert.pem.clone()]);
+        m.validate().unwrap();
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! [`SelfSignedTlsClientAuth`]: mutual TLS with a registered self-signed
 //! certificate (RFC 8705 §2.2), and the [`JwksFetcher`] behind `jwks_uri`.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use moka::ops::compute::Op;
 
 use certbound_cert::Thumbprint;
 
@@ -42,8 +43,9 @@ impl JwksFetchError {
 }
 
 /// The configuration of `self_signed_tls_client_auth`: the fetcher for
-/// `jwks_uri` key sets, how long a fetched set is kept, and how often a
-/// certificate that is not in the set may trigger a refetch.
+/// `jwks_uri` key sets, how long a fetched set is used, how old it may get
+/// when refetching fails, and how often a certificate that is not in the
+/// set may trigger a refetch.
 ///
 /// ```
 /// use std::time::Duration;
@@ -55,14 +57,16 @@ impl JwksFetchError {
 ///         Err::<Jwks, _>(JwksFetchError::new(format!("no HTTP client to fetch {uri}")))
 ///     })
 ///     .jwks_ttl(Duration::from_secs(3600))
+///     .jwks_max_age(Duration::from_secs(6 * 3600))
 ///     .min_refetch_interval(Duration::from_secs(60));
 /// # let _ = self_signed;
 /// ```
 pub struct SelfSignedTlsClientAuth {
     fetcher: Option<Arc<dyn JwksFetcher>>,
     ttl: Duration,
+    max_age: Duration,
     min_refetch_interval: Duration,
-    cache: Mutex<HashMap<String, CachedSet>>,
+    cache: moka::sync::Cache<String, CachedSet>,
 }
 
 impl std::fmt::Debug for SelfSignedTlsClientAuth {
@@ -70,6 +74,7 @@ impl std::fmt::Debug for SelfSignedTlsClientAuth {
         f.debug_struct("SelfSignedTlsClientAuth")
             .field("jwks_fetcher", &self.fetcher.is_some())
             .field("jwks_ttl", &self.ttl)
+            .field("jwks_max_age", &self.max_age)
             .field("min_refetch_interval", &self.min_refetch_interval)
             .finish_non_exhaustive()
     }
@@ -81,6 +86,7 @@ impl Default for SelfSignedTlsClientAuth {
     }
 }
 
+#[derive(Clone)]
 struct CachedSet {
     thumbprints: Arc<[Thumbprint]>,
     fetched_at: SystemTime,
@@ -96,15 +102,20 @@ pub(crate) enum SetSource {
     RefetchRateLimited,
 }
 
+/// The default number of `jwks_uri` key sets kept.
+const DEFAULT_CAPACITY: u64 = 10_000;
+
 impl SelfSignedTlsClientAuth {
     /// Self-signed client authentication with registered `jwks` only (no
-    /// fetcher), a one-hour TTL and a one-minute refetch interval.
+    /// fetcher), a one-hour TTL, a maximum age of one day, a one-minute
+    /// refetch interval, and at most 10 000 key sets kept.
     pub fn new() -> Self {
         Self {
             fetcher: None,
             ttl: Duration::from_secs(3600),
+            max_age: Duration::from_secs(86_400),
             min_refetch_interval: Duration::from_secs(60),
-            cache: Mutex::new(HashMap::new()),
+            cache: moka::sync::Cache::new(DEFAULT_CAPACITY),
         }
     }
 
@@ -120,6 +131,14 @@ impl SelfSignedTlsClientAuth {
         self
     }
 
+    /// How old a fetched key set may get while refetching it fails: past
+    /// this age the client is refused rather than trusted on an old set
+    /// (a removed certificate must stop working). One day by default.
+    pub fn jwks_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
     /// The shortest time between two fetches of one `jwks_uri` caused by a
     /// certificate that is not in the cached set.
     pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
@@ -127,9 +146,11 @@ impl SelfSignedTlsClientAuth {
         self
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedSet>> {
-        // A panic while holding the lock cannot leave the map inconsistent.
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    /// How many `jwks_uri` key sets are kept at most (the least used go
+    /// first); at least one, since the refetch rate limit lives there too.
+    pub fn jwks_cache_capacity(mut self, n: u64) -> Self {
+        self.cache = moka::sync::Cache::new(n.max(1));
+        self
     }
 
     async fn fetch(&self, uri: &str, now: SystemTime) -> Result<Arc<[Thumbprint]>, JwksFetchError> {
@@ -142,67 +163,90 @@ impl SelfSignedTlsClientAuth {
             tracing::debug!(jwks_uri = uri, "ignoring a key of the fetched set: {e}");
         }
         let thumbprints: Arc<[Thumbprint]> = thumbprints.into();
-        let mut cache = self.lock();
-        let entry = cache.entry(uri.to_owned()).or_insert(CachedSet {
-            thumbprints: thumbprints.clone(),
-            fetched_at: now,
-            last_attempt: now,
+        let set = thumbprints.clone();
+        self.cache.entry_by_ref(uri).and_compute_with(|entry| {
+            let last_attempt = entry.map_or(now, |e| e.into_value().last_attempt);
+            Op::Put(CachedSet {
+                thumbprints: set,
+                fetched_at: now,
+                last_attempt,
+            })
         });
-        entry.thumbprints = thumbprints.clone();
-        entry.fetched_at = now;
         Ok(thumbprints)
     }
 
     /// Whether `presented` is the `x5c[0]` of a key of the set at `uri`:
     /// from the cache while fresh; fetched when absent or stale; refetched
-    /// once on a miss unless the last fetch was within the interval.
+    /// once on a miss unless the last fetch was within the interval; never
+    /// from a set older than the maximum age.
     pub(crate) async fn lookup(
         &self,
         uri: &str,
         presented: &Thumbprint,
         now: SystemTime,
     ) -> Result<(bool, usize, SetSource), JwksFetchError> {
-        let (refetch, stale) = {
-            let mut cache = self.lock();
-            match cache.get_mut(uri) {
-                Some(set) => {
-                    let fresh = now < set.fetched_at + self.ttl;
-                    if fresh && set.thumbprints.contains(presented) {
-                        return Ok((true, set.thumbprints.len(), SetSource::Cached));
-                    }
-                    // A miss, or a stale set: fetch, unless the last attempt
-                    // (successful or not) was within the interval.
-                    if now < set.last_attempt + self.min_refetch_interval {
-                        return Ok((
-                            set.thumbprints.contains(presented),
-                            set.thumbprints.len(),
-                            SetSource::RefetchRateLimited,
-                        ));
-                    }
-                    set.last_attempt = now;
-                    (fresh, Some(set.thumbprints.clone()))
-                }
-                None => {
-                    // Remember the attempt, so a failing fetch is rate-limited too.
-                    cache.insert(
-                        uri.to_owned(),
-                        CachedSet {
-                            thumbprints: Arc::from(Vec::new()),
-                            fetched_at: SystemTime::UNIX_EPOCH,
-                            last_attempt: now,
-                        },
-                    );
-                    (false, None)
-                }
+        // Decided under the entry's lock, so that concurrent misses fetch once.
+        let mut decision = None;
+        self.cache.entry_by_ref(uri).and_compute_with(|entry| {
+            let Some(entry) = entry else {
+                // Remember the attempt, so a failing fetch is rate-limited too.
+                decision = Some(Decision::Fetch { had: None });
+                return Op::Put(CachedSet {
+                    thumbprints: Arc::from(Vec::new()),
+                    fetched_at: SystemTime::UNIX_EPOCH,
+                    last_attempt: now,
+                });
+            };
+            let mut set = entry.into_value();
+            let fresh = now < set.fetched_at + self.ttl;
+            if fresh && set.thumbprints.contains(presented) {
+                decision = Some(Decision::Answer(set, SetSource::Cached));
+                return Op::Nop;
             }
+            // A miss, or a stale set: fetch, unless the last attempt
+            // (successful or not) was within the interval.
+            if now < set.last_attempt + self.min_refetch_interval {
+                decision = Some(Decision::Answer(set, SetSource::RefetchRateLimited));
+                return Op::Nop;
+            }
+            set.last_attempt = now;
+            decision = Some(Decision::Fetch {
+                had: Some((set.clone(), fresh)),
+            });
+            Op::Put(set)
+        });
+        let had = match decision {
+            Some(Decision::Answer(set, source)) => {
+                if set.fetched_at == SystemTime::UNIX_EPOCH {
+                    return Err(JwksFetchError::new(
+                        "no key set fetched yet, and the last attempt is too recent to retry",
+                    ));
+                }
+                if now >= set.fetched_at + self.max_age {
+                    return Err(JwksFetchError::new(
+                        "the cached key set is past its maximum age",
+                    ));
+                }
+                return Ok((
+                    set.thumbprints.contains(presented),
+                    set.thumbprints.len(),
+                    source,
+                ));
+            }
+            Some(Decision::Fetch { had }) => had,
+            None => None,
         };
+        let refetch = had.as_ref().is_some_and(|(_, fresh)| *fresh);
         let set = match self.fetch(uri, now).await {
             Ok(set) => set,
-            Err(e) => match stale {
-                // Keep serving the set we had rather than refusing everyone.
-                Some(set) if !set.is_empty() => {
+            Err(e) => match had {
+                // Keep serving the set we had rather than refusing everyone,
+                // up to its maximum age.
+                Some((set, _))
+                    if !set.thumbprints.is_empty() && now < set.fetched_at + self.max_age =>
+                {
                     tracing::debug!(jwks_uri = uri, error = %e, "refetch failed; using the cached set");
-                    set
+                    set.thumbprints
                 }
                 _ => return Err(e),
             },
@@ -214,4 +258,10 @@ impl SelfSignedTlsClientAuth {
         };
         Ok((set.contains(presented), set.len(), source))
     }
+}
+
+/// What a lookup does once the cache has been read.
+enum Decision {
+    Answer(CachedSet, SetSource),
+    Fetch { had: Option<(CachedSet, bool)> },
 }

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use certbound_cert::Certificate;
-use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use sha2::{Digest, Sha256};
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
@@ -61,9 +61,10 @@ pub enum ConfigError {
 pub struct TlsClientAuth {
     pub(crate) trust_store: TrustStore,
     pub(crate) intermediates: Vec<CertificateDer<'static>>,
-    crls: Vec<CertRevocationList<'static>>,
+    crls: Vec<Crl>,
     crl_depth: RevocationCheckDepth,
     enforce_crl_next_update: bool,
+    refuse_unknown_revocation_status: bool,
     pub(crate) eku: EkuPolicy,
     pub(crate) required_policies: Vec<String>,
     pub(crate) max_intermediates: usize,
@@ -98,6 +99,7 @@ impl TlsClientAuth {
             crls: Vec::new(),
             crl_depth: RevocationCheckDepth::Chain,
             enforce_crl_next_update: true,
+            refuse_unknown_revocation_status: false,
             eku: EkuPolicy::default(),
             required_policies: Vec::new(),
             max_intermediates: 4,
@@ -116,12 +118,32 @@ impl TlsClientAuth {
     }
 
     /// Adds a CRL (DER). Certificates it lists are refused; certificates of
-    /// issuers without a CRL are accepted.
+    /// issuers without a CRL have an unknown revocation status, accepted
+    /// unless [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status).
     pub fn crl(mut self, der: &[u8]) -> Result<Self, ConfigError> {
         let crl =
             OwnedCertRevocationList::from_der(der).map_err(|e| ConfigError::Crl(e.to_string()))?;
-        self.crls.push(CertRevocationList::Owned(crl));
+        // webpki keeps nextUpdate to itself; the cache needs it.
+        let next_update = x509_parser::parse_x509_crl(der)
+            .map_err(|e| ConfigError::Crl(e.to_string()))?
+            .1
+            .next_update()
+            .and_then(|t| u64::try_from(t.timestamp()).ok())
+            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+            .ok_or_else(|| ConfigError::Crl("no nextUpdate".into()))?;
+        self.crls.push(Crl {
+            list: CertRevocationList::Owned(crl),
+            next_update,
+        });
         Ok(self)
+    }
+
+    /// Refuses a certificate of the path when no configured CRL covers its
+    /// issuer (its revocation status is unknown); off by default. With
+    /// [`crl_leaf_only`](Self::crl_leaf_only) only the leaf needs a CRL.
+    pub fn refuse_unknown_revocation_status(mut self, refuse: bool) -> Self {
+        self.refuse_unknown_revocation_status = refuse;
+        self
     }
 
     /// Checks only the leaf against the CRLs, not the intermediates.
@@ -173,7 +195,8 @@ impl TlsClientAuth {
     }
 
     /// How long a successful verification is reused (never beyond the
-    /// leaf's notAfter).
+    /// notAfter of a certificate of the path, the anchor's included, nor
+    /// the nextUpdate of a CRL it relied on).
     pub fn cache_ttl(mut self, ttl: Duration) -> Self {
         self.cache_ttl = ttl;
         self
@@ -190,18 +213,14 @@ impl TlsClientAuth {
         &self.trust_store
     }
 
-    /// The number of CRLs configured.
-    pub(crate) fn crl_count(&self) -> usize {
-        self.crls.len()
-    }
-
-    /// Path validation with webpki, then the issuer pin and the path length
-    /// (checked for each candidate path, so another path may still pass).
+    /// Path validation with webpki, then the issuer pin, the path length
+    /// and the anchor's pathLenConstraint (checked for each candidate path,
+    /// so another path may still pass).
     pub(crate) fn validate_path(
         &self,
         leaf: &Certificate,
         presented: &[Certificate],
-        anchors: &[TrustAnchor<'static>],
+        anchors: &TrustStore,
         pin: Option<&[u8; 32]>,
         now: SystemTime,
     ) -> Result<ValidatedPath, PathError> {
@@ -217,11 +236,16 @@ impl TlsClientAuth {
                 .map(|c| CertificateDer::from(c.as_ref())),
         );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
-        let crl_refs: Vec<&CertRevocationList<'static>> = self.crls.iter().collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> =
+            self.crls.iter().map(|c| &c.list).collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
             Ok(b) => Some(
                 b.with_depth(self.crl_depth)
-                    .with_status_policy(UnknownStatusPolicy::Allow)
+                    .with_status_policy(if self.refuse_unknown_revocation_status {
+                        UnknownStatusPolicy::Deny
+                    } else {
+                        UnknownStatusPolicy::Allow
+                    })
                     .with_expiration_policy(if self.enforce_crl_next_update {
                         ExpirationPolicy::Enforce
                     } else {
@@ -229,16 +253,25 @@ impl TlsClientAuth {
                     })
                     .build(),
             ),
+            // No CRL at all: every status is unknown.
+            Err(_) if self.refuse_unknown_revocation_status => {
+                return Err(PathError::Webpki(webpki::Error::UnknownRevocationStatus));
+            }
             Err(_) => None,
         };
         let rejected: Cell<Option<PathError>> = Cell::new(None);
         let max = self.max_intermediates;
         let check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let n = path.intermediate_certificates().count();
-            if n > max {
+            // The anchor's own pathLenConstraint, which webpki ignores.
+            let limit = match anchors.path_len(path.anchor()) {
+                Some(len) => max.min(usize::try_from(len).unwrap_or(usize::MAX)),
+                None => max,
+            };
+            if n > limit {
                 rejected.set(Some(PathError::TooLong {
                     intermediates: n,
-                    max,
+                    max: limit,
                 }));
                 return Err(webpki::Error::MaximumPathDepthExceeded);
             }
@@ -254,41 +287,89 @@ impl TlsClientAuth {
         };
         let result = ee.verify_for_usage(
             self.algorithms,
-            anchors,
+            anchors.anchors(),
             &intermediates,
             time,
             KeyUsage::client_auth(),
             revocation,
             Some(&check),
         );
-        match result {
-            Ok(path) => {
-                let issuer_spki_sha256: [u8; 32] =
-                    Sha256::digest(path.issuer_spki().as_ref()).into();
-                let intermediates = path.intermediate_certificates().count();
-                Ok(ValidatedPath {
-                    intermediates,
-                    issuer_spki_sha256,
-                    anchor_subject_der: path.anchor().subject.as_ref().to_vec(),
-                })
+        let path = match result {
+            Ok(path) => path,
+            Err(e) => {
+                return Err(match rejected.take() {
+                    Some(ours)
+                        if matches!(
+                            e,
+                            webpki::Error::UnknownIssuer | webpki::Error::MaximumPathDepthExceeded
+                        ) =>
+                    {
+                        ours
+                    }
+                    _ => PathError::Webpki(e),
+                });
             }
-            Err(e) => Err(match rejected.take() {
-                Some(ours)
-                    if matches!(
-                        e,
-                        webpki::Error::UnknownIssuer | webpki::Error::MaximumPathDepthExceeded
-                    ) =>
-                {
-                    ours
-                }
-                _ => PathError::Webpki(e),
-            }),
+        };
+
+        // Until when this verification holds: the earliest notAfter of the
+        // path (webpki checks each at `now` only) and nextUpdate of the CRLs
+        // it relied on.
+        let mut valid_until = leaf.validity().not_after;
+        if let Some(t) = anchors.not_after(path.anchor()) {
+            valid_until = valid_until.min(t);
         }
+        for cert in path.intermediate_certificates() {
+            valid_until = valid_until.min(not_after(cert.der().as_ref()));
+        }
+        // The certificates whose revocation webpki checked, by issuer.
+        let mut checked: Vec<&[u8]> = vec![ee.issuer()];
+        if self.crl_depth == RevocationCheckDepth::Chain {
+            checked.extend(path.intermediate_certificates().map(|c| c.issuer()));
+        }
+        let mut unknown = None;
+        for issuer in &checked {
+            match self.crls.iter().find(|c| c.list.issuer() == *issuer) {
+                Some(crl) => valid_until = valid_until.min(crl.next_update),
+                None => {
+                    unknown.get_or_insert_with(|| name_from_content(issuer));
+                }
+            }
+        }
+        let revocation = match unknown {
+            _ if self.crls.is_empty() => Revocation::NotConfigured,
+            Some(issuer) => Revocation::Unknown { issuer },
+            None => Revocation::NotRevoked {
+                certificates: checked.len(),
+            },
+        };
+        Ok(ValidatedPath {
+            intermediates: path.intermediate_certificates().count(),
+            issuer_spki_sha256: Sha256::digest(path.issuer_spki().as_ref()).into(),
+            anchor_subject_der: path.anchor().subject.as_ref().to_vec(),
+            valid_until,
+            revocation,
+        })
     }
 }
 
-fn anchor_subject(subject: &[u8]) -> String {
-    // The anchor's subject is the DER content of the Name SEQUENCE.
+/// A configured CRL and its nextUpdate.
+struct Crl {
+    list: CertRevocationList<'static>,
+    next_update: SystemTime,
+}
+
+/// A certificate's notAfter; the epoch when it does not parse, so that
+/// nothing is cached on its account.
+fn not_after(der: &[u8]) -> SystemTime {
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| u64::try_from(c.validity().not_after.timestamp()).ok())
+        .map_or(UNIX_EPOCH, |secs| UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// An RFC 4514 name from webpki's form of it, the DER content of the Name
+/// SEQUENCE.
+fn name_from_content(subject: &[u8]) -> String {
     let mut der = vec![0x30];
     let len = subject.len();
     if len < 0x80 {
@@ -312,13 +393,27 @@ pub(crate) struct ValidatedPath {
     pub(crate) intermediates: usize,
     pub(crate) issuer_spki_sha256: [u8; 32],
     anchor_subject_der: Vec<u8>,
+    /// The earliest notAfter of the path and nextUpdate of the CRLs used.
+    pub(crate) valid_until: SystemTime,
+    pub(crate) revocation: Revocation,
+}
+
+/// What the CRLs said about the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Revocation {
+    /// No CRL is configured.
+    NotConfigured,
+    /// A CRL covered each checked certificate's issuer, and none listed it.
+    NotRevoked { certificates: usize },
+    /// No configured CRL covers this issuer: the status is unknown.
+    Unknown { issuer: String },
 }
 
 impl ValidatedPath {
     /// The anchor's subject, RFC 4514 (formatted only when asked: it is
     /// for reports).
     pub(crate) fn anchor_subject(&self) -> String {
-        anchor_subject(&self.anchor_subject_der)
+        name_from_content(&self.anchor_subject_der)
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`TrustStore`]: the CA certificates `tls_client_auth` chains must lead to.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use certbound_cert::{Certificate, pem};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
@@ -25,6 +26,10 @@ pub struct TrustStore {
 struct Inner {
     certs: Vec<Certificate>,
     anchors: Vec<TrustAnchor<'static>>,
+    /// Per anchor, its basicConstraints pathLenConstraint: webpki does not
+    /// read an anchor's own constraints, so certbound enforces it (RFC 5280
+    /// §6.1.1(d) lets the anchor's constraints apply).
+    path_len: Vec<Option<u32>>,
 }
 
 /// Why a certificate cannot be a trust anchor.
@@ -34,6 +39,16 @@ pub enum TrustStoreError {
     /// The text or bytes are not certificates.
     #[error("not a certificate: {0}")]
     Certificate(#[from] certbound_cert::CertError),
+    /// The certificate is not a CA certificate: basicConstraints must say
+    /// CA:TRUE and keyUsage, when present, must include keyCertSign
+    /// (RFC 5280 §4.2.1.9, §4.2.1.3).
+    #[error("certificate {subject} cannot be a trust anchor: {reason}")]
+    NotCa {
+        /// The certificate's subject.
+        subject: String,
+        /// What it lacks.
+        reason: &'static str,
+    },
     /// webpki cannot use the certificate as an anchor (an X.509 v1
     /// certificate, for instance).
     #[error("certificate {subject} cannot be a trust anchor: {reason}")]
@@ -59,12 +74,17 @@ impl TrustStore {
         Self::default()
     }
 
-    /// A store of these CA certificates.
+    /// A store of these CA certificates. Each must be a CA certificate
+    /// (basicConstraints CA:TRUE, keyCertSign when keyUsage is present).
     pub fn from_certificates(
         certs: impl IntoIterator<Item = Certificate>,
     ) -> Result<Self, TrustStoreError> {
         let mut inner = Inner::default();
         for cert in certs {
+            let path_len = ca_path_len(&cert).map_err(|reason| TrustStoreError::NotCa {
+                subject: cert.subject().to_string(),
+                reason,
+            })?;
             let der = CertificateDer::from(cert.der());
             let anchor = webpki::anchor_from_trusted_cert(&der)
                 .map_err(|e| TrustStoreError::Unusable {
@@ -73,6 +93,7 @@ impl TrustStore {
                 })?
                 .to_owned();
             inner.anchors.push(anchor);
+            inner.path_len.push(path_len);
             inner.certs.push(cert);
         }
         Ok(Self {
@@ -103,4 +124,43 @@ impl TrustStore {
     pub(crate) fn anchors(&self) -> &[TrustAnchor<'static>] {
         &self.inner.anchors
     }
+
+    fn position(&self, anchor: &TrustAnchor<'_>) -> Option<usize> {
+        self.inner.anchors.iter().position(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        })
+    }
+
+    /// The pathLenConstraint of the anchor webpki chose.
+    pub(crate) fn path_len(&self, anchor: &TrustAnchor<'_>) -> Option<u32> {
+        self.position(anchor)
+            .and_then(|i| self.inner.path_len.get(i).copied().flatten())
+    }
+
+    /// The notAfter of the anchor webpki chose.
+    pub(crate) fn not_after(&self, anchor: &TrustAnchor<'_>) -> Option<SystemTime> {
+        self.position(anchor)
+            .and_then(|i| self.inner.certs.get(i))
+            .map(|c| c.validity().not_after)
+    }
+}
+
+/// Whether `cert` is a CA certificate, and its pathLenConstraint.
+fn ca_path_len(cert: &Certificate) -> Result<Option<u32>, &'static str> {
+    let parsed = cert.parsed().map_err(|_| "its fields do not parse")?;
+    let constraints = parsed
+        .basic_constraints()
+        .map_err(|_| "its basicConstraints extension is malformed")?
+        .map(|ext| ext.value);
+    let Some(constraints) = constraints.filter(|c| c.ca) else {
+        return Err("basicConstraints does not say CA:TRUE");
+    };
+    let key_usage = parsed
+        .key_usage()
+        .map_err(|_| "its keyUsage extension is malformed")?;
+    if key_usage.is_some_and(|ku| !ku.value.key_cert_sign()) {
+        return Err("keyUsage does not include keyCertSign");
+    }
+    Ok(constraints.path_len_constraint)
 }

@@ -141,3 +141,94 @@ async fn explain_does_not_use_the_cache() {
     assert!(report.is_authenticated(), "{report}");
     assert_eq!(auth.metrics().path_validations, 2);
 }
+
+fn chain_authenticator(tls: TlsClientAuth, clock: &TestClock) -> Authenticator {
+    Authenticator::builder(
+        registry_from_metadata([tls_client(
+            "bank-1",
+            "tls_client_auth_subject_dn",
+            "CN=bank-1",
+        )])
+        .unwrap(),
+    )
+    .tls_client_auth(tls)
+    .clock(clock.clone())
+    .build()
+}
+
+#[tokio::test]
+async fn cache_never_outlives_an_intermediate() {
+    let c = chain(None, SystemTime::now() + 2 * DAY);
+    let clock = TestClock::new();
+    let anchors = certbound_auth::TrustStore::from_certificates([cert(&c.root)]).unwrap();
+    let tls = TlsClientAuth::new(anchors).cache_ttl(365 * DAY);
+    let auth = chain_authenticator(tls, &clock);
+    let cert = presented(&c.leaf, &[&c.intermediate]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(DAY);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().cache_hits, 1);
+    // Past the intermediate's notAfter (the leaf is still valid): verified
+    // again, and refused.
+    clock.advance(DAY + Duration::from_secs(60));
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::Expired), "{err:?}");
+    assert_eq!(auth.metrics().path_validations, 2);
+    assert_eq!(auth.metrics().cache_hits, 1);
+}
+
+#[tokio::test]
+async fn cache_never_outlives_the_crl_it_relied_on() {
+    // The test CA's CRLs have a nextUpdate a day ahead.
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let crl = ca.crl(&[]);
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t.cache_ttl(365 * DAY).crl(&crl).unwrap(), &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(DAY - Duration::from_secs(120));
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().cache_hits, 1);
+    // Past nextUpdate: verified again, and the stale CRL fails it.
+    clock.advance(Duration::from_secs(180));
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert_eq!(auth.metrics().path_validations, 2, "{err:?}");
+    assert_eq!(auth.metrics().cache_hits, 1);
+
+    // Even when a stale CRL is accepted, nothing is cached past its nextUpdate.
+    let clock = TestClock::new();
+    let auth = authenticator(
+        &ca,
+        |t| {
+            t.cache_ttl(365 * DAY)
+                .crl(&crl)
+                .unwrap()
+                .enforce_crl_next_update(false)
+        },
+        &clock,
+    );
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(DAY + Duration::from_secs(60));
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().path_validations, 3);
+    assert_eq!(auth.metrics().cache_hits, 0);
+}
+
+#[tokio::test]
+async fn cache_never_outlives_a_crl_of_an_intermediate() {
+    let root = TestCa::new("Root");
+    let issuing = root.intermediate("Issuing");
+    let leaf = issuing.leaf("bank-1").issue();
+    // Only the root's CRL (covering the intermediate) is configured.
+    let crl = root.crl(&[]);
+    let clock = TestClock::new();
+    let auth = authenticator(&root, |t| t.cache_ttl(365 * DAY).crl(&crl).unwrap(), &clock);
+    let cert = presented(&leaf, &[&issuing.cert]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(DAY + Duration::from_secs(60));
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert_eq!(auth.metrics().path_validations, 2);
+    assert_eq!(auth.metrics().cache_hits, 0);
+}

@@ -399,7 +399,7 @@ async fn a_ca_certificate_presented_as_the_leaf_is_invalid_client() {
         res,
         StatusCode::UNAUTHORIZED,
         "invalid_client",
-        "not trusted",
+        "client authentication failed",
     )
     .await;
     let leaf = root.leaf("bank-1").issue();
@@ -490,7 +490,7 @@ async fn unknown_critical_extension_is_refused_by_path_validation() {
     );
     assert_eq!(
         err.to_oauth_error().description(),
-        Some("client certificate not trusted")
+        Some("client authentication failed")
     );
 }
 

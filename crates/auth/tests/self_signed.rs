@@ -127,6 +127,14 @@ impl KeySet {
     }
 
     fn authenticator(&self, clock: &TestClock) -> Authenticator {
+        self.authenticator_with(clock, |s| s)
+    }
+
+    fn authenticator_with(
+        &self,
+        clock: &TestClock,
+        configure: impl FnOnce(SelfSignedTlsClientAuth) -> SelfSignedTlsClientAuth,
+    ) -> Authenticator {
         let mut m =
             ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
         m.jwks_uri = Some("https://device.example/jwks.json".into());
@@ -144,12 +152,12 @@ impl KeySet {
             }
         };
         Authenticator::builder(registry_from_metadata([m]).unwrap())
-            .self_signed_tls_client_auth(
+            .self_signed_tls_client_auth(configure(
                 SelfSignedTlsClientAuth::new()
                     .jwks_fetcher(fetcher)
                     .jwks_ttl(Duration::from_secs(3600))
                     .min_refetch_interval(Duration::from_secs(60)),
-            )
+            ))
             .clock(clock.clone())
             .build()
     }
@@ -273,4 +281,75 @@ async fn stale_set_is_kept_when_the_refetch_fails() {
         .await
         .unwrap();
     assert_eq!(keys.fetches(), 2);
+}
+
+#[tokio::test]
+async fn a_set_past_its_maximum_age_is_not_served_when_the_refetch_fails() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    // The default maximum age: one day.
+    let auth = keys.authenticator(&clock);
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    *keys.fail.lock().unwrap() = true;
+
+    // Stale but younger than a day: kept.
+    clock.advance(DAY - Duration::from_secs(60));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 2);
+
+    // A day old: the failed refetch refuses the client.
+    clock.advance(Duration::from_secs(61));
+    let err = auth
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
+    assert_eq!(keys.fetches(), 3);
+
+    // Within the refetch interval, the old set is not served either.
+    clock.advance(Duration::from_secs(1));
+    let err = auth
+        .authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
+    assert_eq!(keys.fetches(), 3);
+
+    // The host comes back: the client works again.
+    *keys.fail.lock().unwrap() = false;
+    clock.advance(Duration::from_secs(60));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    assert_eq!(keys.fetches(), 4);
+}
+
+#[tokio::test]
+async fn a_shorter_maximum_age_is_honoured() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    let auth = keys.authenticator_with(&clock, |s| {
+        s.jwks_ttl(Duration::from_secs(600))
+            .jwks_max_age(Duration::from_secs(1800))
+    });
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    *keys.fail.lock().unwrap() = true;
+    clock.advance(Duration::from_secs(1200));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(600));
+    auth.authenticate("device-1", Some(&presented(&mine, &[])))
+        .await
+        .unwrap_err();
 }

@@ -666,3 +666,158 @@ async fn explain_reports_every_check_with_its_verdict() {
     assert_eq!(json["authenticated"], false);
     assert_eq!(json["method"], "tls_client_auth");
 }
+
+/// The `revocation` check of a report.
+fn revocation_check(report: &certbound_auth::Report) -> certbound_auth::Check {
+    report
+        .checks
+        .iter()
+        .find(|c| c.name == "revocation")
+        .cloned()
+        .unwrap_or_else(|| panic!("no revocation check: {report}"))
+}
+
+#[tokio::test]
+async fn report_says_when_no_crl_covers_the_issuer() {
+    let ca = TestCa::new("Client CA");
+    let other = TestCa::new("Other CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let cert = presented(&leaf, &[]);
+    let clients = || vec![tls_client("bank-1", DN, "CN=bank-1")];
+
+    // A CRL of another CA only: the status is unknown, not "not revoked".
+    let auth = tls_authenticator(
+        clients(),
+        TlsClientAuth::new(store(&[&ca]))
+            .crl(&other.crl(&[]))
+            .unwrap(),
+    );
+    let report = auth.explain("bank-1", Some(&cert)).await;
+    assert!(report.is_authenticated(), "{report}");
+    let check = revocation_check(&report);
+    assert_eq!(check.verdict, Verdict::Skipped, "{report}");
+    assert!(
+        check
+            .detail
+            .contains("no CRL covers this issuer (CN=Client CA)"),
+        "{report}"
+    );
+
+    // No CRL at all.
+    let auth = tls_authenticator(clients(), TlsClientAuth::new(store(&[&ca])));
+    let check = revocation_check(&auth.explain("bank-1", Some(&cert)).await);
+    assert_eq!(check.verdict, Verdict::Skipped);
+    assert!(
+        check.detail.contains("no CRL configured"),
+        "{}",
+        check.detail
+    );
+
+    // The issuer's own CRL: checked, and not revoked.
+    let auth = tls_authenticator(
+        clients(),
+        TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[])).unwrap(),
+    );
+    let check = revocation_check(&auth.explain("bank-1", Some(&cert)).await);
+    assert_eq!(check.verdict, Verdict::Pass);
+    assert!(check.detail.starts_with("not revoked"), "{}", check.detail);
+}
+
+#[tokio::test]
+async fn unknown_revocation_status_is_refused_when_configured() {
+    let root = TestCa::new("Root");
+    let issuing = root.intermediate("Issuing");
+    let other = TestCa::new("Other CA");
+    let leaf = issuing.leaf("bank-1").issue();
+    let cert = presented(&leaf, &[&issuing.cert]);
+    let auth = |tls: TlsClientAuth| {
+        tls_authenticator(
+            vec![tls_client("bank-1", DN, "CN=bank-1")],
+            tls.refuse_unknown_revocation_status(true),
+        )
+    };
+    let base = || TlsClientAuth::new(store(&[&root]));
+
+    for tls in [
+        // No CRL at all.
+        base(),
+        // Only another CA's CRL.
+        base().crl(&other.crl(&[])).unwrap(),
+        // The leaf's issuer's CRL, but nothing covers the intermediate.
+        base().crl(&issuing.crl(&[])).unwrap(),
+    ] {
+        let auth = auth(tls);
+        let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+        assert!(matches!(err, AuthError::RevocationStatusUnknown), "{err:?}");
+        assert_eq!(err.to_oauth_error().code(), "invalid_client");
+        let report = auth.explain("bank-1", Some(&cert)).await;
+        assert_eq!(revocation_check(&report).verdict, Verdict::Fail, "{report}");
+    }
+
+    // Leaf and intermediate both covered.
+    auth(
+        base()
+            .crl(&issuing.crl(&[]))
+            .unwrap()
+            .crl(&root.crl(&[]))
+            .unwrap(),
+    )
+    .authenticate("bank-1", Some(&cert))
+    .await
+    .unwrap();
+    // Only the leaf is checked, and its issuer's CRL covers it.
+    auth(base().crl(&issuing.crl(&[])).unwrap().crl_leaf_only())
+        .authenticate("bank-1", Some(&cert))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_anchors_path_length_constraint_is_enforced() {
+    // webpki ignores an anchor's own pathLenConstraint; certbound applies
+    // it (RFC 5280 §6.1.1(d)).
+    let far = SystemTime::now() + 3650 * DAY;
+    let clients = || vec![tls_client("bank-1", DN, "CN=bank-1")];
+    let constrained = chain(Some(0), far);
+    let anchors = certbound_auth::TrustStore::from_certificates([cert(&constrained.root)]).unwrap();
+    let auth = tls_authenticator(clients(), TlsClientAuth::new(anchors));
+    let err = auth
+        .authenticate(
+            "bank-1",
+            Some(&presented(&constrained.leaf, &[&constrained.intermediate])),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuthError::PathTooLong {
+                intermediates: 1,
+                max: 0
+            }
+        ),
+        "{err:?}"
+    );
+
+    // pathLenConstraint 1 allows the one intermediate.
+    let allowed = chain(Some(1), far);
+    let anchors = certbound_auth::TrustStore::from_certificates([cert(&allowed.root)]).unwrap();
+    tls_authenticator(clients(), TlsClientAuth::new(anchors))
+        .authenticate(
+            "bank-1",
+            Some(&presented(&allowed.leaf, &[&allowed.intermediate])),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_leaf_cannot_be_a_trust_anchor() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let err = certbound_auth::TrustStore::from_certificates([cert(&leaf)]).unwrap_err();
+    assert!(
+        matches!(err, certbound_auth::TrustStoreError::NotCa { .. }),
+        "{err:?}"
+    );
+}

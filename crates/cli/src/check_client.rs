@@ -31,6 +31,10 @@ pub(crate) struct Args {
     /// A CRL (PEM or DER); repeatable.
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
+    /// Refuse a certificate whose issuer no given CRL covers (by default its
+    /// revocation status is reported as unknown and accepted).
+    #[arg(long)]
+    refuse_unknown_revocation: bool,
     /// A certificate policy OID the leaf must carry; repeatable.
     #[arg(long = "policy", value_name = "OID")]
     policies: Vec<String>,
@@ -119,6 +123,7 @@ fn prepare(args: &Args) -> Result<(Authenticator, String, ClientCert), String> {
             .crl(&read_crl(path)?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
+    tls = tls.refuse_unknown_revocation_status(args.refuse_unknown_revocation);
     for oid in &args.policies {
         tls = tls.required_policy(oid).map_err(|e| e.to_string())?;
     }

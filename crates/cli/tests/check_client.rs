@@ -159,6 +159,44 @@ fn intermediate_and_crl_from_files() {
 }
 
 #[test]
+fn revocation_is_unknown_when_no_crl_covers_the_issuer() {
+    let dir = Dir::new("crl-unknown");
+    let ca = TestCa::new("CA");
+    let other = TestCa::new("Other CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let client = dir.file("client.json", BANK);
+    let ca_file = dir.file("ca.pem", &ca.cert.pem);
+    let cert = dir.file("cert.pem", &leaf.pem);
+    let other_crl = dir.file("other.crl", other.crl(&[]));
+    let flags = [
+        "--client",
+        client.to_str().unwrap(),
+        "--ca",
+        ca_file.to_str().unwrap(),
+        "--crl",
+        other_crl.to_str().unwrap(),
+    ];
+    let o = run(&[&cert], &flags);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    let line = text
+        .lines()
+        .find(|l| l.contains("revocation"))
+        .unwrap_or_else(|| panic!("no revocation line in\n{text}"));
+    assert!(line.starts_with("SKIP"), "{line}");
+    assert!(line.contains("no CRL covers this issuer (CN=CA)"), "{line}");
+    assert!(!line.contains("not revoked"), "{line}");
+
+    let mut refuse = flags.to_vec();
+    refuse.push("--refuse-unknown-revocation");
+    let o = run(&[&cert], &refuse);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  revocation"), "{text}");
+    assert!(text.contains("revocation status unknown"), "{text}");
+}
+
+#[test]
 fn self_signed_client_is_checked_by_thumbprint() {
     let dir = Dir::new("self-signed");
     let mine = self_signed("device").issue();

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 pub(crate) struct FormInfo<'a> {
     pub(crate) client_id: Option<Cow<'a, str>>,
     pub(crate) has_client_assertion: bool,
+    pub(crate) has_client_secret: bool,
 }
 
 /// Why the form cannot be used.
@@ -38,6 +39,11 @@ fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
     String::from_utf8(decoded).ok().map(Cow::Owned)
 }
 
+/// One form-encoded value, decoded; `None` when it is not UTF-8.
+pub(crate) fn parse_value(raw: &[u8]) -> Option<Cow<'_, str>> {
+    decode(raw)
+}
+
 pub(crate) fn parse(body: &[u8]) -> Result<FormInfo<'_>, FormError> {
     let mut info = FormInfo::default();
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
@@ -55,6 +61,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<FormInfo<'_>, FormError> {
                 info.client_id = Some(value);
             }
             "client_assertion" => info.has_client_assertion = true,
+            "client_secret" => info.has_client_secret = true,
             _ => {}
         }
     }
@@ -102,5 +109,7 @@ mod tests {
                 .unwrap()
                 .has_client_assertion
         );
+        let f = parse(b"client_id=a&client_secret=s").unwrap();
+        assert!(f.has_client_secret && !f.has_client_assertion);
     }
 }

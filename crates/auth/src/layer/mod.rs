@@ -14,11 +14,16 @@
 //!    untouched, for the application's other client authentication;
 //! 4. otherwise answers with an RFC 6749 §5.2 JSON error and
 //!    `Cache-Control: no-store`: `400 invalid_request` when `client_id` is
-//!    missing or repeated, `401 invalid_client` for an unknown client or a
-//!    missing or wrong certificate.
+//!    missing or repeated, or when an mTLS client also sends
+//!    `Authorization: Basic`, `client_secret` or `client_assertion` (RFC 6749
+//!    §2.3: one method per request); `401 invalid_client` for an unknown
+//!    client or a missing or wrong certificate, with one
+//!    `error_description` whatever the reason (the reason goes to
+//!    `tracing`).
 //!
 //! A request without `client_id` that carries an `Authorization` header or
-//! a `client_assertion` is passed on as well: it authenticates another way.
+//! a `client_assertion` is passed on as well: it authenticates another way
+//! (unless its HTTP Basic user is an mTLS client: `400`).
 //!
 //! ```
 //! use axum::{Router, routing::post};

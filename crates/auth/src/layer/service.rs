@@ -8,8 +8,8 @@ use tower_service::Service;
 
 use super::ResponseFuture;
 use super::form::{self, FormError};
-use crate::Authenticator;
 use crate::oauth_error::OAuthError;
+use crate::{AuthError, Authenticator};
 
 /// The service of [`ClientAuthLayer`](super::ClientAuthLayer).
 #[derive(Debug, Clone)]
@@ -57,6 +57,27 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// The credentials of an `Authorization: Basic` header, or `None` for no
+/// header or another scheme.
+fn basic_credentials(headers: &HeaderMap) -> Option<&[u8]> {
+    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
+    let scheme = value.get(..6)?;
+    scheme
+        .eq_ignore_ascii_case(b"basic ")
+        .then(|| value.get(6..).unwrap_or_default().trim_ascii())
+}
+
+/// The client identifier in Basic credentials (RFC 6749 §2.3.1:
+/// form-encoded, then base64).
+fn basic_user_id(credentials: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()?;
+    let user = decoded.split(|b| *b == b':').next()?;
+    form::parse_value(user).map(|v| v.into_owned())
 }
 
 async fn prepare<B>(authenticator: Authenticator, limit: usize, req: Request<B>) -> Prepared<B>
@@ -113,7 +134,31 @@ where
             ));
         }
     }
+    let basic = basic_credentials(&parts.headers);
+    // RFC 6749 §2.3: one client authentication method per request. The
+    // credentials of another method, if any:
+    let other_method = if basic.is_some() {
+        Some("Authorization: Basic")
+    } else if info.has_client_secret {
+        Some("client_secret")
+    } else if info.has_client_assertion {
+        Some("client_assertion")
+    } else {
+        None
+    };
+    let cert = parts.extensions.get::<ClientCert>();
     let Some(client_id) = info.client_id else {
+        if let Some(user_id) = basic.and_then(basic_user_id) {
+            // HTTP Basic names the client (RFC 6749 §2.3.1): an mTLS client
+            // sending it uses two methods; any other client is not ours.
+            let result = authenticator
+                .authenticate_request(&user_id, cert, other_method)
+                .await;
+            if let Err(e @ AuthError::MultipleMethods { .. }) = result {
+                return Prepared::Reject(authenticator.oauth_error(&e));
+            }
+            return Prepared::Forward(Request::from_parts(parts, B::from(bytes)));
+        }
         if parts.headers.contains_key(header::AUTHORIZATION) || info.has_client_assertion {
             // Another client authentication method: not ours.
             return Prepared::Forward(Request::from_parts(parts, B::from(bytes)));
@@ -121,7 +166,7 @@ where
         return Prepared::Reject(OAuthError::invalid_request("client_id is required"));
     };
     let result = authenticator
-        .authenticate(&client_id, parts.extensions.get::<ClientCert>())
+        .authenticate_request(&client_id, cert, other_method)
         .await;
     // `client_id` borrows from the body, which moves on below.
     drop(client_id);
@@ -130,7 +175,7 @@ where
             parts.extensions.insert(client);
         }
         Err(e) if e.is_not_mtls() => {}
-        Err(e) => return Prepared::Reject(e.to_oauth_error()),
+        Err(e) => return Prepared::Reject(authenticator.oauth_error(&e)),
     }
     Prepared::Forward(Request::from_parts(parts, B::from(bytes)))
 }

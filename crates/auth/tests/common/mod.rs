@@ -115,3 +115,77 @@ pub async fn text(res: http::Response<axum::body::Body>) -> String {
     use http_body_util::BodyExt as _;
     String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
+
+/// A root, an intermediate and a leaf made with rcgen directly, for the
+/// shapes the test CA does not make: the root's pathLenConstraint and the
+/// intermediate's notAfter are the caller's.
+pub struct Chain {
+    pub root: TestCert,
+    pub intermediate: TestCert,
+    pub leaf: TestCert,
+}
+
+pub fn chain(root_path_len: Option<u8>, intermediate_not_after: SystemTime) -> Chain {
+    use certbound_testkit::rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+        IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    fn params(cn: &str, ca: Option<BasicConstraints>, not_after: SystemTime) -> CertificateParams {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = DistinguishedName::new();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.not_before = (SystemTime::now() - DAY).into();
+        p.not_after = not_after.into();
+        match ca {
+            Some(c) => {
+                p.is_ca = IsCa::Ca(c);
+                p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+            }
+            None => {
+                p.is_ca = IsCa::ExplicitNoCa;
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            }
+        }
+        p
+    }
+    fn test_cert(c: &certbound_testkit::rcgen::Certificate, key: &KeyPair) -> TestCert {
+        TestCert {
+            der: c.der().to_vec(),
+            pem: c.pem(),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+            serial: Vec::new(),
+        }
+    }
+    let root_constraints = match root_path_len {
+        Some(n) => BasicConstraints::Constrained(n),
+        None => BasicConstraints::Unconstrained,
+    };
+    let root_key = KeyPair::generate().unwrap();
+    let root_params = params(
+        "Chain Root",
+        Some(root_constraints),
+        SystemTime::now() + 3650 * DAY,
+    );
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_cert = test_cert(&root, &root_key);
+    let root_issuer = Issuer::new(root_params, root_key);
+    let int_key = KeyPair::generate().unwrap();
+    let int_params = params(
+        "Chain Issuing",
+        Some(BasicConstraints::Unconstrained),
+        intermediate_not_after,
+    );
+    let int = int_params.signed_by(&int_key, &root_issuer).unwrap();
+    let int_cert = test_cert(&int, &int_key);
+    let int_issuer = Issuer::new(int_params, int_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = params("bank-1", None, SystemTime::now() + 30 * DAY)
+        .signed_by(&leaf_key, &int_issuer)
+        .unwrap();
+    Chain {
+        root: root_cert,
+        intermediate: int_cert,
+        leaf: test_cert(&leaf, &leaf_key),
+    }
+}

@@ -1,0 +1,122 @@
+//! The cache of successful `tls_client_auth` verifications.
+
+use std::time::{Duration, SystemTime};
+
+use certbound_extract::ClientCert;
+use sha2::{Digest, Sha256};
+
+use crate::RegisteredClient;
+
+/// A verification, by the SHA-256 of what it depended on: the client, its
+/// trust configuration, the leaf and the presented intermediates.
+pub(crate) type Key = [u8; 32];
+
+/// Successful verifications and until when each holds.
+pub(crate) struct VerificationCache {
+    entries: moka::sync::Cache<Key, SystemTime>,
+    ttl: Duration,
+}
+
+impl VerificationCache {
+    pub(crate) fn new(capacity: u64, ttl: Duration) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+            ttl,
+        }
+    }
+
+    pub(crate) fn key(client: &RegisteredClient, cert: &ClientCert) -> Key {
+        let mut h = Sha256::new();
+        // Lengths first, so that no two different inputs hash the same bytes.
+        h.update((client.client_id().len() as u64).to_be_bytes());
+        h.update(client.client_id().as_bytes());
+        h.update(client.trust_config_id());
+        h.update(cert.thumbprint().as_bytes());
+        h.update((cert.intermediates().len() as u64).to_be_bytes());
+        for c in cert.intermediates() {
+            h.update(c.thumbprint().as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    /// Whether a verification under `key` still holds at `now`.
+    pub(crate) fn holds(&self, key: &Key, now: SystemTime) -> bool {
+        match self.entries.get(key) {
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.entries.invalidate(key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Remembers a verification until the earlier of the TTL and `valid_until`.
+    pub(crate) fn insert(&self, key: Key, now: SystemTime, valid_until: SystemTime) {
+        let until = (now + self.ttl).min(valid_until);
+        if now < until {
+            self.entries.insert(key, until);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientMetadata, TokenEndpointAuthMethod};
+    use certbound_cert::Certificate;
+    use certbound_extract::CertSource;
+    use certbound_testkit::TestCa;
+
+    fn client(id: &str) -> RegisteredClient {
+        let mut m = ClientMetadata::new(id, TokenEndpointAuthMethod::TlsClientAuth);
+        m.tls_client_auth_subject_dn = Some("CN=client".into());
+        m.validate().unwrap()
+    }
+
+    #[test]
+    fn the_key_changes_with_client_leaf_and_chain() {
+        let ca = TestCa::new("Key CA");
+        let inter = ca.intermediate("Key Issuing");
+        let leaf = Certificate::from_der(inter.leaf("client").issue().der).unwrap();
+        let other = Certificate::from_der(inter.leaf("client").issue().der).unwrap();
+        let chain = vec![Certificate::from_der(inter.cert.der.clone()).unwrap()];
+        let with = |leaf: &Certificate, chain: &[Certificate]| {
+            ClientCert::new(leaf.clone(), chain.to_vec(), CertSource::Tls)
+        };
+        let key = VerificationCache::key(&client("bank"), &with(&leaf, &chain));
+        assert_eq!(
+            key,
+            VerificationCache::key(&client("bank"), &with(&leaf, &chain))
+        );
+        assert_ne!(
+            key,
+            VerificationCache::key(&client("bank2"), &with(&leaf, &chain))
+        );
+        assert_ne!(
+            key,
+            VerificationCache::key(&client("bank"), &with(&leaf, &[]))
+        );
+        assert_ne!(
+            key,
+            VerificationCache::key(&client("bank"), &with(&other, &chain))
+        );
+    }
+
+    #[test]
+    fn an_entry_holds_until_the_earlier_of_ttl_and_validity() {
+        let cache = VerificationCache::new(8, Duration::from_secs(300));
+        let now = SystemTime::now();
+        cache.insert([1; 32], now, now + Duration::from_secs(60));
+        assert!(cache.holds(&[1; 32], now + Duration::from_secs(59)));
+        assert!(!cache.holds(&[1; 32], now + Duration::from_secs(60)));
+        cache.insert([2; 32], now, now + Duration::from_secs(3600));
+        assert!(cache.holds(&[2; 32], now + Duration::from_secs(299)));
+        assert!(!cache.holds(&[2; 32], now + Duration::from_secs(300)));
+        cache.insert([3; 32], now, now);
+        assert!(!cache.holds(&[3; 32], now));
+    }
+}
