@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use certbound_discovery::{AuthorizationServerMetadata, BuildError, Profile, check_document};
+use certbound_discovery::{
+    AuthorizationServerMetadata, BuildError, Endpoint, Profile, check_document,
+};
 
 use crate::input;
 
@@ -77,7 +79,11 @@ fn make(issuer: &str, args: &Args) -> ExitCode {
         builder = builder.standard_endpoints();
     }
     for (name, url) in &args.endpoint {
-        builder = builder.endpoint(name, url);
+        builder = match name.parse::<Endpoint>() {
+            Ok(endpoint) => builder.endpoint(endpoint, url),
+            // An endpoint this version does not know is kept as it is.
+            Err(_) => builder.field(name, url.as_str()),
+        };
     }
     if args.bound_tokens {
         builder = builder.tls_client_certificate_bound_access_tokens(true);
