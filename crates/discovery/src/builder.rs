@@ -488,6 +488,7 @@ fn apply_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::ValidationError;
 
     #[test]
     fn methods_are_merged_without_duplicates_in_first_seen_order() {
@@ -601,13 +602,19 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(md.require_pushed_authorization_requests, Some(true));
-        assert!(md.extra.contains_key("dpop_signing_alg_values_supported"));
+        assert_eq!(
+            md.extra.get("dpop_signing_alg_values_supported"),
+            Some(&serde_json::json!(["ES256"]))
+        );
 
         let err = AuthorizationServerMetadata::builder("https://as.example.com")
             .field("require_pushed_authorization_requests", "yes")
             .build()
             .unwrap_err();
-        assert!(matches!(err, BuildError::Field { .. }));
+        assert!(
+            matches!(&err, BuildError::Field { field, .. } if field == "require_pushed_authorization_requests"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -617,6 +624,15 @@ mod tests {
             .token_endpoint_auth_methods(["private_key_jwt"]);
         assert!(builder.clone().build().is_ok());
         let err = builder.profile(Profile::Fapi).build().unwrap_err();
-        assert!(matches!(err, BuildError::Invalid(_)));
+        let BuildError::Invalid(errors) = err else {
+            panic!("expected validation errors, got {err:?}");
+        };
+        assert_eq!(
+            errors.as_slice(),
+            [
+                ValidationError::BoundTokensNotClaimed,
+                ValidationError::NoMtlsAuthMethod
+            ]
+        );
     }
 }
