@@ -97,12 +97,12 @@ fn make(issuer: &str, args: &Args) -> ExitCode {
     }
     match builder.build() {
         Ok(md) => {
-            println!("{}", md.to_json_pretty());
+            outln!("{}", md.to_json_pretty());
             ExitCode::SUCCESS
         }
         Err(BuildError::Invalid(errors)) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
             }
             ExitCode::from(input::BAD_INPUT)
         }
@@ -126,15 +126,15 @@ fn check(file: &std::path::Path, profile: Profile) -> ExitCode {
     };
     match check_document(&document, profile) {
         Ok(_) => {
-            println!("ok");
+            outln!("ok");
             ExitCode::SUCCESS
         }
         Err(errors) => {
             for e in &errors {
-                println!("{e}");
+                outln!("{e}");
             }
             let n = errors.as_slice().len();
-            eprintln!("{name}: {n} problem{}", if n == 1 { "" } else { "s" });
+            errln!("{name}: {n} problem{}", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }
     }
