@@ -71,7 +71,7 @@ pub enum BuildError {
         reason: String,
     },
     /// A method list claims an mTLS method the authenticator given to
-    /// [`MetadataBuilder::authenticator`] does not run.
+    /// `MetadataBuilder::authenticator` (feature `auth`) does not run.
     #[error("{field}: {method} is listed but the authenticator does not run it")]
     MtlsMethodNotEnabled {
         /// The method list.
