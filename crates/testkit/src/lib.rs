@@ -516,14 +516,29 @@ mod tests {
     }
 
     #[test]
-    fn issues_chains_and_crls() {
-        let root = TestCa::new("Root");
-        let int = root.intermediate("Int");
-        let leaf = int.leaf("leaf").policies(&[&[1, 2, 3]]).issue();
-        assert!(!leaf.der.is_empty());
-        assert!(!root.crl(&[&leaf.serial]).is_empty());
+    fn pem_of_matches_rcgen_pem() {
         let ss = self_signed("me").issue();
-        assert!(ss.key_pem.contains("PRIVATE KEY"));
+        assert!(ss.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(pem_of(&ss.der), ss.pem.replace("\r\n", "\n"));
+    }
+
+    #[test]
+    fn escaping_leaves_only_unreserved_characters_or_only_spaces_and_line_ends() {
+        let pem = self_signed("me").issue().pem;
+        let nginx = nginx_escaped_cert(&pem);
+        assert!(
+            nginx
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+            "{nginx}"
+        );
+        let alb = alb_escaped_cert(&pem);
+        assert!(!alb.contains([' ', '\r', '\n']), "{alb}");
+        for escaped in [nginx, alb] {
+            let back = percent_encoding::percent_decode_str(&escaped)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(back, pem);
+        }
     }
 }

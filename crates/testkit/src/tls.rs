@@ -214,6 +214,41 @@ mod tests {
     }
 
     #[test]
+    fn chain_is_verified_and_a_leaf_on_the_crl_is_refused() {
+        let server_ca = TestCa::new("Server CA");
+        let server = localhost(&server_ca);
+        let root = TestCa::new("Root");
+        let issuing = root.intermediate("Issuing");
+        let leaf = issuing.leaf("leaf").policies(&[&[1, 2, 3]]).issue();
+        let other = issuing.leaf("other").issue();
+        let with_crl = |crl: Vec<u8>| {
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots(&root)), provider())
+                    .with_crls([rustls::pki_types::CertificateRevocationListDer::from(crl)])
+                    .only_check_end_entity_revocation()
+                    .build()
+                    .unwrap();
+            server_config_with_verifier(&server, verifier, rustls::DEFAULT_VERSIONS)
+        };
+        let chain = [&leaf, &issuing.cert];
+
+        let seen = handshake(
+            with_crl(issuing.crl(&[&other.serial])),
+            client_config(&server_ca, &chain),
+        );
+        assert_eq!(
+            seen,
+            Ok(Some(vec![leaf.der.clone(), issuing.cert.der.clone()]))
+        );
+
+        let refused = handshake(
+            with_crl(issuing.crl(&[&leaf.serial])),
+            client_config(&server_ca, &chain),
+        );
+        assert!(refused.is_err(), "{refused:?}");
+    }
+
+    #[test]
     fn server_without_client_auth_sees_no_certificate() {
         let server_ca = TestCa::new("Server CA");
         let server = localhost(&server_ca);
