@@ -5,12 +5,12 @@
 //!
 //! | feature | crate | what it gives |
 //! | --- | --- | --- |
-//! | `cert` (default) | [`certbound-cert`](cert) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
-//! | `extract` (default) | [`certbound-extract`](extract) | the client certificate from the TLS connection or a trusted proxy header (five formats), `ClientCertLayer`, `danger::AcceptAnyClientCert` |
+//! | `cert` (default) | `certbound-cert` (module `cert`) | certificates, `x5t#S256` thumbprints, RFC 4514 names, SAN matching |
+//! | `extract` (default) | `certbound-extract` (module `extract`) | the client certificate from the TLS connection or a trusted proxy header (five formats), `ClientCertLayer`, `danger::AcceptAnyClientCert` |
 //! | `axum`, `tonic`, `axum-server` | | the matching adapters of `certbound-extract` |
-//! | `discovery` (default) | [`certbound-discovery`](discovery) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths |
-//! | `binding` (default) | [`certbound-binding`](binding) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
-//! | `auth` (default) | [`certbound-auth`](auth) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
+//! | `discovery` (default) | `certbound-discovery` (module `discovery`) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths; with `auth` too, method lists that follow an `Authenticator` (`discovery` alone does not pull in the PKI stack of `certbound-auth`) |
+//! | `binding` (default) | `certbound-binding` (module `binding`) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
+//! | `auth` (default) | `certbound-auth` (module `auth`) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;

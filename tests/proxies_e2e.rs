@@ -333,16 +333,7 @@ fn forged_header(format: &str, id: &Identity) -> String {
     let pem = id.cert_pem.trim();
     match format {
         // nginx's $ssl_client_escaped_cert: URL-encoded PEM.
-        "pem-urlencoded" => pem
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect(),
+        "pem-urlencoded" => certbound_testkit::nginx_escaped_cert(pem),
         // HAProxy's %[ssl_c_der,base64]: the PEM body is exactly that.
         "der-base64" => pem.lines().filter(|l| !l.starts_with("-----")).collect(),
         // Apache's %{SSL_CLIENT_CERT}s through mod_headers: newlines become spaces.

@@ -155,9 +155,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
         return input::bad_input(e);
     }
     if args.json {
-        println!("{:#}", report.to_json());
+        outln!("{:#}", report.to_json());
     } else {
-        println!(
+        outln!(
             "client {client_id} ({})",
             report
                 .method
@@ -165,7 +165,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
                 .map(|m| m.as_str())
                 .unwrap_or("unknown method")
         );
-        println!("{report}");
+        outln!("{report}");
     }
     if report.is_authenticated() {
         ExitCode::SUCCESS

@@ -102,14 +102,14 @@ pub(crate) fn run(args: Args) -> ExitCode {
         };
         if args.self_test {
             let rows = selftest::run(&running.urls, &running.pki).await;
-            print!("{}", selftest::table(&rows));
+            out!("{}", selftest::table(&rows));
             return if rows.iter().all(|r| r.ok) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             };
         }
-        print!("{}", demo::instructions(&running, &config.out));
+        out!("{}", demo::instructions(&running, &config.out));
         let _ = tokio::signal::ctrl_c().await;
         drop(running);
         ExitCode::SUCCESS

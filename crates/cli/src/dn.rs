@@ -40,7 +40,7 @@ pub(crate) fn run(cmd: Command) -> ExitCode {
     match cmd {
         Command::Normalize { dn } => match parse("DN", &dn) {
             Ok(dn) => {
-                println!("{dn}");
+                outln!("{dn}");
                 ExitCode::SUCCESS
             }
             Err(e) => input::bad_input(e),
@@ -56,17 +56,17 @@ pub(crate) fn run(cmd: Command) -> ExitCode {
             };
             let options = DnMatchOptions::new().ignore_rdn_order(ignore_rdn_order);
             if a.matches_with(&b, options) {
-                println!("match");
+                outln!("match");
                 ExitCode::SUCCESS
             } else {
-                println!("no match");
+                outln!("no match");
                 ExitCode::from(1)
             }
         }
         Command::OfCert { file } => match input::read_certificates(Some(&file)) {
             Ok(certs) => match certs.first() {
                 Some(cert) => {
-                    println!("{}", cert.subject());
+                    outln!("{}", cert.subject());
                     ExitCode::SUCCESS
                 }
                 None => input::bad_input("no certificate"),

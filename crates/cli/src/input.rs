@@ -11,7 +11,7 @@ pub(crate) const BAD_INPUT: u8 = 2;
 
 /// Prints `error: {msg}` to stderr and returns exit code 2.
 pub(crate) fn bad_input(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
+    errln!("error: {msg}");
     ExitCode::from(BAD_INPUT)
 }
 

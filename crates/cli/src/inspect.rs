@@ -106,20 +106,20 @@ pub(crate) fn run(args: Args) -> ExitCode {
                     .collect(),
             );
         }
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        println!("format: {format}{how}");
+        outln!("format: {format}{how}");
         if let Some(elements) = &elements {
             print_elements(elements, args.xfcc_hop);
         }
         for (i, cert) in certs.iter().enumerate() {
             let role = if i == 0 { "leaf" } else { "intermediate" };
-            println!("certificate {} ({role})", i + 1);
+            outln!("certificate {} ({role})", i + 1);
             print_cert(cert, "  ");
         }
     }
     if certs.is_empty() {
-        eprintln!(
+        errln!(
             "no certificate: {}",
             match format {
                 HeaderFormat::Xfcc =>
@@ -196,27 +196,27 @@ fn print_elements(elements: &[xfcc::XfccElement], hop: usize) {
         } else {
             ""
         };
-        println!(
+        outln!(
             "element {} of {n} (hop {from_right} from the right{selected})",
             i + 1
         );
         for (k, v) in el.pairs() {
             if k.eq_ignore_ascii_case("cert") || k.eq_ignore_ascii_case("chain") {
-                println!("  {k}: ({} bytes, URL-encoded PEM)", v.len());
+                outln!("  {k}: ({} bytes, URL-encoded PEM)", v.len());
             } else {
-                println!("  {k}: {v}");
+                outln!("  {k}: {v}");
             }
         }
         match el.certificate(i + 1) {
             Ok(Some((leaf, rest))) => {
-                println!(
+                outln!(
                     "  certificate: x5t#S256 {} ({} intermediates)",
                     leaf.thumbprint(),
                     rest.len()
                 );
             }
-            Ok(None) => println!("  certificate: none"),
-            Err(e) => println!("  certificate: error: {e}"),
+            Ok(None) => outln!("  certificate: none"),
+            Err(e) => outln!("  certificate: error: {e}"),
         }
     }
 }
@@ -259,8 +259,8 @@ fn cert_json(cert: &Certificate) -> Value {
 
 fn print_cert(cert: &Certificate, indent: &str) {
     let validity = cert.validity();
-    println!("{indent}subject:    {}", cert.subject());
-    println!("{indent}issuer:     {}", cert.issuer());
+    outln!("{indent}subject:    {}", cert.subject());
+    outln!("{indent}issuer:     {}", cert.issuer());
     match cert.subject_alt_names() {
         Ok(s) => {
             let all: Vec<String> = s
@@ -276,9 +276,9 @@ fn print_cert(cert: &Certificate, indent: &str) {
             } else {
                 all.join(", ")
             };
-            println!("{indent}san:        {shown}");
+            outln!("{indent}san:        {shown}");
         }
-        Err(e) => println!("{indent}san:        error: {e}"),
+        Err(e) => outln!("{indent}san:        error: {e}"),
     }
     let now = SystemTime::now();
     let state = if validity.contains(now) {
@@ -288,12 +288,12 @@ fn print_cert(cert: &Certificate, indent: &str) {
     } else {
         "EXPIRED"
     };
-    println!("{indent}not before: {}", rfc3339(validity.not_before));
-    println!(
+    outln!("{indent}not before: {}", rfc3339(validity.not_before));
+    outln!(
         "{indent}not after:  {} ({state})",
         rfc3339(validity.not_after)
     );
-    println!("{indent}x5t#S256:   {}", cert.thumbprint());
+    outln!("{indent}x5t#S256:   {}", cert.thumbprint());
 }
 
 /// RFC 3339 in UTC, whole seconds.

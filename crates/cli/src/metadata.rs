@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use certbound_discovery::{AuthorizationServerMetadata, BuildError, Profile, check_document};
+use certbound_discovery::{
+    AuthorizationServerMetadata, BuildError, Endpoint, Profile, check_document,
+};
 
 use crate::input;
 
@@ -77,7 +79,11 @@ fn make(issuer: &str, args: &Args) -> ExitCode {
         builder = builder.standard_endpoints();
     }
     for (name, url) in &args.endpoint {
-        builder = builder.endpoint(name, url);
+        builder = match name.parse::<Endpoint>() {
+            Ok(endpoint) => builder.endpoint(endpoint, url),
+            // An endpoint this version does not know is kept as it is.
+            Err(_) => builder.field(name, url.as_str()),
+        };
     }
     if args.bound_tokens {
         builder = builder.tls_client_certificate_bound_access_tokens(true);
@@ -91,12 +97,12 @@ fn make(issuer: &str, args: &Args) -> ExitCode {
     }
     match builder.build() {
         Ok(md) => {
-            println!("{}", md.to_json_pretty());
+            outln!("{}", md.to_json_pretty());
             ExitCode::SUCCESS
         }
         Err(BuildError::Invalid(errors)) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
             }
             ExitCode::from(input::BAD_INPUT)
         }
@@ -120,15 +126,15 @@ fn check(file: &std::path::Path, profile: Profile) -> ExitCode {
     };
     match check_document(&document, profile) {
         Ok(_) => {
-            println!("ok");
+            outln!("ok");
             ExitCode::SUCCESS
         }
         Err(errors) => {
             for e in &errors {
-                println!("{e}");
+                outln!("{e}");
             }
             let n = errors.as_slice().len();
-            eprintln!("{name}: {n} problem{}", if n == 1 { "" } else { "s" });
+            errln!("{name}: {n} problem{}", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }
     }

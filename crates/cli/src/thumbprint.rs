@@ -15,7 +15,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
     match input::read_certificates(args.file.as_deref()) {
         Ok(certs) => {
             for cert in certs {
-                println!("{}", cert.thumbprint());
+                outln!("{}", cert.thumbprint());
             }
             ExitCode::SUCCESS
         }

@@ -137,16 +137,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
             "claims": report.unverified_payload(),
         });
         match serde_json::to_string_pretty(&out) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => return input::bad_input(e),
         }
     } else {
         for l in &lines {
-            println!("{:<13} {:<5} {}", l.check, l.verdict, l.detail);
+            outln!("{:<13} {:<5} {}", l.check, l.verdict, l.detail);
         }
         match lines.iter().find(|l| l.verdict == "FAIL") {
-            None => println!("result: valid"),
-            Some(l) => println!("result: refused ({}: {})", l.check, l.detail),
+            None => outln!("result: valid"),
+            Some(l) => outln!("result: refused ({}: {})", l.check, l.detail),
         }
     }
     if valid {

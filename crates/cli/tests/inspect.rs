@@ -5,24 +5,12 @@ mod support;
 use support::{certbound, stderr, stdout};
 
 use certbound_cert::pem;
-use certbound_testkit::vectors;
+use certbound_testkit::{nginx_escaped_cert, vectors};
 
 fn run(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut all = vec!["inspect"];
     all.extend_from_slice(args);
     certbound(&all, stdin.map(str::as_bytes))
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[test]
@@ -51,7 +39,7 @@ fn rfc9440_header_line_is_guessed_and_shown() {
 
 #[test]
 fn json_output_for_pem_urlencoded_from_stdin() {
-    let value = url_escape(vectors::RFC8705_APPENDIX_A_PEM);
+    let value = nginx_escaped_cert(vectors::RFC8705_APPENDIX_A_PEM);
     let out = run(
         &["--format", "pem-urlencoded", "--json", "-"],
         Some(&format!("{value}\n")),
@@ -75,7 +63,7 @@ fn xfcc_lists_every_element_and_selects_by_hop() {
     let leaf_pem = pem::encode_certificate(certs[0].der());
     let value = format!(
         "By=spiffe://gw;Cert=\"{}\";Subject=\"CN=BC,O=x;y\";DNS=a.example;DNS=b.example, By=spiffe://sidecar;URI=spiffe://gw",
-        url_escape(&leaf_pem)
+        nginx_escaped_cert(&leaf_pem)
     );
     let out = run(&["--xfcc-hop", "2", "--json", &value], None);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -90,6 +90,36 @@ fn metadata_with_mtls_base_and_explicit_endpoints() {
 }
 
 #[test]
+fn endpoint_of_another_specification_is_kept_and_aliased() {
+    let o = certbound(
+        &[
+            "metadata",
+            "--issuer",
+            "https://as.example.com",
+            "--mtls-host",
+            "mtls.example.com",
+            "--endpoint",
+            "token_endpoint=https://as.example.com/token",
+            "--endpoint",
+            "x_vendor_endpoint=https://as.example.com/vendor",
+            "--endpoint",
+            "jwks_uri=https://as.example.com/keys",
+        ],
+        None,
+    );
+    let doc = json(&o);
+    assert_eq!(doc["x_vendor_endpoint"], "https://as.example.com/vendor");
+    assert_eq!(doc["jwks_uri"], "https://as.example.com/keys");
+    assert_eq!(
+        doc["mtls_endpoint_aliases"],
+        serde_json::json!({
+            "token_endpoint": "https://mtls.example.com/token",
+            "x_vendor_endpoint": "https://mtls.example.com/vendor"
+        })
+    );
+}
+
+#[test]
 fn generated_document_passes_the_fapi_check() {
     let made = certbound(
         &[

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metadata::{AuthorizationServerMetadata, BROWSER_FACING_ENDPOINTS};
+use crate::endpoint::Endpoint;
+use crate::metadata::AuthorizationServerMetadata;
 use crate::url::{self, AbsoluteUrl};
 
 /// The `mtls_endpoint_aliases` object (RFC 8705 §5): for some endpoints, the
@@ -12,22 +13,22 @@ use crate::url::{self, AbsoluteUrl};
 /// server can ask for client certificates on a separate host without
 /// bothering browsers or non-mTLS clients.
 ///
-/// [`insert`](Self::insert) refuses names that are not `*_endpoint` and the
-/// browser-facing endpoints (`authorization_endpoint`, `end_session_endpoint`):
-/// a browser has no certificate to present. The issuer is never an endpoint,
-/// and the device flow's `verification_uri` is not a metadata endpoint, so
-/// neither can be aliased. A document read from JSON is taken as it is;
+/// [`insert`](Self::insert) refuses the endpoints that are not
+/// [aliasable](Endpoint::is_aliasable): the browser-facing ones
+/// (`authorization_endpoint`, `end_session_endpoint`), since a browser has no
+/// certificate to present, and `jwks_uri`, which is not an `*_endpoint`.
+/// A document read from JSON is taken as it is, unknown names included;
 /// [`validate`](AuthorizationServerMetadata::validate) reports what is wrong.
 ///
 /// ```
-/// use certbound_discovery::{AuthorizationServerMetadata, MtlsEndpointAliases};
+/// use certbound_discovery::{AuthorizationServerMetadata, Endpoint, MtlsEndpointAliases};
 ///
 /// let mut md = AuthorizationServerMetadata::new("https://as.example.com");
-/// md.set_endpoint("authorization_endpoint", "https://as.example.com/authorize");
-/// md.set_endpoint("token_endpoint", "https://as.example.com/token");
+/// md.set_endpoint(Endpoint::Authorization, "https://as.example.com/authorize");
+/// md.set_endpoint(Endpoint::Token, "https://as.example.com/token");
 /// let aliases = MtlsEndpointAliases::from_host(&md, "mtls.example.com")?;
-/// assert_eq!(aliases.get("token_endpoint"), Some("https://mtls.example.com/token"));
-/// assert_eq!(aliases.get("authorization_endpoint"), None);
+/// assert_eq!(aliases.get(Endpoint::Token), Some("https://mtls.example.com/token"));
+/// assert_eq!(aliases.get(Endpoint::Authorization), None);
 /// # Ok::<(), certbound_discovery::AliasError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,39 +79,40 @@ impl MtlsEndpointAliases {
         Self::default()
     }
 
-    /// Sets the alias of `endpoint` (a metadata name such as `token_endpoint`),
-    /// returning the previous one.
+    /// Sets the alias of `endpoint`, returning the previous one.
     pub fn insert(
         &mut self,
-        endpoint: impl Into<String>,
+        endpoint: Endpoint,
         url: impl Into<String>,
     ) -> Result<Option<String>, AliasError> {
-        let name = endpoint.into();
-        check_aliasable(&name)?;
+        let name = endpoint.as_str().to_owned();
+        if endpoint.is_browser_facing() {
+            return Err(AliasError::BrowserFacing { name });
+        }
+        if !endpoint.is_aliasable() {
+            return Err(AliasError::NotAnEndpoint { name });
+        }
         Ok(self.0.insert(name, url.into()))
     }
 
     /// [`insert`](Self::insert), by value, for chaining.
-    pub fn with(
-        mut self,
-        endpoint: impl Into<String>,
-        url: impl Into<String>,
-    ) -> Result<Self, AliasError> {
+    pub fn with(mut self, endpoint: Endpoint, url: impl Into<String>) -> Result<Self, AliasError> {
         self.insert(endpoint, url)?;
         Ok(self)
     }
 
     /// The alias of `endpoint`, if any.
-    pub fn get(&self, endpoint: &str) -> Option<&str> {
-        self.0.get(endpoint).map(String::as_str)
+    pub fn get(&self, endpoint: Endpoint) -> Option<&str> {
+        self.0.get(endpoint.as_str()).map(String::as_str)
     }
 
     /// Removes and returns the alias of `endpoint`.
-    pub fn remove(&mut self, endpoint: &str) -> Option<String> {
-        self.0.remove(endpoint)
+    pub fn remove(&mut self, endpoint: Endpoint) -> Option<String> {
+        self.0.remove(endpoint.as_str())
     }
 
-    /// `(endpoint name, alias URL)` pairs, by name.
+    /// `(endpoint name, alias URL)` pairs, by name, names this crate does not
+    /// know included.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -197,21 +199,13 @@ impl<'a> IntoIterator for &'a MtlsEndpointAliases {
     }
 }
 
-/// Whether `name` may be aliased (RFC 8705 §5, and no browser-facing endpoint).
-pub(crate) fn check_aliasable(name: &str) -> Result<(), AliasError> {
-    if BROWSER_FACING_ENDPOINTS.contains(&name) {
-        return Err(AliasError::BrowserFacing { name: name.into() });
-    }
-    if !name.ends_with("_endpoint") {
-        return Err(AliasError::NotAnEndpoint { name: name.into() });
-    }
-    Ok(())
-}
-
+/// The endpoints of `metadata` that get an alias: the aliasable known ones,
+/// and every `*_endpoint` kept in `extra`.
 fn aliasable(metadata: &AuthorizationServerMetadata) -> impl Iterator<Item = (&str, &str)> {
-    metadata
-        .endpoints()
-        .filter(|(name, _)| check_aliasable(name).is_ok())
+    metadata.endpoints().filter(|(name, _)| {
+        name.parse::<Endpoint>()
+            .map_or(name.ends_with("_endpoint"), Endpoint::is_aliasable)
+    })
 }
 
 fn parse_endpoint(name: &str, url: &str) -> Result<AbsoluteUrl, AliasError> {
@@ -227,38 +221,65 @@ mod tests {
 
     fn metadata(issuer: &str) -> AuthorizationServerMetadata {
         let mut md = AuthorizationServerMetadata::new(issuer);
-        for (name, path) in [
-            ("authorization_endpoint", "/authorize"),
-            ("token_endpoint", "/token"),
-            ("introspection_endpoint", "/introspect"),
-            ("end_session_endpoint", "/logout"),
-            ("jwks_uri", "/jwks"),
+        for (endpoint, path) in [
+            (Endpoint::Authorization, "/authorize"),
+            (Endpoint::Token, "/token"),
+            (Endpoint::Introspection, "/introspect"),
+            (Endpoint::EndSession, "/logout"),
+            (Endpoint::JwksUri, "/jwks"),
         ] {
-            md.set_endpoint(name, format!("{issuer}{path}"));
+            md.set_endpoint(endpoint, format!("{issuer}{path}"));
         }
         md
     }
 
     #[test]
-    fn browser_facing_and_non_endpoint_names_are_refused() {
+    fn browser_facing_endpoints_and_jwks_uri_are_refused() {
         let mut a = MtlsEndpointAliases::new();
-        assert!(matches!(
-            a.insert("authorization_endpoint", "https://m/a"),
-            Err(AliasError::BrowserFacing { .. })
-        ));
-        assert!(matches!(
-            a.insert("end_session_endpoint", "https://m/a"),
-            Err(AliasError::BrowserFacing { .. })
-        ));
-        assert!(matches!(
-            a.insert("issuer", "https://m"),
-            Err(AliasError::NotAnEndpoint { .. })
-        ));
-        assert!(matches!(
-            a.insert("verification_uri", "https://m/device"),
-            Err(AliasError::NotAnEndpoint { .. })
-        ));
-        assert!(a.is_empty());
+        assert_eq!(
+            a.insert(Endpoint::Authorization, "https://m/a"),
+            Err(AliasError::BrowserFacing {
+                name: "authorization_endpoint".into()
+            })
+        );
+        assert_eq!(
+            a.insert(Endpoint::EndSession, "https://m/a"),
+            Err(AliasError::BrowserFacing {
+                name: "end_session_endpoint".into()
+            })
+        );
+        assert_eq!(
+            a.insert(Endpoint::JwksUri, "https://m/jwks"),
+            Err(AliasError::NotAnEndpoint {
+                name: "jwks_uri".into()
+            })
+        );
+        assert_eq!(a.iter().count(), 0);
+        assert_eq!(a.insert(Endpoint::Token, "https://m/t"), Ok(None));
+        assert_eq!(
+            a.insert(Endpoint::Token, "https://m/t2"),
+            Ok(Some("https://m/t".into()))
+        );
+        assert_eq!(a.get(Endpoint::Token), Some("https://m/t2"));
+    }
+
+    #[test]
+    fn extra_endpoints_are_aliased_too() {
+        let mut md = metadata("https://as.example.com");
+        md.extra.insert(
+            "x_custom_endpoint".into(),
+            "https://as.example.com/custom".into(),
+        );
+        let a = MtlsEndpointAliases::from_host(&md, "mtls.example.com").unwrap();
+        let names: Vec<_> = a.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "introspection_endpoint",
+                "token_endpoint",
+                "x_custom_endpoint"
+            ]
+        );
     }
 
     #[test]
@@ -284,7 +305,7 @@ mod tests {
         let a = MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com:8443/realms/a")
             .unwrap();
         assert_eq!(
-            a.get("token_endpoint"),
+            a.get(Endpoint::Token),
             Some("https://mtls.example.com:8443/realms/a/token")
         );
     }
@@ -292,10 +313,10 @@ mod tests {
     #[test]
     fn endpoint_outside_the_issuer_keeps_its_whole_path() {
         let mut md = AuthorizationServerMetadata::new("https://as.example.com/t1");
-        md.set_endpoint("token_endpoint", "https://tokens.example.com/oauth/token");
+        md.set_endpoint(Endpoint::Token, "https://tokens.example.com/oauth/token");
         let a = MtlsEndpointAliases::from_base_url(&md, "https://mtls.example.com").unwrap();
         assert_eq!(
-            a.get("token_endpoint"),
+            a.get(Endpoint::Token),
             Some("https://mtls.example.com/oauth/token")
         );
     }
@@ -318,7 +339,7 @@ mod tests {
         let md = metadata("https://as.example.com/t1");
         let a = MtlsEndpointAliases::from_host(&md, "mtls.example.com").unwrap();
         assert_eq!(
-            a.get("introspection_endpoint"),
+            a.get(Endpoint::Introspection),
             Some("https://mtls.example.com/t1/introspect")
         );
         assert_eq!(a.len(), 2);
@@ -333,7 +354,7 @@ mod tests {
         let md = metadata("https://as.example.com:8443");
         let a = MtlsEndpointAliases::from_mtls_subdomain(&md).unwrap();
         assert_eq!(
-            a.get("token_endpoint"),
+            a.get(Endpoint::Token),
             Some("https://mtls.as.example.com:8443/token")
         );
     }

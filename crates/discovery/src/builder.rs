@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::aliases::{AliasError, MtlsEndpointAliases};
+use crate::endpoint::Endpoint;
 use crate::metadata::AuthorizationServerMetadata;
 use crate::validate::{Profile, ValidationErrors};
 
@@ -11,7 +12,7 @@ use crate::validate::{Profile, ValidationErrors};
 /// aliases; [`build`](Self::build) validates the result.
 ///
 /// ```
-/// use certbound_discovery::AuthorizationServerMetadata;
+/// use certbound_discovery::{AuthorizationServerMetadata, Endpoint};
 ///
 /// let md = AuthorizationServerMetadata::builder("https://as.example.com")
 ///     .standard_endpoints()
@@ -25,7 +26,7 @@ use crate::validate::{Profile, ValidationErrors};
 ///     ["tls_client_auth", "self_signed_tls_client_auth", "client_secret_basic"]
 /// );
 /// assert_eq!(
-///     md.mtls_endpoint_aliases.as_ref().unwrap().get("token_endpoint"),
+///     md.mtls_endpoint_aliases.as_ref().unwrap().get(Endpoint::Token),
 ///     Some("https://mtls.example.com/token")
 /// );
 /// # Ok::<(), certbound_discovery::BuildError>(())
@@ -39,7 +40,7 @@ pub struct MetadataBuilder {
     introspection_methods: Vec<String>,
     revocation_methods: Vec<String>,
     alias_source: Option<AliasSource>,
-    explicit_aliases: Vec<(String, String)>,
+    explicit_aliases: Vec<(Endpoint, String)>,
     profile: Profile,
     fields: Vec<(String, Value)>,
     /// The mTLS methods an authenticator runs, when one was given: then no
@@ -70,7 +71,7 @@ pub enum BuildError {
         reason: String,
     },
     /// A method list claims an mTLS method the authenticator given to
-    /// [`MetadataBuilder::authenticator`] does not run.
+    /// `MetadataBuilder::authenticator` (feature `auth`) does not run.
     #[error("{field}: {method} is listed but the authenticator does not run it")]
     MtlsMethodNotEnabled {
         /// The method list.
@@ -82,17 +83,6 @@ pub enum BuildError {
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
 }
-
-/// The paths [`MetadataBuilder::standard_endpoints`] puts under the issuer.
-pub const STANDARD_ENDPOINTS: &[(&str, &str)] = &[
-    ("authorization_endpoint", "/authorize"),
-    ("token_endpoint", "/token"),
-    ("introspection_endpoint", "/introspect"),
-    ("revocation_endpoint", "/revoke"),
-    ("pushed_authorization_request_endpoint", "/par"),
-    ("userinfo_endpoint", "/userinfo"),
-    ("jwks_uri", "/jwks"),
-];
 
 impl AuthorizationServerMetadata {
     /// A [`MetadataBuilder`] for the server whose issuer identifier is `issuer`.
@@ -118,65 +108,67 @@ impl MetadataBuilder {
         }
     }
 
-    /// Sets the endpoint `name` (a metadata field such as `token_endpoint` or
-    /// `jwks_uri`; unknown `*_endpoint` names are kept as extra fields).
-    pub fn endpoint(mut self, name: &str, url: impl Into<String>) -> Self {
-        self.md.set_endpoint(name, url);
+    /// Sets the URL of `endpoint`. An endpoint [`Endpoint`] does not name
+    /// goes in with [`field`](Self::field).
+    pub fn endpoint(mut self, endpoint: Endpoint, url: impl Into<String>) -> Self {
+        self.md.set_endpoint(endpoint, url);
         self
     }
 
     /// Sets `authorization_endpoint` (browser-facing: never aliased).
     pub fn authorization_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("authorization_endpoint", url)
+        self.endpoint(Endpoint::Authorization, url)
     }
 
     /// Sets `token_endpoint`.
     pub fn token_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("token_endpoint", url)
+        self.endpoint(Endpoint::Token, url)
     }
 
     /// Sets `introspection_endpoint`.
     pub fn introspection_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("introspection_endpoint", url)
+        self.endpoint(Endpoint::Introspection, url)
     }
 
     /// Sets `revocation_endpoint`.
     pub fn revocation_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("revocation_endpoint", url)
+        self.endpoint(Endpoint::Revocation, url)
     }
 
     /// Sets `pushed_authorization_request_endpoint`.
     pub fn pushed_authorization_request_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("pushed_authorization_request_endpoint", url)
+        self.endpoint(Endpoint::PushedAuthorizationRequest, url)
     }
 
     /// Sets `device_authorization_endpoint`.
     pub fn device_authorization_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("device_authorization_endpoint", url)
+        self.endpoint(Endpoint::DeviceAuthorization, url)
     }
 
     /// Sets `userinfo_endpoint`.
     pub fn userinfo_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("userinfo_endpoint", url)
+        self.endpoint(Endpoint::Userinfo, url)
     }
 
     /// Sets `registration_endpoint`.
     pub fn registration_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint("registration_endpoint", url)
+        self.endpoint(Endpoint::Registration, url)
     }
 
     /// Sets `jwks_uri`.
     pub fn jwks_uri(self, url: impl Into<String>) -> Self {
-        self.endpoint("jwks_uri", url)
+        self.endpoint(Endpoint::JwksUri, url)
     }
 
-    /// Sets each endpoint of [`STANDARD_ENDPOINTS`] that is not set yet to
-    /// its usual path under the issuer (`{issuer}/token`, ...).
+    /// Sets each endpoint that has a [standard path](Endpoint::standard_path)
+    /// and is not set yet to that path under the issuer (`{issuer}/token`, ...).
     pub fn standard_endpoints(mut self) -> Self {
         let issuer = self.md.issuer.trim_end_matches('/').to_owned();
-        for (name, path) in STANDARD_ENDPOINTS {
-            if self.md.endpoint(name).is_none() {
-                self.md.set_endpoint(name, format!("{issuer}{path}"));
+        for endpoint in Endpoint::ALL {
+            if let Some(path) = endpoint.standard_path() {
+                if self.md.endpoint(endpoint).is_none() {
+                    self.md.set_endpoint(endpoint, format!("{issuer}{path}"));
+                }
             }
         }
         self
@@ -323,8 +315,8 @@ impl MetadataBuilder {
     }
 
     /// Aliases `endpoint` to `url` (overrides a derived alias).
-    pub fn mtls_alias(mut self, endpoint: impl Into<String>, url: impl Into<String>) -> Self {
-        self.explicit_aliases.push((endpoint.into(), url.into()));
+    pub fn mtls_alias(mut self, endpoint: Endpoint, url: impl Into<String>) -> Self {
+        self.explicit_aliases.push((endpoint, url.into()));
         self
     }
 
@@ -416,8 +408,8 @@ impl MetadataBuilder {
             Some(AliasSource::Host(host)) => MtlsEndpointAliases::from_host(&md, &host)?,
             Some(AliasSource::MtlsSubdomain) => MtlsEndpointAliases::from_mtls_subdomain(&md)?,
         };
-        for (name, url) in explicit_aliases {
-            aliases.insert(name, url)?;
+        for (endpoint, url) in explicit_aliases {
+            aliases.insert(endpoint, url)?;
         }
         md.mtls_endpoint_aliases = (!aliases.is_empty()).then_some(aliases);
 
@@ -496,6 +488,7 @@ fn apply_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::ValidationError;
 
     #[test]
     fn methods_are_merged_without_duplicates_in_first_seen_order() {
@@ -545,7 +538,7 @@ mod tests {
     fn base_url_aliases_all_but_browser_facing_endpoints() {
         let md = AuthorizationServerMetadata::builder("https://as.example.com")
             .standard_endpoints()
-            .endpoint("end_session_endpoint", "https://as.example.com/logout")
+            .endpoint(Endpoint::EndSession, "https://as.example.com/logout")
             .mtls_base_url("https://mtls.example.com")
             .build()
             .unwrap();
@@ -568,16 +561,16 @@ mod tests {
         let md = AuthorizationServerMetadata::builder("https://as.example.com")
             .standard_endpoints()
             .mtls_host("mtls.example.com")
-            .mtls_alias("token_endpoint", "https://mtls-token.example.com/t")
+            .mtls_alias(Endpoint::Token, "https://mtls-token.example.com/t")
             .build()
             .unwrap();
         let aliases = md.mtls_endpoint_aliases.unwrap();
         assert_eq!(
-            aliases.get("token_endpoint"),
+            aliases.get(Endpoint::Token),
             Some("https://mtls-token.example.com/t")
         );
         assert_eq!(
-            aliases.get("revocation_endpoint"),
+            aliases.get(Endpoint::Revocation),
             Some("https://mtls.example.com/revoke")
         );
     }
@@ -587,7 +580,7 @@ mod tests {
         let err = AuthorizationServerMetadata::builder("https://as.example.com")
             .standard_endpoints()
             .mtls_alias(
-                "authorization_endpoint",
+                Endpoint::Authorization,
                 "https://mtls.example.com/authorize",
             )
             .build()
@@ -609,13 +602,19 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(md.require_pushed_authorization_requests, Some(true));
-        assert!(md.extra.contains_key("dpop_signing_alg_values_supported"));
+        assert_eq!(
+            md.extra.get("dpop_signing_alg_values_supported"),
+            Some(&serde_json::json!(["ES256"]))
+        );
 
         let err = AuthorizationServerMetadata::builder("https://as.example.com")
             .field("require_pushed_authorization_requests", "yes")
             .build()
             .unwrap_err();
-        assert!(matches!(err, BuildError::Field { .. }));
+        assert!(
+            matches!(&err, BuildError::Field { field, .. } if field == "require_pushed_authorization_requests"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -625,6 +624,15 @@ mod tests {
             .token_endpoint_auth_methods(["private_key_jwt"]);
         assert!(builder.clone().build().is_ok());
         let err = builder.profile(Profile::Fapi).build().unwrap_err();
-        assert!(matches!(err, BuildError::Invalid(_)));
+        let BuildError::Invalid(errors) = err else {
+            panic!("expected validation errors, got {err:?}");
+        };
+        assert_eq!(
+            errors.as_slice(),
+            [
+                ValidationError::BoundTokensNotClaimed,
+                ValidationError::NoMtlsAuthMethod
+            ]
+        );
     }
 }

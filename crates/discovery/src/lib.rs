@@ -13,7 +13,7 @@
 //!   alias when the client uses mTLS.
 //!
 //! ```
-//! use certbound_discovery::{AuthorizationServerMetadata, ClientTransport};
+//! use certbound_discovery::{AuthorizationServerMetadata, ClientTransport, Endpoint};
 //!
 //! let md = AuthorizationServerMetadata::builder("https://as.example.com")
 //!     .standard_endpoints()
@@ -25,11 +25,11 @@
 //! let json = md.to_json();
 //! let seen_by_client = AuthorizationServerMetadata::from_json(json.as_bytes())?;
 //! assert_eq!(
-//!     seen_by_client.endpoint_for("token_endpoint", ClientTransport::Mtls),
+//!     seen_by_client.endpoint_for(Endpoint::Token, ClientTransport::Mtls),
 //!     Some("https://mtls.example.com/token")
 //! );
 //! assert_eq!(
-//!     seen_by_client.endpoint_for("authorization_endpoint", ClientTransport::Mtls),
+//!     seen_by_client.endpoint_for(Endpoint::Authorization, ClientTransport::Mtls),
 //!     Some("https://as.example.com/authorize")
 //! );
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -42,6 +42,7 @@
 
 mod aliases;
 mod builder;
+mod endpoint;
 mod metadata;
 mod service;
 mod url;
@@ -49,7 +50,8 @@ mod validate;
 mod well_known;
 
 pub use aliases::{AliasError, MtlsEndpointAliases};
-pub use builder::{BuildError, MetadataBuilder, STANDARD_ENDPOINTS};
+pub use builder::{BuildError, MetadataBuilder};
+pub use endpoint::{Endpoint, UnknownEndpoint};
 pub use metadata::{AuthorizationServerMetadata, ClientTransport, ParseError};
 pub use service::MetadataService;
 pub use validate::{Profile, UnknownProfile, ValidationError, ValidationErrors, check_document};

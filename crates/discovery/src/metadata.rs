@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::aliases::MtlsEndpointAliases;
+use crate::endpoint::Endpoint;
 use crate::validate::{self, Profile, ValidationErrors};
 
 /// Authorization server metadata (RFC 8414 §2), with the OpenID Connect
@@ -163,26 +164,6 @@ pub struct AuthorizationServerMetadata {
     pub extra: Map<String, Value>,
 }
 
-/// The endpoint fields this crate knows, in document order. `*_endpoint`
-/// names only: these are what `mtls_endpoint_aliases` may hold.
-pub(crate) const ENDPOINT_FIELDS: &[&str] = &[
-    "authorization_endpoint",
-    "token_endpoint",
-    "registration_endpoint",
-    "revocation_endpoint",
-    "introspection_endpoint",
-    "device_authorization_endpoint",
-    "pushed_authorization_request_endpoint",
-    "userinfo_endpoint",
-    "end_session_endpoint",
-    "backchannel_authentication_endpoint",
-];
-
-/// Endpoints a user's browser is sent to. They are never aliased: a browser
-/// has no client certificate to present (RFC 8705 §5).
-pub(crate) const BROWSER_FACING_ENDPOINTS: &[&str] =
-    &["authorization_endpoint", "end_session_endpoint"];
-
 /// Which connection the client will make to the authorization server, for
 /// [`AuthorizationServerMetadata::endpoint_for`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,57 +264,49 @@ impl AuthorizationServerMetadata {
         ValidationErrors::result(validate::check_typed(self, profile))
     }
 
-    /// The top-level URL of the endpoint called `name` (`token_endpoint`,
-    /// `jwks_uri`, or any `*_endpoint` field kept in [`extra`](Self::extra)).
-    pub fn endpoint(&self, name: &str) -> Option<&str> {
-        let field = match name {
-            "authorization_endpoint" => &self.authorization_endpoint,
-            "token_endpoint" => &self.token_endpoint,
-            "jwks_uri" => &self.jwks_uri,
-            "registration_endpoint" => &self.registration_endpoint,
-            "revocation_endpoint" => &self.revocation_endpoint,
-            "introspection_endpoint" => &self.introspection_endpoint,
-            "device_authorization_endpoint" => &self.device_authorization_endpoint,
-            "pushed_authorization_request_endpoint" => &self.pushed_authorization_request_endpoint,
-            "userinfo_endpoint" => &self.userinfo_endpoint,
-            "end_session_endpoint" => &self.end_session_endpoint,
-            "backchannel_authentication_endpoint" => &self.backchannel_authentication_endpoint,
-            _ => return self.extra.get(name).and_then(Value::as_str),
+    /// The top-level URL of `endpoint`, if set.
+    pub fn endpoint(&self, endpoint: Endpoint) -> Option<&str> {
+        let field = match endpoint {
+            Endpoint::Authorization => &self.authorization_endpoint,
+            Endpoint::Token => &self.token_endpoint,
+            Endpoint::JwksUri => &self.jwks_uri,
+            Endpoint::Registration => &self.registration_endpoint,
+            Endpoint::Revocation => &self.revocation_endpoint,
+            Endpoint::Introspection => &self.introspection_endpoint,
+            Endpoint::DeviceAuthorization => &self.device_authorization_endpoint,
+            Endpoint::PushedAuthorizationRequest => &self.pushed_authorization_request_endpoint,
+            Endpoint::Userinfo => &self.userinfo_endpoint,
+            Endpoint::EndSession => &self.end_session_endpoint,
+            Endpoint::BackchannelAuthentication => &self.backchannel_authentication_endpoint,
         };
         field.as_deref()
     }
 
-    /// Sets the top-level endpoint `name` (a known field, or an `extra` entry).
-    pub fn set_endpoint(&mut self, name: &str, url: impl Into<String>) {
-        let url = Some(url.into());
-        match name {
-            "authorization_endpoint" => self.authorization_endpoint = url,
-            "token_endpoint" => self.token_endpoint = url,
-            "jwks_uri" => self.jwks_uri = url,
-            "registration_endpoint" => self.registration_endpoint = url,
-            "revocation_endpoint" => self.revocation_endpoint = url,
-            "introspection_endpoint" => self.introspection_endpoint = url,
-            "device_authorization_endpoint" => self.device_authorization_endpoint = url,
-            "pushed_authorization_request_endpoint" => {
-                self.pushed_authorization_request_endpoint = url
-            }
-            "userinfo_endpoint" => self.userinfo_endpoint = url,
-            "end_session_endpoint" => self.end_session_endpoint = url,
-            "backchannel_authentication_endpoint" => self.backchannel_authentication_endpoint = url,
-            _ => {
-                if let Some(url) = url {
-                    self.extra.insert(name.to_owned(), Value::String(url));
-                }
-            }
-        }
+    /// Sets the top-level URL of `endpoint`.
+    pub fn set_endpoint(&mut self, endpoint: Endpoint, url: impl Into<String>) {
+        let field = match endpoint {
+            Endpoint::Authorization => &mut self.authorization_endpoint,
+            Endpoint::Token => &mut self.token_endpoint,
+            Endpoint::JwksUri => &mut self.jwks_uri,
+            Endpoint::Registration => &mut self.registration_endpoint,
+            Endpoint::Revocation => &mut self.revocation_endpoint,
+            Endpoint::Introspection => &mut self.introspection_endpoint,
+            Endpoint::DeviceAuthorization => &mut self.device_authorization_endpoint,
+            Endpoint::PushedAuthorizationRequest => &mut self.pushed_authorization_request_endpoint,
+            Endpoint::Userinfo => &mut self.userinfo_endpoint,
+            Endpoint::EndSession => &mut self.end_session_endpoint,
+            Endpoint::BackchannelAuthentication => &mut self.backchannel_authentication_endpoint,
+        };
+        *field = Some(url.into());
     }
 
-    /// Every top-level `*_endpoint` that is set, known fields first, then
-    /// those kept in `extra`, as `(name, url)`.
+    /// Every top-level endpoint URL that is set as `(name, url)`: the
+    /// [`Endpoint`] fields in document order, then the `*_endpoint` fields
+    /// kept in [`extra`](Self::extra).
     pub fn endpoints(&self) -> impl Iterator<Item = (&str, &str)> {
-        let known = ENDPOINT_FIELDS
-            .iter()
-            .filter_map(|name| self.endpoint(name).map(|url| (*name, url)));
+        let known = Endpoint::ALL
+            .into_iter()
+            .filter_map(|e| self.endpoint(e).map(|url| (e.as_str(), url)));
         let extra = self.extra.iter().filter_map(|(name, v)| {
             let url = v.as_str()?;
             name.ends_with("_endpoint").then_some((name.as_str(), url))
@@ -346,7 +319,7 @@ impl AuthorizationServerMetadata {
     /// published one, otherwise the top-level endpoint.
     ///
     /// ```
-    /// use certbound_discovery::{AuthorizationServerMetadata, ClientTransport};
+    /// use certbound_discovery::{AuthorizationServerMetadata, ClientTransport, Endpoint};
     ///
     /// let md = AuthorizationServerMetadata::from_json(br#"{
     ///     "issuer": "https://server.example.com",
@@ -354,26 +327,26 @@ impl AuthorizationServerMetadata {
     ///     "mtls_endpoint_aliases": { "token_endpoint": "https://mtls.example.com/token" }
     /// }"#)?;
     /// assert_eq!(
-    ///     md.endpoint_for("token_endpoint", ClientTransport::Mtls),
+    ///     md.endpoint_for(Endpoint::Token, ClientTransport::Mtls),
     ///     Some("https://mtls.example.com/token")
     /// );
     /// assert_eq!(
-    ///     md.endpoint_for("token_endpoint", ClientTransport::Plain),
+    ///     md.endpoint_for(Endpoint::Token, ClientTransport::Plain),
     ///     Some("https://server.example.com/token")
     /// );
     /// # Ok::<(), certbound_discovery::ParseError>(())
     /// ```
-    pub fn endpoint_for(&self, name: &str, transport: ClientTransport) -> Option<&str> {
+    pub fn endpoint_for(&self, endpoint: Endpoint, transport: ClientTransport) -> Option<&str> {
         if transport == ClientTransport::Mtls {
             let alias = self
                 .mtls_endpoint_aliases
                 .as_ref()
-                .and_then(|a| a.get(name));
+                .and_then(|a| a.get(endpoint));
             if let Some(alias) = alias {
                 return Some(alias);
             }
         }
-        self.endpoint(name)
+        self.endpoint(endpoint)
     }
 
     /// Whether the server advertises certificate-bound access tokens.
@@ -413,27 +386,46 @@ mod tests {
     #[test]
     fn endpoint_without_alias_falls_back_to_top_level_for_mtls_clients() {
         let mut md = AuthorizationServerMetadata::new("https://as.example.com");
-        md.set_endpoint("userinfo_endpoint", "https://as.example.com/userinfo");
+        md.set_endpoint(Endpoint::Userinfo, "https://as.example.com/userinfo");
         assert_eq!(
-            md.endpoint_for("userinfo_endpoint", ClientTransport::Mtls),
+            md.endpoint_for(Endpoint::Userinfo, ClientTransport::Mtls),
             Some("https://as.example.com/userinfo")
         );
         assert_eq!(
-            md.endpoint_for("token_endpoint", ClientTransport::Mtls),
+            md.endpoint_for(Endpoint::Token, ClientTransport::Mtls),
             None
         );
     }
 
     #[test]
-    fn extra_endpoints_are_listed_and_found() {
+    fn extra_endpoints_are_listed_after_the_known_ones() {
         let mut md = AuthorizationServerMetadata::new("https://as.example.com");
-        md.set_endpoint("token_endpoint", "https://as.example.com/token");
-        md.set_endpoint("x_custom_endpoint", "https://as.example.com/custom");
-        let names: Vec<_> = md.endpoints().map(|(n, _)| n).collect();
-        assert_eq!(names, ["token_endpoint", "x_custom_endpoint"]);
-        assert_eq!(
-            md.endpoint("x_custom_endpoint"),
-            Some("https://as.example.com/custom")
+        md.extra.insert(
+            "x_custom_endpoint".into(),
+            "https://as.example.com/custom".into(),
         );
+        md.extra.insert("x_not_a_url".into(), "kept".into());
+        md.set_endpoint(Endpoint::Token, "https://as.example.com/token");
+        md.set_endpoint(Endpoint::JwksUri, "https://as.example.com/jwks");
+        let listed: Vec<_> = md.endpoints().collect();
+        assert_eq!(
+            listed,
+            [
+                ("token_endpoint", "https://as.example.com/token"),
+                ("jwks_uri", "https://as.example.com/jwks"),
+                ("x_custom_endpoint", "https://as.example.com/custom"),
+            ]
+        );
+    }
+
+    #[test]
+    fn set_endpoint_lands_in_the_field_of_that_name() {
+        for e in Endpoint::ALL {
+            let mut md = AuthorizationServerMetadata::new("https://as.example.com");
+            md.set_endpoint(e, "https://as.example.com/x");
+            let json: Value = serde_json::from_str(&md.to_json()).unwrap();
+            assert_eq!(json[e.as_str()], "https://as.example.com/x", "{e}");
+            assert_eq!(md.endpoint(e), Some("https://as.example.com/x"));
+        }
     }
 }

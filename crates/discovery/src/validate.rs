@@ -315,7 +315,6 @@ pub(crate) fn check_typed(
     }
 
     let url_fields = [
-        ("jwks_uri", md.jwks_uri.as_deref()),
         ("service_documentation", md.service_documentation.as_deref()),
         ("op_policy_uri", md.op_policy_uri.as_deref()),
         ("op_tos_uri", md.op_tos_uri.as_deref()),
@@ -333,7 +332,7 @@ pub(crate) fn check_typed(
                 errors.push(ValidationError::AuthorizationEndpointAliased);
             } else if !key.ends_with("_endpoint") {
                 errors.push(ValidationError::AliasKeyNotEndpoint { key: key.into() });
-            } else if md.endpoint(key).is_none() {
+            } else if !md.endpoints().any(|(name, _)| name == key) {
                 errors.push(ValidationError::AliasWithoutTopLevel { key: key.into() });
             }
             check_url(&mut errors, &format!("mtls_endpoint_aliases.{key}"), url);

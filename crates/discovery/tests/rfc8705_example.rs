@@ -1,7 +1,9 @@
 //! The RFC 8705 §5 metadata example through the types, and a client picking
 //! endpoints from it.
 
-use certbound_discovery::{AuthorizationServerMetadata, ClientTransport, Profile, check_document};
+use certbound_discovery::{
+    AuthorizationServerMetadata, ClientTransport, Endpoint, Profile, check_document,
+};
 use serde_json::Value;
 
 /// RFC 8705 §5, the example authorization server metadata with
@@ -34,7 +36,7 @@ fn rfc8705_example_fields_land_in_their_typed_fields() {
     let aliases = md.mtls_endpoint_aliases.as_ref().unwrap();
     assert_eq!(aliases.len(), 3);
     assert_eq!(
-        aliases.get("revocation_endpoint"),
+        aliases.get(Endpoint::Revocation),
         Some("https://mtls.example.com/revo")
     );
 }
@@ -52,17 +54,17 @@ fn mtls_client_calls_the_aliases_and_plain_client_the_top_level_endpoints() {
     let md = example();
     for (name, alias, top) in [
         (
-            "token_endpoint",
+            Endpoint::Token,
             "https://mtls.example.com/token",
             "https://server.example.com/token",
         ),
         (
-            "revocation_endpoint",
+            Endpoint::Revocation,
             "https://mtls.example.com/revo",
             "https://server.example.com/revo",
         ),
         (
-            "introspection_endpoint",
+            Endpoint::Introspection,
             "https://mtls.example.com/introspect",
             "https://server.example.com/introspect",
         ),
@@ -72,15 +74,15 @@ fn mtls_client_calls_the_aliases_and_plain_client_the_top_level_endpoints() {
     }
     // Not aliased: the top-level endpoint for everyone.
     assert_eq!(
-        md.endpoint_for("authorization_endpoint", ClientTransport::Mtls),
+        md.endpoint_for(Endpoint::Authorization, ClientTransport::Mtls),
         Some("https://server.example.com/authz")
     );
     assert_eq!(
-        md.endpoint_for("jwks_uri", ClientTransport::Mtls),
+        md.endpoint_for(Endpoint::JwksUri, ClientTransport::Mtls),
         Some("https://server.example.com/jwks")
     );
     assert_eq!(
-        md.endpoint_for("userinfo_endpoint", ClientTransport::Mtls),
+        md.endpoint_for(Endpoint::Userinfo, ClientTransport::Mtls),
         None
     );
 }

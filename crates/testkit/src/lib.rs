@@ -2,8 +2,10 @@
 //! a throw-away PKI generated with rcgen.
 //!
 //! This crate is not published; it exists so every crate's tests build their
-//! certificates the same way. It deliberately does not depend on any certbound
-//! crate, so it hands out DER and PEM, never certbound types.
+//! certificates, proxy header values ([`nginx_escaped_cert`]) and rustls
+//! configurations ([`tls`]) the same way. It deliberately does not depend on
+//! any certbound crate, so it hands out DER, PEM and rustls types, never
+//! certbound types.
 //!
 //! ```
 //! use certbound_testkit::TestCa;
@@ -18,6 +20,7 @@
 
 pub mod combined;
 pub mod hostile;
+pub mod tls;
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -37,6 +40,18 @@ pub mod vectors {
     pub const RFC8705_APPENDIX_A_PEM: &str = include_str!("../vectors/rfc8705-appendix-a.pem");
     /// RFC 8705 Appendix A, Figure 5: the `x5t#S256` of that certificate.
     pub const RFC8705_APPENDIX_A_X5T_S256: &str = "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0";
+    /// RFC 8705 §3.1: the example JWT claims set with a `cnf` claim, as
+    /// printed in the RFC.
+    pub const RFC8705_SECTION3_1_CLAIMS: &str =
+        include_str!("../vectors/rfc8705-section3-1-claims.json");
+    /// RFC 8705 §3.2: the body of the example introspection response with a
+    /// `cnf` member, as printed in the RFC.
+    pub const RFC8705_SECTION3_2_INTROSPECTION: &str =
+        include_str!("../vectors/rfc8705-section3-2-introspection.json");
+    /// The `x5t#S256` of the §3.1 and §3.2 examples. It is illustrative: 43
+    /// characters whose last one leaves non-zero trailing bits, so a strict
+    /// base64url decoder refuses it, and it is no certificate's thumbprint.
+    pub const RFC8705_SECTION3_X5T_S256: &str = "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2";
     /// RFC 8705 §5: the example authorization server metadata with
     /// `mtls_endpoint_aliases`, as printed in the RFC.
     pub const RFC8705_SECTION5_METADATA: &str =
@@ -400,6 +415,42 @@ pub fn pem_of(der: &[u8]) -> String {
     out
 }
 
+/// Everything but RFC 3986 unreserved characters.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A PEM as nginx's `$ssl_client_escaped_cert` carries it in a header:
+/// everything but RFC 3986 unreserved characters percent-encoded (what
+/// ingress-nginx and Envoy's XFCC `Cert` / `Chain` do too).
+///
+/// ```
+/// assert_eq!(
+///     certbound_testkit::nginx_escaped_cert("-----BEGIN CERTIFICATE-----\nMII+/=\n"),
+///     "-----BEGIN%20CERTIFICATE-----%0AMII%2B%2F%3D%0A"
+/// );
+/// ```
+pub fn nginx_escaped_cert(pem: &str) -> String {
+    percent_encoding::utf8_percent_encode(pem, NOT_UNRESERVED).to_string()
+}
+
+/// A PEM as AWS ALB's `X-Amzn-Mtls-Clientcert` carries it: only spaces and
+/// line ends escaped; `+`, `/` and `=` left as they are.
+///
+/// ```
+/// assert_eq!(
+///     certbound_testkit::alb_escaped_cert("-----BEGIN CERTIFICATE-----\r\nMII+/=\n"),
+///     "-----BEGIN%20CERTIFICATE-----%0D%0AMII+/=%0A"
+/// );
+/// ```
+pub fn alb_escaped_cert(pem: &str) -> String {
+    pem.replace(' ', "%20")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
 /// DER TLV with a short or long length.
 pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
@@ -466,14 +517,29 @@ mod tests {
     }
 
     #[test]
-    fn issues_chains_and_crls() {
-        let root = TestCa::new("Root");
-        let int = root.intermediate("Int");
-        let leaf = int.leaf("leaf").policies(&[&[1, 2, 3]]).issue();
-        assert!(!leaf.der.is_empty());
-        assert!(!root.crl(&[&leaf.serial]).is_empty());
+    fn pem_of_matches_rcgen_pem() {
         let ss = self_signed("me").issue();
-        assert!(ss.key_pem.contains("PRIVATE KEY"));
+        assert!(ss.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(pem_of(&ss.der), ss.pem.replace("\r\n", "\n"));
+    }
+
+    #[test]
+    fn escaping_leaves_only_unreserved_characters_or_only_spaces_and_line_ends() {
+        let pem = self_signed("me").issue().pem;
+        let nginx = nginx_escaped_cert(&pem);
+        assert!(
+            nginx
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+            "{nginx}"
+        );
+        let alb = alb_escaped_cert(&pem);
+        assert!(!alb.contains([' ', '\r', '\n']), "{alb}");
+        for escaped in [nginx, alb] {
+            let back = percent_encoding::percent_decode_str(&escaped)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(back, pem);
+        }
     }
 }

@@ -2,16 +2,16 @@
 //! loopback over real TLS, with a throw-away PKI and a few registered
 //! clients.
 //!
-//! Three hosts (defaults in brackets, any port may be `0`):
+//! Three hosts (defaults in parentheses, any port may be `0`):
 //!
-//! - the authorization server's plain-TLS host [`127.0.0.1:8443`]:
+//! - the authorization server's plain-TLS host (`127.0.0.1:8443`):
 //!   discovery at `/.well-known/oauth-authorization-server` and
 //!   `/.well-known/openid-configuration`, `/authorize`, `/jwks`; no client
 //!   certificate asked;
-//! - its mTLS host [`127.0.0.1:8444`], published as `mtls_endpoint_aliases`:
+//! - its mTLS host (`127.0.0.1:8444`), published as `mtls_endpoint_aliases`:
 //!   `/token`, `/introspect`, `/revoke`, `/userinfo`; any client certificate
 //!   accepted by TLS (`AcceptAnyClientCert`), the application decides;
-//! - the resource server [`127.0.0.1:8445`]: `GET /resource` answers only to
+//! - the resource server (`127.0.0.1:8445`): `GET /resource` answers only to
 //!   a token bound to the certificate presented with it.
 //!
 //! With `behind_proxy`, all of it is served on one plain-HTTP listener for a
