@@ -232,6 +232,14 @@ impl Certificate {
     pub fn is_self_issued(&self) -> bool {
         self.details().as_ref().is_ok_and(|d| d.self_issued)
     }
+
+    /// Whether the certificate is a CA certificate: a basicConstraints extension with cA TRUE (RFC 5280 §4.2.1.9).
+    pub fn is_ca(&self) -> bool {
+        self.parsed()
+            .ok()
+            .and_then(|c| c.basic_constraints().ok().flatten().map(|bc| bc.value.ca))
+            .unwrap_or(false)
+    }
 }
 
 fn empty_name() -> &'static DistinguishedName {
