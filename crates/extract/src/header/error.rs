@@ -24,8 +24,11 @@ pub enum HeaderError {
         /// The configured limit (leaf included).
         limit: usize,
     },
-    /// A header that must appear once appeared several times.
-    #[error("the header appears {count} times; exactly one is allowed")]
+    /// The header appeared on several field lines. No proxy writes more
+    /// than one: the client sent one and a proxy appended its own.
+    #[error(
+        "the header appears {count} times; exactly one is allowed (a proxy must replace the client's header, not append to it)"
+    )]
     Repeated {
         /// How many times it appeared.
         count: usize,
@@ -54,6 +57,16 @@ pub enum HeaderError {
     TextOutsidePem {
         /// Offset of the first unexpected character in the (decoded) text.
         offset: usize,
+    },
+    /// A certificate after the first is not a CA certificate: a list is a
+    /// leaf and the CAs that issued it, so the value was combined from two
+    /// (a proxy that appends to a client's header instead of replacing it).
+    #[error(
+        "two values combined: certificate {position} is not a CA certificate; a proxy must replace the client's header, not append to it"
+    )]
+    Combined {
+        /// The 1-based position of the certificate, leaf first.
+        position: usize,
     },
     /// An element of a base64 list is not base64.
     #[error("item {item} is not valid base64")]
