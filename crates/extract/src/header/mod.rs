@@ -271,6 +271,7 @@ impl HeaderDecoder {
             }
             _ => self.decode_list(value, &mut certs)?,
         }
+        let from_main_header = certs.len();
         if let (Some(chain), false) = (chain, self.format == HeaderFormat::Xfcc) {
             let chain = self
                 .text(chain)
@@ -286,7 +287,12 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
-        leaf_then_cas(&certs)?;
+        leaf_then_cas(&certs).map_err(|e| match e {
+            HeaderError::Combined { position } if position > from_main_header => {
+                HeaderError::Chain(Box::new(e))
+            }
+            e => e,
+        })?;
         let mut certs = certs.into_iter();
         Ok(certs.next().map(|leaf| (leaf, certs.collect())))
     }
