@@ -48,11 +48,22 @@ pub enum HeaderError {
     /// Text that should hold PEM certificates does not.
     #[error("{0}")]
     Pem(CertError),
+    /// A PEM block does not end with `-----END CERTIFICATE-----`: the value
+    /// was cut short, or put together from two, with the client's block
+    /// left open or ended on another label so that a lenient reader would
+    /// read the proxy's certificate as part of the client's value.
+    #[error(
+        "PEM block {block} has no -----END CERTIFICATE----- line of its own: the value was cut short or combined from two (a proxy must replace the client's header, not append to it)"
+    )]
+    UnterminatedPem {
+        /// The 1-based index of the block.
+        block: usize,
+    },
     /// Something other than white space stands outside the PEM blocks: the
     /// header was most likely combined from several values (a proxy that
     /// appends to a client's header instead of replacing it).
     #[error(
-        "unexpected text outside the PEM blocks at byte {offset}; the proxy must replace this header, not append to it"
+        "unexpected text outside the PEM blocks at byte {offset}: two values combined or text injected (a proxy must replace the client's header, not append to it)"
     )]
     TextOutsidePem {
         /// Offset of the first unexpected character in the (decoded) text.

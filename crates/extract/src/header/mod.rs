@@ -382,7 +382,11 @@ fn push_url_pem(value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderErr
 fn push_pem(text: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     let start = out.len();
     for token in pem::tokens(text) {
-        match token? {
+        let token = token.map_err(|e| match e {
+            CertError::UnterminatedPem { block } => HeaderError::UnterminatedPem { block },
+            e => HeaderError::Pem(e),
+        })?;
+        match token {
             Token::Text { offset, text: gap } => {
                 if let Some(i) = gap.find(|c: char| !c.is_ascii_whitespace()) {
                     if gap.len() == text.len() {
@@ -444,7 +448,7 @@ mod pem_tests {
             let mut out = Vec::new();
             assert_eq!(
                 push_pem(&joined, &mut out),
-                Err(HeaderError::Pem(CertError::UnterminatedPem { block: 1 })),
+                Err(HeaderError::UnterminatedPem { block: 1 }),
                 "{joined}"
             );
         }

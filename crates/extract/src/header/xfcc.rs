@@ -88,6 +88,13 @@ impl XfccElement {
         let leaf = match cert {
             Some(v) => {
                 let mut certs = decode("Cert", v)?;
+                // Several certificates where one belongs: a leaf and another
+                // leaf were combined, or it is not what Envoy writes.
+                super::leaf_then_cas(&certs).map_err(|reason| HeaderError::XfccValue {
+                    element,
+                    key: "Cert",
+                    reason: Box::new(reason),
+                })?;
                 if certs.len() != 1 {
                     return Err(HeaderError::XfccValue {
                         element,
