@@ -16,6 +16,17 @@
 //! An empty value (and Apache's literal `(null)`) means "no certificate", as
 //! proxies write it when the client sent none.
 //!
+//! A proxy must replace the client's header, not append to it (Apache
+//! `RequestHeader append`, HAProxy `add-header`, a copied `$http_` variable
+//! in nginx). A value that was combined from the client's and the proxy's
+//! is refused, never picked from: text other than white space outside the
+//! PEM blocks, a PEM block that does not end on its own label, a
+//! certificate after the first that is not a CA certificate
+//! ([`HeaderError::Combined`]), and (in [`ClientCertLayer`](crate::ClientCertLayer))
+//! a header on more than one field line. Each format has one reader; PEM,
+//! URL-encoded PEM and XFCC `Cert`/`Chain` share certbound-cert's
+//! [`pem::tokens`].
+//!
 //! ```
 //! use certbound_extract::header::{self, HeaderFormat};
 //!

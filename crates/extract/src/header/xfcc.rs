@@ -65,7 +65,8 @@ impl XfccElement {
     /// The certificate this element carries: its `Cert`, else the first of
     /// its `Chain`, with the rest of `Chain` as intermediates. `None` when the
     /// element carries neither. A present `Hash` must be the SHA-256 of that
-    /// certificate. `element` is the 1-based position from the left, for
+    /// certificate, and every certificate after the leaf a CA certificate
+    /// (else two values were combined: [`HeaderError::Combined`]). `element` is the 1-based position from the left, for
     /// error messages.
     pub fn certificate(
         &self,
