@@ -156,7 +156,14 @@ pub fn check_header(
                 "a decoded certificate is not in the value's decoded bytes"
             );
         }
-        assert!(intermediates.iter().all(|c| c.is_ca()), "a non-CA certificate after the leaf");
+        assert!(
+            intermediates.iter().all(|c| c.is_ca()),
+            "a non-CA certificate after the leaf"
+        );
+        assert!(
+            intermediates.is_empty() || !leaf.is_self_issued(),
+            "certificates after a self-issued leaf"
+        );
         // The ClientCert form must agree with the raw chain.
         if let Ok(Some(client)) = decoder.decode(value, chain) {
             assert_eq!(client.leaf(), leaf);

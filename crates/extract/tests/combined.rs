@@ -105,6 +105,31 @@ async fn a_combined_value_is_refused_in_every_format() {
 }
 
 #[tokio::test]
+async fn a_self_signed_victim_before_an_attackers_ca_certificate_is_refused() {
+    // Behind a proxy that accepts any client certificate (as
+    // self_signed_tls_client_auth needs), the attacker's own certificate
+    // may be a CA certificate.
+    let victim = certbound_testkit::self_signed("client-a-self-signed").issue();
+    let attacker = TestCa::new("Attacker's own CA").cert;
+    for format in HeaderFormat::ALL {
+        for (case, lines) in combined_header_values(format.as_str(), &victim.der, &attacker.der) {
+            let (status, body) = send(format, &lines).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{format}, {case}: {body}");
+        }
+    }
+    let (status, body) = send(
+        HeaderFormat::DerBase64,
+        &[format!("{}, {}", b64(&victim.der), b64(&attacker.der))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("certificate 1 is self-issued, so nothing may follow it"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn a_combination_is_explained_as_one() {
     let p = parties();
     let victim = &p.victims[0];

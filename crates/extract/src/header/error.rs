@@ -79,6 +79,13 @@ pub enum HeaderError {
         /// The 1-based position of the certificate, leaf first.
         position: usize,
     },
+    /// Certificates follow a self-issued leaf, which no CA issued: the
+    /// value was combined from two (the client's self-signed certificate
+    /// first, the proxy's value after).
+    #[error(
+        "two values combined: certificate 1 is self-issued, so nothing may follow it; a proxy must replace the client's header, not append to it"
+    )]
+    CombinedAfterSelfIssued,
     /// An element of a base64 list is not base64.
     #[error("item {item} is not valid base64")]
     InvalidBase64 {

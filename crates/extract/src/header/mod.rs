@@ -302,6 +302,9 @@ impl HeaderDecoder {
             HeaderError::Combined { position } if position > from_main_header => {
                 HeaderError::Chain(Box::new(e))
             }
+            HeaderError::CombinedAfterSelfIssued if from_main_header == 1 => {
+                HeaderError::Chain(Box::new(e))
+            }
             e => e,
         })?;
         let mut certs = certs.into_iter();
@@ -360,8 +363,16 @@ impl HeaderDecoder {
 /// §4.4.2, RFC 9440 §2.3): a certificate after the first that is not a CA
 /// certificate means two values were combined (a proxy that appends its
 /// header to the client's), and the value is refused rather than picked
-/// from.
+/// from. So does anything after a self-issued leaf, which no CA issued: an
+/// attacker whose own certificate is a CA certificate (a proxy that accepts
+/// any client certificate, as `self_signed_tls_client_auth` needs, lets it
+/// present one) must not pass the victim's self-signed certificate first.
 pub(crate) fn leaf_then_cas(certs: &[Certificate]) -> Result<(), HeaderError> {
+    if let [leaf, _, ..] = certs {
+        if leaf.is_self_issued() {
+            return Err(HeaderError::CombinedAfterSelfIssued);
+        }
+    }
     match certs.iter().skip(1).position(|c| !c.is_ca()) {
         Some(i) => Err(HeaderError::Combined { position: i + 2 }),
         None => Ok(()),
