@@ -204,13 +204,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// white space removed, cut at every character that cannot be base64 in
 /// the format (the dashes of PEM lines, the colons of RFC 9440, the commas
 /// and quotes of lists), and each piece base64-decoded, standard or
-/// URL-safe alphabet, padding optional.
+/// URL-safe alphabet, padding optional, trailing bits ignored.
 pub fn decoded_pieces(format: certbound_extract::header::HeaderFormat, value: &[u8]) -> Vec<Vec<u8>> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     use certbound_extract::header::{HeaderFormat, percent_decode, xfcc};
-    const LENIENT: GeneralPurposeConfig =
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
     const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
     const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
     let Ok(text) = std::str::from_utf8(value) else {
@@ -235,7 +236,7 @@ pub fn decoded_pieces(format: certbound_extract::header::HeaderFormat, value: &[
     };
     let cut: &[char] = match format {
         HeaderFormat::DerBase64 => &[',', '"'],
-        HeaderFormat::Rfc9440 => &[':', ',', ';', '='],
+        HeaderFormat::Rfc9440 => &[':', ',', ';'],
         _ => &['-'],
     };
     let mut pieces = Vec::new();
