@@ -122,7 +122,11 @@ pub fn check_certificate(cert: &certbound_cert::Certificate) {
 }
 
 /// Decodes `value` (and `chain`) in `format` with the default limits and
-/// checks what comes out: at most the chain limit, every certificate sound.
+/// checks what comes out: at most the chain limit, every certificate sound,
+/// every certificate's DER found whole in the value's decoded bytes (the
+/// decoder returns nothing the value does not hold), a list that is a leaf
+/// and then CA certificates, and the same answer from `ClientCertLayer`
+/// (twice: the second from its memo) as from the decoder.
 pub fn check_header(
     format: certbound_extract::header::HeaderFormat,
     value: &[u8],
@@ -131,19 +135,48 @@ pub fn check_header(
 ) {
     use certbound_extract::header::{DEFAULT_MAX_CHAIN_LEN, HeaderDecoder};
     let decoder = HeaderDecoder::new(format).xfcc_hop(hop);
-    if let Ok(Some((leaf, intermediates))) = decoder.decode_chain(value, chain) {
+    let decoded = decoder.decode_chain(value, chain);
+    if let Ok(Some((leaf, intermediates))) = &decoded {
         assert!(1 + intermediates.len() <= DEFAULT_MAX_CHAIN_LEN);
-        check_certificate(&leaf);
-        for c in &intermediates {
+        let pieces = [value]
+            .into_iter()
+            .chain(chain)
+            .flat_map(|v| decoded_pieces(format, v))
+            .collect::<Vec<_>>();
+        for c in std::iter::once(leaf).chain(intermediates) {
             check_certificate(c);
+            assert!(
+                pieces.iter().any(|p| contains(p, c.der())),
+                "a decoded certificate is not in the value's decoded bytes"
+            );
         }
+        assert!(
+            intermediates.iter().all(|c| c.is_ca()),
+            "a non-CA certificate after the leaf"
+        );
+        assert!(
+            intermediates.is_empty() || !leaf.is_self_issued(),
+            "certificates after a self-issued leaf"
+        );
         // The ClientCert form must agree with the raw chain.
         if let Ok(Some(client)) = decoder.decode(value, chain) {
-            assert_eq!(client.leaf(), &leaf);
+            assert_eq!(client.leaf(), leaf);
             assert_eq!(client.intermediates(), &intermediates[..]);
         } else {
             panic!("decode_chain succeeded but decode did not");
         }
+    }
+    let expected = match &decoded {
+        Ok(certs) => Ok(certs.as_ref().map(|(leaf, _)| leaf.thumbprint().to_string())),
+        Err(_) => Err(()),
+    };
+    if let Some(first) = layer_answer(format, value, chain, hop) {
+        assert_eq!(first, expected, "the layer and the decoder disagree");
+        assert_eq!(
+            layer_answer(format, value, chain, hop),
+            Some(first),
+            "the memo changed the answer"
+        );
     }
     // A tight limit must never be exceeded either.
     let tight = HeaderDecoder::new(format)
@@ -153,5 +186,149 @@ pub fn check_header(
     if let Ok(Some((_, intermediates))) = tight.decode_chain(value, chain) {
         assert!(intermediates.is_empty());
         assert!(value.len() <= 64);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The bytes a header value holds, read independently of the decoders and
+/// more loosely: percent-decoded (URL-encoded PEM, each XFCC value),
+/// white space removed, cut at every character that cannot be base64 in
+/// the format (the dashes of PEM lines, the colons of RFC 9440, the commas
+/// and quotes of lists), and each piece base64-decoded, standard or
+/// URL-safe alphabet, padding optional, trailing bits ignored.
+pub fn decoded_pieces(format: certbound_extract::header::HeaderFormat, value: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use certbound_extract::header::{HeaderFormat, percent_decode, xfcc};
+    const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+    let Ok(text) = std::str::from_utf8(value) else {
+        return Vec::new();
+    };
+    let texts: Vec<String> = match format {
+        HeaderFormat::PemUrlEncoded => percent_decode(value)
+            .ok()
+            .and_then(|d| String::from_utf8(d.into_owned()).ok())
+            .into_iter()
+            .collect(),
+        HeaderFormat::Xfcc => xfcc::parse(text)
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e.pairs().to_vec())
+            .filter_map(|(_, v)| {
+                let d = percent_decode(v.as_bytes()).ok()?;
+                String::from_utf8(d.into_owned()).ok()
+            })
+            .collect(),
+        _ => vec![text.to_owned()],
+    };
+    let cut: &[char] = match format {
+        HeaderFormat::DerBase64 => &[',', '"'],
+        HeaderFormat::Rfc9440 => &[':', ',', ';'],
+        _ => &['-'],
+    };
+    let mut pieces = Vec::new();
+    for text in texts {
+        let stripped: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        for piece in stripped.split(cut).filter(|p| !p.is_empty()) {
+            pieces.extend(STANDARD.decode(piece).ok());
+            pieces.extend(URL_SAFE.decode(piece).ok());
+        }
+    }
+    pieces
+}
+
+/// What `ClientCertLayer` from a trusted proxy makes of the value, as the
+/// decoder's answer is compared: `Err(())` for a refusal (400), else the
+/// thumbprint the service saw, if any. `None` when the request cannot be
+/// made (bytes a header value cannot hold, or a chain header the format's
+/// layer does not read).
+fn layer_answer(
+    format: certbound_extract::header::HeaderFormat,
+    value: &[u8],
+    chain: Option<&[u8]>,
+    hop: usize,
+) -> Option<Result<Option<String>, ()>> {
+    use certbound_extract::header::HeaderFormat;
+    use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    /// Answers with the thumbprint it was given, in `x-seen`.
+    #[derive(Clone)]
+    struct Seen;
+    impl Service<http::Request<()>> for Seen {
+        type Response = http::Response<String>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, req: http::Request<()>) -> Self::Future {
+            let mut res = http::Response::new(String::new());
+            if let Some(c) = req.extensions().get::<ClientCert>() {
+                if let Ok(v) = http::HeaderValue::from_str(&c.thumbprint().to_string()) {
+                    res.headers_mut().insert("x-seen", v);
+                }
+            }
+            std::future::ready(Ok(res))
+        }
+    }
+
+    // One layer per format and hop for the process, so that a value seen
+    // before is answered from the layer's memo.
+    thread_local! {
+        static LAYERS: std::cell::RefCell<Vec<((HeaderFormat, usize), ClientCertLayer)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let layer = LAYERS.with(|layers| {
+        let mut layers = layers.borrow_mut();
+        if let Some((_, l)) = layers.iter().find(|(k, _)| *k == (format, hop)) {
+            return l.clone();
+        }
+        let trusted = "192.0.2.0/24".parse().expect("a network");
+        let l = ClientCertLayer::header(
+            HeaderSource::new(format)
+                .xfcc_hop(hop)
+                .trusted_proxies([trusted]),
+        );
+        layers.push(((format, hop), l.clone()));
+        l
+    });
+
+    let mut req = http::Request::new(());
+    req.headers_mut()
+        .insert(format.default_header(), http::HeaderValue::from_bytes(value).ok()?);
+    if let Some(chain) = chain {
+        req.headers_mut().insert(
+            format.default_chain_header()?,
+            http::HeaderValue::from_bytes(chain).ok()?,
+        );
+    }
+    req.extensions_mut()
+        .insert(PeerAddr("192.0.2.1:1234".parse().expect("an address")));
+    let mut svc = layer.layer(Seen);
+    let mut future = std::pin::pin!(svc.call(req));
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let Poll::Ready(Ok(response)) = future.as_mut().poll(&mut cx) else {
+        panic!("the layer over a ready service did not answer at once");
+    };
+    match response.status() {
+        http::StatusCode::OK => Some(Ok(response
+            .headers()
+            .get("x-seen")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned))),
+        http::StatusCode::BAD_REQUEST => Some(Err(())),
+        other => panic!("the layer answered {other}"),
     }
 }

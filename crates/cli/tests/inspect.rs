@@ -158,3 +158,42 @@ fn errors_say_what_was_seen() {
     let out = run(&["--format", "pem", "(null)"], None);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_combined_value_is_refused_and_explained() {
+    let ca = certbound_testkit::TestCa::new("Inspect CA");
+    let victim = ca.leaf("client-a").issue();
+    let attacker = ca.leaf("attacker").issue();
+    for format in ["pem", "pem-urlencoded", "der-base64", "rfc9440", "xfcc"] {
+        let cases =
+            certbound_testkit::hostile::combined_header_values(format, &victim.der, &attacker.der);
+        for (case, lines) in cases {
+            // One value at a time: inspect reads one.
+            let [value] = &lines[..] else { continue };
+            let out = run(&["--format", format, value], None);
+            assert!(!out.status.success(), "{format}, {case}: {}", stdout(&out));
+            let err = stderr(&out);
+            assert!(
+                err.contains("a proxy must replace the client's header, not append to it")
+                    || (format == "rfc9440" && err.contains("not an RFC 9440 value"))
+                    || (format == "der-base64" && err.contains("not valid base64")),
+                "{format}, {case}: {err}"
+            );
+        }
+    }
+    // Two blocks joined by white space alone: the second is no CA.
+    let value = format!(
+        "{} {}",
+        victim.pem.trim_end().replace('\n', " "),
+        attacker.pem.trim_end().replace('\n', " ")
+    );
+    let out = run(&["--format", "pem", &value], None);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(
+            "two values combined: certificate 2 is not a CA certificate; a proxy must replace the client's header, not append to it"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -90,28 +90,23 @@ pub(crate) fn tls_client_cert(
 /// not parsed again.
 #[cfg_attr(not(any(feature = "axum-server", feature = "tonic")), allow(dead_code))]
 fn from_der_chain<'a>(
-    chain: impl Iterator<Item = &'a [u8]> + Clone,
+    chain: impl Iterator<Item = &'a [u8]>,
     memo: Option<&Memo>,
 ) -> Option<Result<ClientCert, CertError>> {
-    let mut rest = chain.clone();
-    let leaf = rest.next()?;
-    if let Some(cert) = memo.and_then(|m| m.get(leaf, None)) {
-        let same_chain = cert.intermediates().len() == rest.clone().count()
-            && cert
-                .intermediates()
-                .iter()
-                .zip(rest.clone())
-                .all(|(c, der)| c.der() == der);
-        if same_chain {
-            return Some(Ok(cert));
-        }
+    let ders: Vec<&[u8]> = chain.collect();
+    let (leaf, rest) = ders.split_first()?;
+    if let Some(cert) = memo.and_then(|m| m.get(&ders)) {
+        return Some(Ok(cert));
     }
     Some((|| {
-        let leaf_cert = Certificate::from_der(leaf)?;
-        let intermediates = rest.map(Certificate::from_der).collect::<Result<_, _>>()?;
-        let cert = ClientCert::new(leaf_cert, intermediates, CertSource::Tls);
+        let leaf = Certificate::from_der(*leaf)?;
+        let intermediates = rest
+            .iter()
+            .map(|der| Certificate::from_der(*der))
+            .collect::<Result<_, _>>()?;
+        let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
         if let Some(memo) = memo {
-            memo.insert(leaf, None, &cert);
+            memo.insert(&ders, &cert);
         }
         Ok(cert)
     })())

@@ -3,7 +3,7 @@
 //!
 //! - [`PeerCertificatesLayer`] puts the chain of a rustls connection into its
 //!   requests; adapters read the same from axum-server's `TlsInfo`, tonic's
-//!   `TlsConnectInfo`, and axum's [`connect_info::TlsConnectInfo`].
+//!   `TlsConnectInfo`, and axum's `connect_info::TlsConnectInfo`.
 //! - [`danger::AcceptAnyClientCert`] lets `self_signed_tls_client_auth`
 //!   clients connect.
 //! - [`header`] decodes the five proxy header formats, as plain functions.
@@ -36,7 +36,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Cargo features: `axum` (extractor, `ConnectInfo`, [`connect_info`]),
+//! Cargo features: `axum` (extractor, `ConnectInfo`, `connect_info`),
 //! `axum-server` (`TlsInfo`), `tonic` (`TlsConnectInfo`, `TcpConnectInfo`).
 #![forbid(unsafe_code)]
 #![cfg_attr(

@@ -26,6 +26,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 /// An OAuth 2.0 error: HTTP status, `error` code and `error_description`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,19 +172,12 @@ pub fn grpc_error<B: Default>(grpc_status: u32, message: &str) -> Response<B> {
     response
 }
 
-/// gRPC's percent-encoding of `grpc-message`: bytes outside printable ASCII
-/// and `%` are escaped.
+/// What `grpc-message` percent-encodes (gRPC over HTTP/2: every byte
+/// outside 0x20-0x7E, and `%`; percent-encoding always encodes non-ASCII).
+const GRPC_MESSAGE: &AsciiSet = &CONTROLS.add(b'%');
+
 fn grpc_percent_encode(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (0x20..=0x7e).contains(&b) && b != b'%' {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(s, GRPC_MESSAGE).to_string()
 }
 
 impl axum_core::response::IntoResponse for OAuthError {

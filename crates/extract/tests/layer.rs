@@ -232,7 +232,7 @@ async fn malformed_grpc_request_gets_invalid_argument() {
 }
 
 #[tokio::test]
-async fn repeated_single_value_header_is_rejected_but_lists_are_combined() {
+async fn a_header_on_two_field_lines_is_rejected_even_a_list() {
     let layer = ClientCertLayer::header(source(HeaderFormat::Rfc9440));
     let value = valid_value(HeaderFormat::Rfc9440);
     let mut req = request(HeaderFormat::Rfc9440, &value, Some(TRUSTED));
@@ -242,20 +242,14 @@ async fn repeated_single_value_header_is_rejected_but_lists_are_combined() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("appears 2 times"), "{body}");
 
-    // RFC 9440 Client-Cert-Chain is a list: field lines are combined.
+    // RFC 9440 Client-Cert-Chain is a list: on one field line it is read...
     let f = rfc9440();
-    let mut req = request(
-        HeaderFormat::Rfc9440,
-        &format!(":{}:", b64(&f.ders[0])),
-        Some(TRUSTED),
-    );
+    let leaf = format!(":{}:", b64(&f.ders[0]));
+    let chain = [&f.ders[1], &f.ders[2]].map(|d| format!(":{}:", b64(d)));
+    let mut req = request(HeaderFormat::Rfc9440, &leaf, Some(TRUSTED));
     req.headers_mut().append(
         "client-cert-chain",
-        HeaderValue::from_str(&format!(":{}:", b64(&f.ders[1]))).unwrap(),
-    );
-    req.headers_mut().append(
-        "client-cert-chain",
-        HeaderValue::from_str(&format!(":{}:", b64(&f.ders[2]))).unwrap(),
+        HeaderValue::from_str(&chain.join(", ")).unwrap(),
     );
     let inner = service_fn(|req: Request<()>| async move {
         let cert = req.extensions().get::<ClientCert>().unwrap().clone();
@@ -265,6 +259,19 @@ async fn repeated_single_value_header_is_rejected_but_lists_are_combined() {
     });
     let res = layer.layer(inner).oneshot(req).await.unwrap();
     assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "2");
+
+    // ...and on two it is refused: no proxy writes two.
+    let mut req = request(HeaderFormat::Rfc9440, &leaf, Some(TRUSTED));
+    for item in &chain {
+        req.headers_mut()
+            .append("client-cert-chain", HeaderValue::from_str(item).unwrap());
+    }
+    let (status, body) = call(&layer, req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("malformed client-cert-chain header: the header appears 2 times"),
+        "{body}"
+    );
 
     // A bad chain header names the chain header.
     let mut req = request(HeaderFormat::Rfc9440, &value, Some(TRUSTED));

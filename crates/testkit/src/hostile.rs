@@ -207,3 +207,148 @@ impl Resigner {
         der_tlv(0x30, &body)
     }
 }
+
+/// The base64 of DER (standard alphabet, padded).
+fn base64_of(der: &[u8]) -> String {
+    crate::pem_of(der)
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect()
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, as nginx
+/// `$ssl_client_escaped_cert` and Envoy's XFCC `Cert` do.
+fn escape_all(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// END lines a client may write to make a lenient reader end its block
+/// elsewhere than a strict one: without the trailing dashes, another
+/// label, no label.
+pub const ALTERED_END_LINES: [&str; 5] = [
+    "-----END X",
+    "-----END CERTIFICATE",
+    "-----END X-----",
+    "-----END PRIVATE KEY-----",
+    "-----END -----",
+];
+
+/// Header values a proxy that appends instead of replacing (Apache
+/// `RequestHeader append`, HAProxy `add-header`, a copied `$http_`
+/// variable in nginx) makes of a client's own header carrying the victim's
+/// public certificate (`victim_der`) and the attacker's real one
+/// (`attacker_der`): the client's value first, the proxy's after, on one
+/// line (with and without a space after the comma, or a space alone) and
+/// on two header lines, and with the client's END line altered. Every one
+/// must be refused.
+///
+/// `format` is a certbound header format name: `rfc9440` (`Client-Cert`),
+/// `pem-urlencoded`, `pem`, `der-base64` or `xfcc`. Each case is a name
+/// and the field lines of the certificate header, in order. For `xfcc`,
+/// whose elements are one per hop and counted from the right, two elements
+/// on one line are not a combination (the last is the proxy's own), so its
+/// cases combine the `Cert` and `Chain` values and the field lines.
+///
+/// Panics on an unknown format name.
+pub fn combined_header_values(
+    format: &str,
+    victim_der: &[u8],
+    attacker_der: &[u8],
+) -> Vec<(String, Vec<String>)> {
+    let pem = |der: &[u8]| crate::pem_of(der).trim_end().to_owned();
+    let altered = |end: &str| pem(victim_der).replace("-----END CERTIFICATE-----", end);
+    let joins = [(", ", "comma and space"), (",", "comma"), (" ", "space")];
+    let mut cases = Vec::new();
+    // The client's value and the proxy's, joined every way.
+    let mut combine = |victim: String, attacker: String, what: &str| {
+        for (join, how) in joins {
+            cases.push((
+                format!("{what}, one line, {how}"),
+                vec![format!("{victim}{join}{attacker}")],
+            ));
+        }
+        cases.push((format!("{what}, two lines"), vec![victim, attacker]));
+    };
+    match format {
+        "rfc9440" => combine(
+            format!(":{}:", base64_of(victim_der)),
+            format!(":{}:", base64_of(attacker_der)),
+            "byte sequences",
+        ),
+        "pem" | "pem-urlencoded" => {
+            // Apache writes the PEM's line ends as spaces; nginx escapes.
+            let encode = |text: String| match format {
+                "pem" => text.replace('\n', " "),
+                _ => escape_all(&text),
+            };
+            combine(encode(pem(victim_der)), encode(pem(attacker_der)), "blocks");
+            for end in ALTERED_END_LINES {
+                combine(
+                    encode(altered(end)),
+                    encode(pem(attacker_der)),
+                    &format!("client's block ending {end:?}"),
+                );
+            }
+            // Both blocks in one value: line ends between them.
+            cases.push((
+                "two blocks, a line end between them".to_owned(),
+                vec![encode(format!(
+                    "{}\n{}",
+                    pem(victim_der),
+                    pem(attacker_der)
+                ))],
+            ));
+        }
+        "der-base64" => {
+            combine(base64_of(victim_der), base64_of(attacker_der), "items");
+            let both = [victim_der, attacker_der].concat();
+            cases.push((
+                "DER back to back in one item".to_owned(),
+                vec![base64_of(&both)],
+            ));
+        }
+        "xfcc" => {
+            let element = |cert: &str, chain: Option<&str>| {
+                let chain = chain.map_or(String::new(), |c| format!(";Chain=\"{c}\""));
+                format!("By=spiffe://proxy.example/ns/edge;Cert=\"{cert}\"{chain};Subject=\"CN=x\"")
+            };
+            let victim = escape_all(&pem(victim_der));
+            let attacker = escape_all(&pem(attacker_der));
+            cases.push((
+                "two lines".to_owned(),
+                vec![element(&victim, None), element(&attacker, None)],
+            ));
+            for (join, how) in joins {
+                let escaped_join = escape_all(join);
+                cases.push((
+                    format!("Cert of two blocks, {how}"),
+                    vec![element(&format!("{victim}{escaped_join}{attacker}"), None)],
+                ));
+                cases.push((
+                    format!("Chain of the victim then the attacker, {how}"),
+                    vec![element(
+                        &victim,
+                        Some(&format!("{victim}{escaped_join}{attacker}")),
+                    )],
+                ));
+                for end in ALTERED_END_LINES {
+                    let cert = format!("{}{escaped_join}{attacker}", escape_all(&altered(end)));
+                    cases.push((
+                        format!("Cert whose first block ends {end:?}, {how}"),
+                        vec![element(&cert, None)],
+                    ));
+                }
+            }
+        }
+        other => panic!("unknown header format {other:?}"),
+    }
+    cases
+}

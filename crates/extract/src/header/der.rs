@@ -51,7 +51,7 @@ pub(super) fn decode_base64(item: &str, index: usize) -> Result<Vec<u8>, HeaderE
 
 /// Decodes a comma-separated list of (optionally quoted) base64 DER values;
 /// each value may hold several certificates back to back. Appends to `out`.
-pub(super) fn decode_list(value: &str, out: &mut super::Certs) -> Result<(), HeaderError> {
+pub(super) fn decode_list(value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     for (i, raw) in value.split(',').enumerate() {
         let item = i + 1;
         let mut s = raw.trim_matches([' ', '\t']);

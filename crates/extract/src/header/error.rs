@@ -24,8 +24,11 @@ pub enum HeaderError {
         /// The configured limit (leaf included).
         limit: usize,
     },
-    /// A header that must appear once appeared several times.
-    #[error("the header appears {count} times; exactly one is allowed")]
+    /// The header appeared on several field lines. No proxy writes more
+    /// than one: the client sent one and a proxy appended its own.
+    #[error(
+        "the header appears {count} times; exactly one is allowed (a proxy must replace the client's header, not append to it)"
+    )]
     Repeated {
         /// How many times it appeared.
         count: usize,
@@ -45,16 +48,44 @@ pub enum HeaderError {
     /// Text that should hold PEM certificates does not.
     #[error("{0}")]
     Pem(CertError),
+    /// A PEM block does not end with `-----END CERTIFICATE-----`: the value
+    /// was cut short, or put together from two, with the client's block
+    /// left open or ended on another label so that a lenient reader would
+    /// read the proxy's certificate as part of the client's value.
+    #[error(
+        "PEM block {block} has no -----END CERTIFICATE----- line of its own: the value was cut short or combined from two (a proxy must replace the client's header, not append to it)"
+    )]
+    UnterminatedPem {
+        /// The 1-based index of the block.
+        block: usize,
+    },
     /// Something other than white space stands outside the PEM blocks: the
     /// header was most likely combined from several values (a proxy that
     /// appends to a client's header instead of replacing it).
     #[error(
-        "unexpected text outside the PEM blocks at byte {offset}; the proxy must replace this header, not append to it"
+        "unexpected text outside the PEM blocks at byte {offset}: two values combined or text injected (a proxy must replace the client's header, not append to it)"
     )]
     TextOutsidePem {
         /// Offset of the first unexpected character in the (decoded) text.
         offset: usize,
     },
+    /// A certificate after the first is not a CA certificate: a list is a
+    /// leaf and the CAs that issued it, so the value was combined from two
+    /// (a proxy that appends to a client's header instead of replacing it).
+    #[error(
+        "two values combined: certificate {position} is not a CA certificate; a proxy must replace the client's header, not append to it"
+    )]
+    Combined {
+        /// The 1-based position of the certificate, leaf first.
+        position: usize,
+    },
+    /// Certificates follow a self-issued leaf, which no CA issued: the
+    /// value was combined from two (the client's self-signed certificate
+    /// first, the proxy's value after).
+    #[error(
+        "two values combined: certificate 1 is self-issued, so nothing may follow it; a proxy must replace the client's header, not append to it"
+    )]
+    CombinedAfterSelfIssued,
     /// An element of a base64 list is not base64.
     #[error("item {item} is not valid base64")]
     InvalidBase64 {

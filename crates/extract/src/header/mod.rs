@@ -16,6 +16,17 @@
 //! An empty value (and Apache's literal `(null)`) means "no certificate", as
 //! proxies write it when the client sent none.
 //!
+//! A proxy must replace the client's header, not append to it (Apache
+//! `RequestHeader append`, HAProxy `add-header`, a copied `$http_` variable
+//! in nginx). A value that was combined from the client's and the proxy's
+//! is refused, never picked from: text other than white space outside the
+//! PEM blocks, a PEM block that does not end on its own label, a
+//! certificate after the first that is not a CA certificate
+//! ([`HeaderError::Combined`]), and (in [`ClientCertLayer`](crate::ClientCertLayer))
+//! a header on more than one field line. Each format has one reader; PEM,
+//! URL-encoded PEM and XFCC `Cert`/`Chain` share certbound-cert's
+//! [`pem::tokens`].
+//!
 //! ```
 //! use certbound_extract::header::{self, HeaderFormat};
 //!
@@ -30,13 +41,13 @@
 mod der;
 mod error;
 mod percent;
-mod url_pem;
 pub mod xfcc;
 
 use std::fmt;
 use std::str::FromStr;
 
-use certbound_cert::{Certificate, pem};
+use certbound_cert::pem::{self, Token};
+use certbound_cert::{CertError, Certificate};
 use http::HeaderName;
 
 use crate::{CertSource, ClientCert};
@@ -111,12 +122,6 @@ impl HeaderFormat {
             HeaderFormat::Rfc9440 => Some(HeaderName::from_static("client-cert-chain")),
             _ => None,
         }
-    }
-
-    /// Whether the header is a list whose field lines may be combined with
-    /// `,` (RFC 9110 §5.3), rather than a single value.
-    pub(crate) fn is_list(self) -> bool {
-        matches!(self, HeaderFormat::DerBase64 | HeaderFormat::Xfcc)
     }
 }
 
@@ -242,19 +247,13 @@ impl HeaderDecoder {
         value: &[u8],
         chain: Option<&[u8]>,
     ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
-        let mut certs = Certs::default();
-        // URL-encoded PEM of the plain shape is read by the single pass
-        // straight from the bytes: it reads ASCII only, so such a value
-        // needs no UTF-8 check (the general path has every other value).
-        let fast = self.format == HeaderFormat::PemUrlEncoded
-            && value.len() <= self.max_header_len
-            && url_pem::decode(trim_blanks(value), &mut certs).is_some();
-        if !fast {
-            let value = self.text(value)?;
-            if self.means_none(value) {
-                return Ok(None);
-            }
-            if self.format == HeaderFormat::Xfcc {
+        let mut certs = Vec::new();
+        let value = self.text(value)?;
+        if self.means_none(value) {
+            return Ok(None);
+        }
+        match self.format {
+            HeaderFormat::Xfcc => {
                 let elements = xfcc::parse(value)?;
                 let Some(index) = elements.len().checked_sub(self.xfcc_hop) else {
                     tracing::debug!(
@@ -269,19 +268,27 @@ impl HeaderDecoder {
                 };
                 certs.push(leaf);
                 certs.extend(intermediates);
-            } else if self.format == HeaderFormat::PemUrlEncoded {
-                // The single pass has already refused it above.
-                push_url_pem(value, &mut certs)?;
-            } else {
-                self.decode_list(value, &mut certs)?;
             }
+            HeaderFormat::Rfc9440 => {
+                let item: sfv::Item = sfv::Parser::new(value)
+                    .parse()
+                    .map_err(|e| HeaderError::StructuredField(e.to_string()))?;
+                let der = item.bare_item.as_byte_sequence().ok_or_else(|| {
+                    HeaderError::StructuredField(
+                        "Client-Cert must be a Byte Sequence (:base64:)".to_owned(),
+                    )
+                })?;
+                push_der(der, &mut certs)?;
+            }
+            _ => self.decode_list(value, &mut certs)?,
         }
+        let from_main_header = certs.len();
         if let (Some(chain), false) = (chain, self.format == HeaderFormat::Xfcc) {
             let chain = self
                 .text(chain)
                 .map_err(|e| HeaderError::Chain(Box::new(e)))?;
             if !self.means_none(chain) {
-                self.decode_chain_list(chain, &mut certs)
+                self.decode_list(chain, &mut certs)
                     .map_err(|e| HeaderError::Chain(Box::new(e)))?;
             }
         }
@@ -291,7 +298,17 @@ impl HeaderDecoder {
                 limit: self.max_chain_len,
             });
         }
-        Ok(certs.into_chain())
+        leaf_then_cas(&certs).map_err(|e| match e {
+            HeaderError::Combined { position } if position > from_main_header => {
+                HeaderError::Chain(Box::new(e))
+            }
+            HeaderError::CombinedAfterSelfIssued if from_main_header == 1 => {
+                HeaderError::Chain(Box::new(e))
+            }
+            e => e,
+        })?;
+        let mut certs = certs.into_iter();
+        Ok(certs.next().map(|leaf| (leaf, certs.collect())))
     }
 
     /// An empty value, or Apache's `(null)` in PEM: no certificate.
@@ -312,26 +329,9 @@ impl HeaderDecoder {
         Ok(text.trim_matches([' ', '\t']))
     }
 
-    /// The main header: one certificate for RFC 9440, a list for the others.
-    fn decode_list(&self, value: &str, out: &mut Certs) -> Result<(), HeaderError> {
-        match self.format {
-            HeaderFormat::Rfc9440 => {
-                let item: sfv::Item = sfv::Parser::new(value)
-                    .parse()
-                    .map_err(|e| HeaderError::StructuredField(e.to_string()))?;
-                let der = item.bare_item.as_byte_sequence().ok_or_else(|| {
-                    HeaderError::StructuredField(
-                        "Client-Cert must be a Byte Sequence (:base64:)".to_owned(),
-                    )
-                })?;
-                push_der(der, out)
-            }
-            _ => self.decode_chain_list(value, out),
-        }
-    }
-
-    /// A chain value: a list of certificates in the format.
-    fn decode_chain_list(&self, value: &str, out: &mut Certs) -> Result<(), HeaderError> {
+    /// A list of certificates in the format: the value of a PEM or base64
+    /// DER header, or of a chain header.
+    fn decode_list(&self, value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
         match self.format {
             HeaderFormat::Rfc9440 => {
                 let list: sfv::List = sfv::Parser::new(value)
@@ -351,12 +351,7 @@ impl HeaderDecoder {
                 }
                 Ok(())
             }
-            HeaderFormat::PemUrlEncoded => {
-                if url_pem::decode(value.as_bytes(), out).is_some() {
-                    return Ok(());
-                }
-                push_url_pem(value, out)
-            }
+            HeaderFormat::PemUrlEncoded => push_url_pem(value, out),
             HeaderFormat::Pem => push_pem(value, out),
             HeaderFormat::DerBase64 => der::decode_list(value, out),
             HeaderFormat::Xfcc => Ok(()),
@@ -364,78 +359,27 @@ impl HeaderDecoder {
     }
 }
 
-/// The certificates read from a header, leaf first: a lone leaf (the
-/// common case) needs no list on the heap.
-#[derive(Debug, Default)]
-pub(super) struct Certs {
-    leaf: Option<Certificate>,
-    rest: Vec<Certificate>,
-}
-
-impl Certs {
-    pub(super) fn push(&mut self, cert: Certificate) {
-        if self.leaf.is_none() {
-            self.leaf = Some(cert);
-        } else {
-            self.rest.push(cert);
+/// A list is a leaf and then the CA certificates that issued it (RFC 8446
+/// §4.4.2, RFC 9440 §2.3): a certificate after the first that is not a CA
+/// certificate means two values were combined (a proxy that appends its
+/// header to the client's), and the value is refused rather than picked
+/// from. So does anything after a self-issued leaf, which no CA issued: an
+/// attacker whose own certificate is a CA certificate (a proxy that accepts
+/// any client certificate, as `self_signed_tls_client_auth` needs, lets it
+/// present one) must not pass the victim's self-signed certificate first.
+pub(crate) fn leaf_then_cas(certs: &[Certificate]) -> Result<(), HeaderError> {
+    if let [leaf, _, ..] = certs {
+        if leaf.is_self_issued() {
+            return Err(HeaderError::CombinedAfterSelfIssued);
         }
     }
-
-    pub(super) fn len(&self) -> usize {
-        usize::from(self.leaf.is_some()) + self.rest.len()
-    }
-
-    #[cfg(test)]
-    pub(super) fn is_empty(&self) -> bool {
-        self.leaf.is_none()
-    }
-
-    /// Keeps the first `len` certificates.
-    pub(super) fn truncate(&mut self, len: usize) {
-        match len.checked_sub(1) {
-            None => {
-                self.leaf = None;
-                self.rest.clear();
-            }
-            Some(rest) => self.rest.truncate(rest),
-        }
-    }
-
-    /// The leaf and the intermediates; `None` when there is no certificate.
-    pub(super) fn into_chain(self) -> Option<(Certificate, Vec<Certificate>)> {
-        let rest = self.rest;
-        self.leaf.map(|leaf| (leaf, rest))
-    }
-
-    /// Every certificate, leaf first, in one list.
-    pub(super) fn into_vec(self) -> Vec<Certificate> {
-        self.into_chain()
-            .map(|(leaf, rest)| std::iter::once(leaf).chain(rest).collect())
-            .unwrap_or_default()
+    match certs.iter().skip(1).position(|c| !c.is_ca()) {
+        Some(i) => Err(HeaderError::Combined { position: i + 2 }),
+        None => Ok(()),
     }
 }
 
-impl Extend<Certificate> for Certs {
-    fn extend<I: IntoIterator<Item = Certificate>>(&mut self, certs: I) {
-        for cert in certs {
-            self.push(cert);
-        }
-    }
-}
-
-/// `value` without the spaces and tabs around it, as [`HeaderDecoder`]
-/// trims every value.
-fn trim_blanks(mut value: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = value {
-        value = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = value {
-        value = rest;
-    }
-    value
-}
-
-fn push_der(der: &[u8], out: &mut Certs) -> Result<(), HeaderError> {
+fn push_der(der: &[u8], out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     let cert = Certificate::from_der(der).map_err(|source| HeaderError::Certificate {
         position: out.len() + 1,
         source,
@@ -444,9 +388,8 @@ fn push_der(der: &[u8], out: &mut Certs) -> Result<(), HeaderError> {
     Ok(())
 }
 
-/// URL-encoded PEM by the general path: percent-decoding, then the PEM
-/// reader, with their precise errors.
-fn push_url_pem(value: &str, out: &mut Certs) -> Result<(), HeaderError> {
+/// URL-encoded PEM: RFC 3986 percent-decoding, then the PEM reader.
+fn push_url_pem(value: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
     let decoded = percent::percent_decode(value.as_bytes())?;
     let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
         offset: e.valid_up_to(),
@@ -454,68 +397,104 @@ fn push_url_pem(value: &str, out: &mut Certs) -> Result<(), HeaderError> {
     push_pem(text, out)
 }
 
-fn push_pem(text: &str, out: &mut Certs) -> Result<(), HeaderError> {
-    only_whitespace_outside_blocks(text)?;
-    out.extend(pem::parse_certificates(text).map_err(HeaderError::Pem)?);
+/// The PEM reader of every header format: certbound-cert's tokens, with
+/// nothing but white space outside the blocks and nothing but certificate
+/// blocks. In a header, unlike a file, anything else (a `, ` joining two
+/// values, injected text) means the value is not what one proxy wrote.
+fn push_pem(text: &str, out: &mut Vec<Certificate>) -> Result<(), HeaderError> {
+    let start = out.len();
+    for token in pem::tokens(text) {
+        let token = token.map_err(|e| match e {
+            CertError::UnterminatedPem { block } => HeaderError::UnterminatedPem { block },
+            e => HeaderError::Pem(e),
+        })?;
+        match token {
+            Token::Text { offset, text: gap } => {
+                if let Some(i) = gap.find(|c: char| !c.is_ascii_whitespace()) {
+                    if gap.len() == text.len() {
+                        // Not PEM at all.
+                        return Err(HeaderError::Pem(CertError::NoPemBlock));
+                    }
+                    return Err(HeaderError::TextOutsidePem { offset: offset + i });
+                }
+            }
+            Token::Block(block) if block.is_certificate() => out.push(block.certificate()?),
+            Token::Block(block) => {
+                return Err(HeaderError::TextOutsidePem {
+                    offset: block.offset(),
+                });
+            }
+        }
+    }
+    if out.len() == start {
+        return Err(HeaderError::Pem(CertError::NoPemBlock));
+    }
     Ok(())
 }
 
-/// In a header, unlike a file, nothing but white space may stand around the
-/// certificate blocks: anything else (a `, ` joining two values, injected
-/// text) means the value is not what one proxy wrote.
-fn only_whitespace_outside_blocks(text: &str) -> Result<(), HeaderError> {
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    if !text.contains(BEGIN) {
-        // Not PEM at all: the PEM decoder says so.
-        return Ok(());
-    }
-    let mut pos = 0;
-    loop {
-        let rest = &text[pos..];
-        let gap_end = rest.find(BEGIN).unwrap_or(rest.len());
-        if let Some(i) = rest[..gap_end].find(|c: char| !c.is_ascii_whitespace()) {
-            return Err(HeaderError::TextOutsidePem { offset: pos + i });
-        }
-        if gap_end == rest.len() {
-            return Ok(());
-        }
-        match rest[gap_end..].find(END) {
-            Some(end) => pos += gap_end + end + END.len(),
-            // An unterminated block: the PEM decoder reports it.
-            None => return Ok(()),
-        }
-    }
-}
-
 #[cfg(test)]
-mod pem_gap_tests {
+mod pem_tests {
     use super::*;
 
     fn pem() -> String {
         let certs = pem::parse_certificates(certbound_testkit::vectors::RFC8705_APPENDIX_A_PEM);
-        certbound_cert::pem::encode_certificate(certs.unwrap()[0].der())
+        pem::encode_certificate(certs.unwrap()[0].der())
     }
 
     #[test]
     fn two_values_joined_by_a_comma_are_refused() {
         // What a proxy that appends to a client's header produces.
-        let joined = format!("{}, {}", pem(), pem());
-        let mut out = Certs::default();
-        let err = push_pem(&joined, &mut out).unwrap_err();
-        assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
-        assert!(err.to_string().contains("not append"));
-        assert!(out.is_empty());
+        for joined in [
+            format!("{}, {}", pem(), pem()),
+            format!("{},{}", pem(), pem()),
+        ] {
+            let mut out = Vec::new();
+            let err = push_pem(&joined, &mut out).unwrap_err();
+            assert!(matches!(err, HeaderError::TextOutsidePem { .. }), "{err}");
+            assert!(err.to_string().contains("not append"));
+        }
+    }
+
+    #[test]
+    fn a_block_that_ends_on_another_label_is_refused() {
+        // The client's block left open, so that a lenient reader would end
+        // it at the proxy's END line, or end it on another label.
+        let end = "-----END CERTIFICATE-----";
+        for client in [
+            pem().replace(end, "-----END X"),
+            pem().replace(end, "-----END CERTIFICATE"),
+            pem().replace(end, "-----END X-----"),
+            pem().replace(end, "-----END PRIVATE KEY-----"),
+        ] {
+            let joined = format!("{client}, {}", pem());
+            let mut out = Vec::new();
+            assert_eq!(
+                push_pem(&joined, &mut out),
+                Err(HeaderError::UnterminatedPem { block: 1 }),
+                "{joined}"
+            );
+        }
     }
 
     #[test]
     fn blocks_separated_by_white_space_form_a_chain() {
         let chain = format!("  {}\n\t{} ", pem(), pem().replace('\n', " "));
-        let mut out = Certs::default();
+        let mut out = Vec::new();
         push_pem(&chain, &mut out).unwrap();
         assert_eq!(out.len(), 2);
-        let mut out = Certs::default();
+        let mut out = Vec::new();
         let err = push_pem(&format!("garbage{}", pem()), &mut out).unwrap_err();
         assert_eq!(err, HeaderError::TextOutsidePem { offset: 0 });
+        assert_eq!(
+            push_pem("garbage", &mut out),
+            Err(HeaderError::Pem(CertError::NoPemBlock))
+        );
+        let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert_eq!(
+            push_pem(&format!("{}{key}", pem()), &mut out),
+            Err(HeaderError::TextOutsidePem {
+                offset: pem().len()
+            })
+        );
     }
 }

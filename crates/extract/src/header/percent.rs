@@ -6,41 +6,21 @@ use std::borrow::Cow;
 
 use super::HeaderError;
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Decodes `%XX` sequences; everything else, `+` included, is kept as is.
 /// Borrows when there is nothing to decode. A `%` not followed by two hex
-/// digits is an error.
+/// digits is an error (RFC 3986 §2.1: a percent-encoding is a `%` and two
+/// hexadecimal digits; percent-encoding would pass it through).
 pub fn percent_decode(input: &[u8]) -> Result<Cow<'_, [u8]>, HeaderError> {
-    let Some(first) = input.iter().position(|&b| b == b'%') else {
-        return Ok(Cow::Borrowed(input));
-    };
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(&input[..first]);
-    let mut i = first;
-    while i < input.len() {
-        let b = input[i];
-        if b == b'%' {
-            let hi = input.get(i + 1).copied().and_then(hex);
-            let lo = input.get(i + 2).copied().and_then(hex);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                _ => return Err(HeaderError::InvalidPercentEncoding { offset: i }),
-            }
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
+    let malformed = input.iter().enumerate().find(|&(i, &b)| {
+        b == b'%'
+            && !input
+                .get(i + 1..i + 3)
+                .is_some_and(|digits| digits.iter().all(u8::is_ascii_hexdigit))
+    });
+    if let Some((offset, _)) = malformed {
+        return Err(HeaderError::InvalidPercentEncoding { offset });
     }
-    Ok(Cow::Owned(out))
+    Ok(percent_encoding::percent_decode(input).into())
 }
 
 #[cfg(test)]
@@ -62,6 +42,10 @@ mod tests {
         assert_eq!(
             percent_decode(b"%zz"),
             Err(HeaderError::InvalidPercentEncoding { offset: 0 })
+        );
+        assert_eq!(
+            percent_decode(b"%41%"),
+            Err(HeaderError::InvalidPercentEncoding { offset: 3 })
         );
     }
 }

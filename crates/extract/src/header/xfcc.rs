@@ -23,9 +23,9 @@
 //! # Ok::<(), certbound_extract::header::HeaderError>(())
 //! ```
 
-use certbound_cert::{Certificate, pem};
+use certbound_cert::Certificate;
 
-use super::{HeaderError, percent};
+use super::HeaderError;
 
 /// One element of an XFCC header: the key-value pairs one proxy wrote, in
 /// order, with quotes and escapes removed.
@@ -65,7 +65,8 @@ impl XfccElement {
     /// The certificate this element carries: its `Cert`, else the first of
     /// its `Chain`, with the rest of `Chain` as intermediates. `None` when the
     /// element carries neither. A present `Hash` must be the SHA-256 of that
-    /// certificate. `element` is the 1-based position from the left, for
+    /// certificate, and every certificate after the leaf a CA certificate
+    /// (else two values were combined: [`HeaderError::Combined`]). `element` is the 1-based position from the left, for
     /// error messages.
     pub fn certificate(
         &self,
@@ -88,6 +89,13 @@ impl XfccElement {
         let leaf = match cert {
             Some(v) => {
                 let mut certs = decode("Cert", v)?;
+                // Several certificates where one belongs: a leaf and another
+                // leaf were combined, or it is not what Envoy writes.
+                super::leaf_then_cas(&certs).map_err(|reason| HeaderError::XfccValue {
+                    element,
+                    key: "Cert",
+                    reason: Box::new(reason),
+                })?;
                 if certs.len() != 1 {
                     return Err(HeaderError::XfccValue {
                         element,
@@ -110,41 +118,27 @@ impl XfccElement {
             None => chain.remove(0),
         };
         if let Some(hash) = hash {
-            let expected =
-                parse_hex_sha256(hash).ok_or(HeaderError::XfccInvalidHash { element })?;
+            let mut expected = [0u8; 32];
+            hex::decode_to_slice(hash, &mut expected)
+                .map_err(|_| HeaderError::XfccInvalidHash { element })?;
             if &expected != leaf.thumbprint().as_bytes() {
                 return Err(HeaderError::XfccHashMismatch { element });
             }
         }
+        let certs = std::iter::once(&leaf)
+            .chain(&chain)
+            .cloned()
+            .collect::<Vec<_>>();
+        super::leaf_then_cas(&certs)?;
         Ok(Some((leaf, chain)))
     }
 }
 
-fn parse_hex_sha256(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
-    }
-    Some(out)
-}
-
 /// URL-encoded PEM (one or more blocks) to certificates.
-pub(super) fn decode_url_pem(value: &str) -> Result<Vec<Certificate>, HeaderError> {
-    let mut certs = super::Certs::default();
-    if super::url_pem::decode(value.as_bytes(), &mut certs).is_some() {
-        return Ok(certs.into_vec());
-    }
-    let decoded = percent::percent_decode(value.as_bytes())?;
-    let text = std::str::from_utf8(&decoded).map_err(|e| HeaderError::NotText {
-        offset: e.valid_up_to(),
-    })?;
-    Ok(pem::parse_certificates(text)?)
+fn decode_url_pem(value: &str) -> Result<Vec<Certificate>, HeaderError> {
+    let mut certs = Vec::new();
+    super::push_url_pem(value, &mut certs)?;
+    Ok(certs)
 }
 
 fn is_ows(b: u8) -> bool {
@@ -267,14 +261,5 @@ mod tests {
     fn empty_values_are_allowed() {
         let els = parse("By=;Hash=").unwrap();
         assert_eq!(els[0].get("By"), Some(""));
-    }
-
-    #[test]
-    fn hex_hash_parses_both_cases() {
-        let lower = "ab".repeat(32);
-        assert_eq!(parse_hex_sha256(&lower), Some([0xab; 32]));
-        assert_eq!(parse_hex_sha256(&lower.to_uppercase()), Some([0xab; 32]));
-        assert_eq!(parse_hex_sha256("abc"), None);
-        assert_eq!(parse_hex_sha256(&"zz".repeat(32)), None);
     }
 }

@@ -13,7 +13,9 @@
 //! "verified" headers) is removed from the request and ignored, so nothing
 //! behind the layer can read a spoofed value.
 //!
-//! A header from a trusted proxy that cannot be decoded is answered with
+//! A header from a trusted proxy that cannot be decoded, or that comes on
+//! more than one field line (no proxy writes two: the client sent one), is
+//! answered with
 //! `400 Bad Request` and `{"error":"invalid_request","error_description":...}`
 //! (for gRPC requests: `grpc-status: 3`, `INVALID_ARGUMENT`); the inner
 //! service is not called. No certificate is not an error: the request goes

@@ -1,6 +1,5 @@
 //! [`ClientCertService`].
 
-use std::borrow::Cow;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -59,8 +58,8 @@ where
         };
         match found {
             Ok(cert) => {
-                // A certificate says the layer ran; the marker is needed
-                // only without one (one insert fewer per request).
+                // A certificate says the layer ran; the marker says so
+                // when there is none.
                 if let Some(cert) = cert {
                     req.extensions_mut().insert(cert);
                 } else {
@@ -71,23 +70,16 @@ where
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 ResponseFuture::forward(inner.call(req))
             }
-            Err(message) => reject(req.headers(), &message),
+            Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
         }
     }
 }
 
-// The refusals, out of line: the path of a request with a certificate
-// stays short.
-
-#[cold]
-#[inline(never)]
 fn unreadable_tls(e: &CertError) -> String {
     tracing::debug!(error = %e, "the TLS client certificate could not be read");
     "the client certificate of the TLS connection could not be read".to_owned()
 }
 
-#[cold]
-#[inline(never)]
 fn malformed_header(name: &HeaderName, e: &HeaderError) -> String {
     tracing::debug!(header = %name, error = %e, "malformed client certificate header from a trusted proxy");
     format!("malformed {name} header: {e}")
@@ -118,10 +110,7 @@ impl HeaderSource {
             }
             return Ok(None);
         }
-        let format = self.decoder.format();
-        let Some(value) =
-            combined(headers, name, format.is_list()).map_err(|e| (name.clone(), e))?
-        else {
+        let Some(value) = single(headers, name).map_err(|e| (name.clone(), e))? else {
             return Ok(None);
         };
         if let Some((verified, required)) = &self.verified {
@@ -133,23 +122,25 @@ impl HeaderSource {
             }
         }
         let chain = match &self.chain {
-            Some(chain_name) => {
-                combined(headers, chain_name, true).map_err(|e| (chain_name.clone(), e))?
-            }
+            Some(chain_name) => single(headers, chain_name).map_err(|e| (chain_name.clone(), e))?,
             None => None,
         };
-        if let Some(cert) = memo.and_then(|m| m.get(&value, chain.as_deref())) {
+        let read: &[&[u8]] = match chain {
+            Some(chain) => &[value, chain],
+            None => &[value],
+        };
+        if let Some(cert) = memo.and_then(|m| m.get(read)) {
             return Ok(Some(cert));
         }
-        let cert =
-            self.decoder
-                .decode(&value, chain.as_deref())
-                .map_err(|e| match (e, &self.chain) {
-                    (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
-                    (e, _) => (name.clone(), e),
-                })?;
+        let cert = self
+            .decoder
+            .decode(value, chain)
+            .map_err(|e| match (e, &self.chain) {
+                (HeaderError::Chain(inner), Some(chain_name)) => (chain_name.clone(), *inner),
+                (e, _) => (name.clone(), e),
+            })?;
         if let (Some(cert), Some(memo)) = (&cert, memo) {
-            memo.insert(&value, chain.as_deref(), cert);
+            memo.insert(read, cert);
         }
         Ok(cert)
     }
@@ -163,38 +154,18 @@ fn remove_all(headers: &mut HeaderMap, name: &HeaderName) -> bool {
     removed
 }
 
-/// The header's value; several field lines are joined with `, ` when the
-/// header is a list, and are an error otherwise.
-fn combined<'h>(
-    headers: &'h HeaderMap,
-    name: &HeaderName,
-    list: bool,
-) -> Result<Option<Cow<'h, [u8]>>, HeaderError> {
+/// The header's value. Several field lines are refused whatever the
+/// format: no proxy writes more than one, so a second line is a proxy
+/// appending its header to the one the client sent.
+fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u8]>, HeaderError> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
     };
-    let Some(second) = values.next() else {
-        return Ok(Some(Cow::Borrowed(first.as_bytes())));
-    };
-    if !list {
-        return Err(HeaderError::Repeated {
-            count: headers.get_all(name).iter().count(),
-        });
+    match values.count() {
+        0 => Ok(Some(first.as_bytes())),
+        more => Err(HeaderError::Repeated { count: more + 1 }),
     }
-    let mut joined = first.as_bytes().to_vec();
-    for v in std::iter::once(second).chain(values) {
-        joined.extend_from_slice(b", ");
-        joined.extend_from_slice(v.as_bytes());
-    }
-    Ok(Some(Cow::Owned(joined)))
-}
-
-/// The refusal of a request whose certificate could not be read.
-#[cold]
-#[inline(never)]
-fn reject<F>(request_headers: &HeaderMap, message: &str) -> ResponseFuture<F> {
-    ResponseFuture::reject(bad_request(request_headers, message))
 }
 
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
