@@ -120,9 +120,8 @@ fn bound_token_check(b: divan::Bencher) {
     });
 }
 
-/// The bound-token check answered by `CachedValidator` (seeded hash of the
-/// token, cache lookup, full comparison, claims `Arc` clone), then
-/// `verify_binding`.
+/// The bound-token check answered by `CachedValidator` (SHA-256 of the
+/// token, moka lookup, claims `Arc` clone), then `verify_binding`.
 #[divan::bench]
 fn bound_token_check_cached(b: divan::Bencher) {
     let v = CachedValidator::new(validator());

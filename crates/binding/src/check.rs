@@ -159,17 +159,9 @@ pub fn verify_thumbprint(
     if expected == presented {
         Ok(Binding::Bound(presented))
     } else {
-        Err(mismatch(expected, presented))
+        tracing::debug!(%expected, %presented, "certificate-bound token presented with another certificate");
+        Err(BindingMismatch::ThumbprintMismatch)
     }
-}
-
-/// The refusal of a token presented with another certificate, logged: out
-/// of line, so the per-request path stays a few cache lines long.
-#[cold]
-#[inline(never)]
-fn mismatch(expected: Thumbprint, presented: Thumbprint) -> BindingMismatch {
-    tracing::debug!(%expected, %presented, "certificate-bound token presented with another certificate");
-    BindingMismatch::ThumbprintMismatch
 }
 
 #[cfg(test)]

@@ -26,30 +26,6 @@ pub struct TokenClaims {
 struct Inner {
     claims: Map<String, Value>,
     confirmation: Option<Confirmation>,
-    /// The string claims handlers read most, copied out of the map once:
-    /// reading one is then a field access, not a keyed (SipHash) lookup on
-    /// every request.
-    common: Common,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Common {
-    sub: Option<Box<str>>,
-    iss: Option<Box<str>>,
-    client_id: Option<Box<str>>,
-    scope: Option<Box<str>>,
-}
-
-impl Common {
-    fn of(claims: &Map<String, Value>) -> Self {
-        let string = |name: &str| claims.get(name).and_then(Value::as_str).map(Box::from);
-        Self {
-            sub: string("sub"),
-            iss: string("iss"),
-            client_id: string("client_id"),
-            scope: string("scope"),
-        }
-    }
 }
 
 impl TokenClaims {
@@ -67,7 +43,6 @@ impl TokenClaims {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                common: Common::of(&claims),
                 claims,
                 confirmation,
             }),
@@ -89,29 +64,29 @@ impl TokenClaims {
         self.inner.confirmation.as_ref()
     }
 
+    /// A claim that is a string.
+    fn string(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Value::as_str)
+    }
+
     /// `sub`.
     pub fn subject(&self) -> Option<&str> {
-        self.inner.common.sub.as_deref()
+        self.string("sub")
     }
 
     /// `iss`.
     pub fn issuer(&self) -> Option<&str> {
-        self.inner.common.iss.as_deref()
+        self.string("iss")
     }
 
     /// `client_id` (RFC 9068 §2.2, RFC 7662 §2.2).
     pub fn client_id(&self) -> Option<&str> {
-        self.inner.common.client_id.as_deref()
+        self.string("client_id")
     }
 
     /// The space-separated `scope`, split.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.inner
-            .common
-            .scope
-            .as_deref()
-            .unwrap_or("")
-            .split_ascii_whitespace()
+        self.string("scope").unwrap_or("").split_ascii_whitespace()
     }
 
     /// Whether `scope` contains `scope`.

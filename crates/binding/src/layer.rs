@@ -55,7 +55,7 @@ use crate::{
 /// #     let key = josekit::jws::ES256.generate_key_pair().unwrap();
 /// #     let mut jwks = josekit::jwk::JwkSet::new();
 /// #     jwks.push_key(key.to_jwk_public_key());
-/// #     JwtValidator::builder(&jwks).build().unwrap()
+/// #     JwtValidator::builder(&jwks).issuer("https://as").audience("https://rs").build().unwrap()
 /// # }
 ///
 /// let app: axum::Router = axum::Router::new()
@@ -159,75 +159,58 @@ impl<S: fmt::Debug, V> fmt::Debug for BoundToken<S, V> {
     }
 }
 
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
 pin_project! {
-    /// The response future of [`BoundToken`]: the inner service's own future
-    /// when the validator answered at once (see
-    /// [`AccessTokenValidator::validate_now`]), a ready refusal, or a boxed
-    /// future when the validator had to wait (an introspection call).
-    pub struct ResponseFuture<F, R, E> {
+    /// The response future of [`BoundToken`]: a refusal of a request
+    /// without a well-formed bearer token, or the validation of its token
+    /// followed by the inner service.
+    pub struct ResponseFuture<B, E> {
         #[pin]
-        state: State<F, R, E>,
+        state: State<B, E>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<F, R, E> {
-        Inner { #[pin] future: F },
-        Refused { response: Option<R> },
-        Waiting { future: Pin<Box<dyn Future<Output = Result<R, E>> + Send>> },
+    enum State<B, E> {
+        Refused { response: Option<Response<B>> },
+        Checking { future: BoxFuture<Result<Response<B>, E>> },
     }
 }
 
-impl<F, R, E> fmt::Debug for ResponseFuture<F, R, E> {
+impl<B, E> fmt::Debug for ResponseFuture<B, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl<F, R, E> Future for ResponseFuture<F, R, E>
-where
-    F: Future<Output = Result<R, E>>,
-{
-    type Output = Result<R, E>;
+impl<B, E> Future for ResponseFuture<B, E> {
+    type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            StateProj::Inner { future } => future.poll(cx),
             StateProj::Refused { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 // Polled again after completion: never ready again, as
                 // futures in general may not be polled then.
                 None => Poll::Pending,
             },
-            StateProj::Waiting { future } => future.as_mut().poll(cx),
+            StateProj::Checking { future } => future.as_mut().poll(cx),
         }
     }
 }
 
 impl Config {
-    #[cold]
-    #[inline(never)]
+    /// The one place a refusal becomes a response: RFC 6750's
+    /// `WWW-Authenticate` challenge (with the realm), or gRPC's
+    /// UNAUTHENTICATED for a gRPC request.
     fn refuse<B: Default>(&self, e: BearerError, grpc: bool) -> Response<B> {
         let e = match &self.realm {
             Some(realm) => e.with_realm(realm.clone()),
             None => e,
         };
         e.to_response(grpc)
-    }
-
-    /// The refusal `e` of a request with these headers, as the layer's
-    /// future.
-    fn refused<F, B: Default, E>(
-        &self,
-        e: BearerError,
-        headers: &HeaderMap,
-    ) -> ResponseFuture<F, Response<B>, E> {
-        ResponseFuture {
-            state: State::Refused {
-                response: Some(self.refuse(e, is_grpc(headers))),
-            },
-        }
     }
 
     /// From the validator's answer and the request's certificate to the
@@ -237,38 +220,19 @@ impl Config {
         validated: Result<TokenClaims, TokenError>,
         cert: Option<&ClientCert>,
     ) -> Result<VerifiedToken, BearerError> {
-        let claims = match validated {
-            Ok(claims) => claims,
-            Err(e) => return Err(invalid(e)),
-        };
+        let claims = validated.map_err(|e| e.to_bearer_error())?;
         match verify_binding(claims.confirmation(), cert) {
-            Ok(Binding::Unbound) if self.require_confirmation => Err(not_bound()),
+            Ok(Binding::Unbound) if self.require_confirmation => {
+                tracing::debug!("bearer token without cnf refused");
+                Err(BindingMismatch::NotBound.to_bearer_error())
+            }
             Ok(binding) => Ok(VerifiedToken::new(claims, binding)),
-            Err(e) => Err(mismatched(e)),
+            Err(e) => {
+                tracing::debug!(reason = %e, "certificate-bound token refused");
+                Err(e.to_bearer_error())
+            }
         }
     }
-}
-
-// The refusals, out of line: the path of an accepted token stays short.
-
-#[cold]
-#[inline(never)]
-fn invalid(e: TokenError) -> BearerError {
-    e.to_bearer_error()
-}
-
-#[cold]
-#[inline(never)]
-fn not_bound() -> BearerError {
-    tracing::debug!("bearer token without cnf refused");
-    BindingMismatch::NotBound.to_bearer_error()
-}
-
-#[cold]
-#[inline(never)]
-fn mismatched(e: BindingMismatch) -> BearerError {
-    tracing::debug!(reason = %e, "certificate-bound token refused");
-    e.to_bearer_error()
 }
 
 impl<S, V, ReqBody, ResBody> Service<Request<ReqBody>> for BoundToken<S, V>
@@ -281,101 +245,43 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, Response<ResBody>, S::Error>;
+    type Future = ResponseFuture<ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let credential = match bearer_credential(req.headers()) {
-            Ok(credential) => credential,
-            Err(e) => return self.config.refused(e, req.headers()),
-        };
-        // A token the validator remembers by its exact bytes passed the
-        // syntax check when it was first seen: no second look at its
-        // hundreds of bytes.
-        let token = match self.validator.recall(credential.token) {
-            Some(claims) => return self.answered(req, Ok(claims)),
-            None => match credential.checked() {
-                Ok(token) => token,
-                Err(e) => return self.config.refused(e, req.headers()),
-            },
-        };
-        // The validator answers at once (a JWT, a cache hit): decide here
-        // and hand the request to the service that was polled ready.
-        if let Some(validated) = self.validator.validate_now(token) {
-            return self.answered(req, validated);
-        }
-        // The validator has to wait: the ready instance goes into the future.
-        let token = token.to_owned();
-        self.wait(req, token)
-    }
-}
-
-impl<S, V> BoundToken<S, V>
-where
-    V: AccessTokenValidator,
-{
-    /// The future of a request whose token the validator answered at once:
-    /// the inner service's, with the [`VerifiedToken`], or the refusal.
-    #[inline]
-    fn answered<ReqBody, ResBody>(
-        &mut self,
-        mut req: Request<ReqBody>,
-        validated: Result<TokenClaims, TokenError>,
-    ) -> ResponseFuture<S::Future, Response<ResBody>, S::Error>
-    where
-        S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-        ResBody: Default,
-    {
-        let cert = req.extensions().get::<ClientCert>();
-        match self.config.decide(validated, cert) {
-            Ok(verified) => {
-                req.extensions_mut().insert(verified);
-                ResponseFuture {
-                    state: State::Inner {
-                        future: self.inner.call(req),
-                    },
-                }
-            }
-            Err(e) => self.config.refused(e, req.headers()),
-        }
-    }
-
-    /// The future of a request whose token the validator answers later (an
-    /// introspection call): out of line, apart from the path that answers
-    /// at once.
-    #[inline(never)]
-    fn wait<ReqBody, ResBody>(
-        &mut self,
-        mut req: Request<ReqBody>,
-        token: String,
-    ) -> ResponseFuture<S::Future, Response<ResBody>, S::Error>
-    where
-        S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        ReqBody: Send + 'static,
-        ResBody: Default + Send + 'static,
-    {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let grpc = is_grpc(req.headers());
+        let token = match bearer_token(req.headers()) {
+            Ok(token) => token.to_owned(),
+            Err(e) => {
+                return ResponseFuture {
+                    state: State::Refused {
+                        response: Some(self.config.refuse(e, grpc)),
+                    },
+                };
+            }
+        };
+        // The instance that was polled ready goes into the future.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let validator = self.validator.clone();
         let config = self.config.clone();
+        let future = async move {
+            let validated = validator.validate(&token).await;
+            let cert = req.extensions().get::<ClientCert>();
+            match config.decide(validated, cert) {
+                Ok(verified) => {
+                    req.extensions_mut().insert(verified);
+                    inner.call(req).await
+                }
+                Err(e) => Ok(config.refuse(e, grpc)),
+            }
+        };
         ResponseFuture {
-            state: State::Waiting {
-                future: Box::pin(async move {
-                    let validated = validator.validate(&token).await;
-                    let cert = req.extensions().get::<ClientCert>();
-                    match config.decide(validated, cert) {
-                        Ok(verified) => {
-                            req.extensions_mut().insert(verified);
-                            inner.call(req).await
-                        }
-                        Err(e) => Ok(config.refuse(e, grpc)),
-                    }
-                }),
+            state: State::Checking {
+                future: Box::pin(future),
             },
         }
     }
@@ -386,137 +292,45 @@ pub(crate) use certbound_extract::response::is_grpc;
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1).
 ///
 /// No header, or another scheme: [`BearerError::no_token`]. More than one
-/// `Authorization` header, or a bearer credential that is not `b64token`
-/// syntax: `invalid_request`.
+/// `Authorization` header, a value that is not ASCII, or a bearer
+/// credential that is not `b64token` syntax: `invalid_request`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
-    bearer_credential(headers)?.checked()
-}
-
-/// The credential of a `Bearer` `Authorization` header, its syntax not yet
-/// checked.
-struct Credential<'a> {
-    /// The whole header value.
-    value: &'a [u8],
-    /// What follows the scheme, without the spaces around it.
-    token: &'a [u8],
-}
-
-/// The `Bearer` credential of the one `Authorization` header: the errors of
-/// [`bearer_token`] but the syntax one.
-fn bearer_credential(headers: &HeaderMap) -> Result<Credential<'_>, BearerError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(BearerError::no_token());
     };
     if values.next().is_some() {
-        return Err(several());
+        return Err(BearerError::invalid_request(
+            "more than one Authorization header",
+        ));
     }
-    // Bytes, not `to_str`: the token is checked in one pass below (a
-    // bearer token is several hundred bytes on every request).
-    let value = value.as_bytes();
-    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
-        Some(i) => (&value[..i], &value[i + 1..]),
-        None => (value, &[][..]),
+    let Ok(value) = value.to_str() else {
+        return Err(BearerError::invalid_request(
+            "the Authorization header is not ASCII",
+        ));
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return Err(other_scheme(value));
+    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(BearerError::no_token());
     }
-    Ok(Credential {
-        value,
-        token: trim_spaces(rest),
-    })
-}
-
-#[cold]
-#[inline(never)]
-fn several() -> BearerError {
-    BearerError::invalid_request("more than one Authorization header")
-}
-
-/// Another scheme than `Bearer`: no token, unless the value is not ASCII.
-#[cold]
-#[inline(never)]
-fn other_scheme(value: &[u8]) -> BearerError {
-    if is_visible_ascii(value) {
-        BearerError::no_token()
+    let token = credential.trim_matches(' ');
+    if is_b64token(token) {
+        Ok(token)
     } else {
-        not_ascii()
+        Err(BearerError::invalid_request(
+            "the bearer token is empty or not b64token syntax",
+        ))
     }
 }
 
-impl<'a> Credential<'a> {
-    /// The token, if it is `b64token` syntax.
-    fn checked(&self) -> Result<&'a str, BearerError> {
-        match b64token(self.token) {
-            Some(token) => Ok(token),
-            None => Err(not_b64token(self.value)),
-        }
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn not_b64token(value: &[u8]) -> BearerError {
-    if is_visible_ascii(value) {
-        BearerError::invalid_request("the bearer token is empty or not b64token syntax")
-    } else {
-        not_ascii()
-    }
-}
-
-/// `token` as a string, if it is RFC 6750 §2.1 `b64token` syntax: one or
-/// more of `ALPHA DIGIT - . _ ~ + /`, then any number of `=`.
-pub(crate) fn b64token(token: &[u8]) -> Option<&str> {
-    let b64 = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    if b64 > 0 && is_b64token(&token[..b64]) {
-        // Only b64token characters (ASCII), then `=`.
-        std::str::from_utf8(token).ok()
-    } else {
-        None
-    }
-}
-
-/// Whether a header value is visible ASCII, spaces and tabs.
-fn is_visible_ascii(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-}
-
-fn not_ascii() -> BearerError {
-    BearerError::invalid_request("the Authorization header is not ASCII")
-}
-
-fn trim_spaces(mut s: &[u8]) -> &[u8] {
-    while let [b' ', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' '] = s {
-        s = rest;
-    }
-    s
-}
-
-/// Whether every byte is an RFC 6750 §2.1 `b64token` character (the
-/// trailing `=` aside). Branch-free per 32-byte block, so the compiler can
-/// vectorize it: the token is several hundred bytes on every request.
-fn is_b64token(s: &[u8]) -> bool {
-    fn ok(b: u8) -> bool {
-        let lower = b | 0x20;
-        b.is_ascii_digit()
-            | lower.is_ascii_lowercase()
-            | (b == b'-')
-            | (b == b'.')
-            | (b == b'_')
-            | (b == b'~')
-            | (b == b'+')
-            | (b == b'/')
-    }
-    let mut blocks = s.chunks_exact(32);
-    let whole = blocks
-        .by_ref()
-        .all(|block| block.iter().fold(true, |acc, &b| acc & ok(b)));
-    whole && blocks.remainder().iter().all(|&b| ok(b))
+/// RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+/// "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 #[cfg(test)]
@@ -575,11 +389,8 @@ mod tests {
     fn b64token_characters_are_exactly_rfc_6750s() {
         for b in 0..=255u8 {
             let expected = b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
-            // In a long token (the vectorized blocks) and a short one.
-            let mut long = vec![b'a'; 70];
-            long[40] = b;
-            assert_eq!(is_b64token(&long), expected, "{b}");
-            assert_eq!(is_b64token(&[b]), expected, "{b}");
+            let token = format!("ab{}cd", char::from(b));
+            assert_eq!(is_b64token(&token), expected, "{b}");
         }
         assert_eq!(
             bearer_token(&headers(&["Bearer ==="]))

@@ -28,6 +28,8 @@ async fn cached_token_is_still_refused_with_another_certificate() {
     jwks.push_key(key.to_jwk_public_key());
     let signer = ES256.signer_from_der(key.to_der_private_key()).unwrap();
     let mut p = JwtPayload::new();
+    p.set_issuer("https://as");
+    p.set_audience(vec!["https://rs"]);
     p.set_expires_at(&(SystemTime::now() + Duration::from_secs(600)));
     Confirmation::from_thumbprint(good.thumbprint()).insert_into_jwt_payload(&mut p);
     let mut h = JwsHeader::new();
@@ -35,7 +37,11 @@ async fn cached_token_is_still_refused_with_another_certificate() {
     let token = jwt::encode_with_signer(&p, &h, &signer).unwrap();
 
     let validator = Arc::new(CachedValidator::new(
-        JwtValidator::builder(&jwks).build().unwrap(),
+        JwtValidator::builder(&jwks)
+            .issuer("https://as")
+            .audience("https://rs")
+            .build()
+            .unwrap(),
     ));
     let svc =
         BoundTokenLayer::from_arc(validator.clone()).layer(service_fn(|_req: Request<()>| async {

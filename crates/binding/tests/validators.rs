@@ -67,12 +67,18 @@ fn typ_is_strict_by_default_and_lenient_on_request() {
     header.set_token_type("JWT");
     let token = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();
 
-    let strict = JwtValidator::builder(&jwks).build().unwrap();
+    let strict = JwtValidator::builder(&jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
     assert_eq!(
         strict.validate_at(&token, SystemTime::now()),
         Err(TokenError::UnacceptableType(Some("JWT".into())))
     );
     let lenient = JwtValidator::builder(&jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
         .typ(TypCheck::Lenient)
         .build()
         .unwrap();
@@ -87,6 +93,8 @@ fn typ_is_strict_by_default_and_lenient_on_request() {
 fn algorithm_allow_list_is_enforced() {
     let keys = Keys::new();
     let es_only = JwtValidator::builder(&keys.jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
         .algorithms([JwsAlg::Es256])
         .build()
         .unwrap();
@@ -109,7 +117,10 @@ fn unusable_key_sets_are_refused_at_build_time() {
         Err(JwtValidatorError::InvalidJwks(_))
     ));
     let empty = JwtValidator::builder_from_jwks_json(r#"{"keys":[]}"#).unwrap();
-    assert_eq!(empty.build().unwrap_err(), JwtValidatorError::NoUsableKey);
+    assert_eq!(
+        empty.issuer(ISSUER).audience(AUDIENCE).build().unwrap_err(),
+        JwtValidatorError::NoUsableKey
+    );
 }
 
 #[test]
@@ -245,7 +256,11 @@ fn keys_without_kid_verify_tokens_with_or_without_kid() {
         .unwrap();
     let mut jwks = josekit::jwk::JwkSet::new();
     jwks.push_key(pair.to_jwk_public_key());
-    let v = JwtValidator::builder(&jwks).build().unwrap();
+    let v = JwtValidator::builder(&jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
     let mut header = JwsHeader::new();
     header.set_token_type("at+jwt");
     let plain = josekit::jwt::encode_with_signer(&payload(None), &header, &signer).unwrap();

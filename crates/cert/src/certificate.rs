@@ -198,14 +198,6 @@ impl Certificate {
     pub fn is_self_issued(&self) -> bool {
         self.inner.self_issued
     }
-
-    /// Whether the certificate is a CA certificate: a basicConstraints extension with cA TRUE (RFC 5280 §4.2.1.9).
-    pub fn is_ca(&self) -> bool {
-        self.parsed()
-            .ok()
-            .and_then(|c| c.basic_constraints().ok().flatten().map(|bc| bc.value.ca))
-            .unwrap_or(false)
-    }
 }
 
 impl PartialEq for Certificate {

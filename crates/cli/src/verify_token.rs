@@ -20,10 +20,12 @@ pub(crate) struct Args {
     /// The authorization server's JWK set (a JSON file with "keys").
     #[arg(long, value_name = "FILE")]
     jwks: PathBuf,
-    /// The expected `iss`; not checked when absent.
+    /// The expected `iss`; when absent, any issuer is accepted and the
+    /// report shows the check as skipped.
     #[arg(long, value_name = "ISS")]
     issuer: Option<String>,
-    /// The expected audience (`aud` must contain it); not checked when absent.
+    /// The expected audience (`aud` must contain it); when absent, any
+    /// audience is accepted and the report shows the check as skipped.
     #[arg(long, value_name = "AUD")]
     audience: Option<String>,
     /// The client certificate the token is presented with (PEM or DER; the
@@ -67,12 +69,16 @@ pub(crate) fn run(args: Args) -> ExitCode {
         } else {
             TypCheck::Strict
         });
-    if let Some(iss) = &args.issuer {
-        builder = builder.issuer(iss.clone());
-    }
-    if let Some(aud) = &args.audience {
-        builder = builder.audience(aud.clone());
-    }
+    // A diagnosis, not an access decision: without --issuer or --audience
+    // the check is skipped, and the report says so on its own line.
+    builder = match &args.issuer {
+        Some(iss) => builder.issuer(iss.clone()),
+        None => builder.danger_accept_any_issuer(),
+    };
+    builder = match &args.audience {
+        Some(aud) => builder.audience(aud.clone()),
+        None => builder.danger_accept_any_audience(),
+    };
     let validator = match builder.build() {
         Ok(v) => v,
         Err(e) => return input::bad_input(format!("{}: {e}", args.jwks.display())),

@@ -16,8 +16,11 @@ use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding}
 /// The call is yours (`Fn(String) -> impl Future<Output = Result<Value, E>>`),
 /// so the HTTP client, its TLS and the resource server's own authentication
 /// are too. The response must say `"active": true`; `exp` and `nbf`, when
-/// present, are checked with a leeway; `iss` and `aud`, when configured and
-/// present in the response, must match. `cnf` is parsed as the token's
+/// present, are checked with a leeway; `iss`, when configured and present
+/// in the response, must match. When an audience is configured the
+/// response must have an `aud` that contains it (RFC 7662 makes `aud`
+/// optional; a response without one is refused unless
+/// [`danger_accept_missing_audience`](Self::danger_accept_missing_audience)). `cnf` is parsed as the token's
 /// confirmation (RFC 8705 §3.2). A failed call refuses the request with 503.
 ///
 /// ```
@@ -34,6 +37,7 @@ pub struct IntrospectionValidator<F> {
     introspect: F,
     issuer: Option<String>,
     audience: Option<String>,
+    accept_missing_audience: bool,
     leeway: Duration,
 }
 
@@ -42,6 +46,7 @@ impl<F> fmt::Debug for IntrospectionValidator<F> {
         f.debug_struct("IntrospectionValidator")
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("accept_missing_audience", &self.accept_missing_audience)
             .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
@@ -54,6 +59,7 @@ impl<F> IntrospectionValidator<F> {
             introspect,
             issuer: None,
             audience: None,
+            accept_missing_audience: false,
             leeway: Duration::from_secs(60),
         }
     }
@@ -64,9 +70,21 @@ impl<F> IntrospectionValidator<F> {
         self
     }
 
-    /// The expected audience, checked when the response has `aud`.
+    /// The expected audience: the response's `aud` must contain it, and a
+    /// response without `aud` is refused.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+
+    /// Accepts a response without `aud` although an audience is
+    /// configured: a token the authorization server issued for any
+    /// resource server is then accepted here. Only when the authorization
+    /// server never puts `aud` in its responses and issues tokens for this
+    /// resource server alone. An `aud` that is present must still contain
+    /// the audience.
+    pub fn danger_accept_missing_audience(mut self) -> Self {
+        self.accept_missing_audience = true;
         self
     }
 
@@ -115,9 +133,10 @@ impl<F> IntrospectionValidator<F> {
                 });
             }
         }
-        if let (Some(expected), Some(_)) = (&self.audience, claims.get("aud")) {
+        if let Some(expected) = &self.audience {
+            let allowed_missing = self.accept_missing_audience && claims.get("aud").is_none();
             let found = claims.audiences();
-            if !found.contains(&expected.as_str()) {
+            if !allowed_missing && !found.contains(&expected.as_str()) {
                 return Err(TokenError::WrongAudience {
                     expected: expected.clone(),
                     found: found.into_iter().map(str::to_owned).collect(),
@@ -190,7 +209,10 @@ mod tests {
         )
         .unwrap();
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1493725000);
-        let claims = validator().check_response(response.clone(), at).unwrap();
+        let claims = validator()
+            .danger_accept_missing_audience()
+            .check_response(response.clone(), at)
+            .unwrap();
         assert_eq!(
             claims.confirmation().unwrap().x5t_s256(),
             Some("bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2")
@@ -229,6 +251,29 @@ mod tests {
         assert!(
             validator()
                 .check_response(json!({"active": true, "aud": ["x", "rs"]}), now)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn response_without_aud_is_refused_when_an_audience_is_configured() {
+        let now = SystemTime::now();
+        assert!(matches!(
+            validator().check_response(json!({"active": true}), now),
+            Err(TokenError::WrongAudience { .. })
+        ));
+        let lax = validator().danger_accept_missing_audience();
+        assert!(lax.check_response(json!({"active": true}), now).is_ok());
+        // A present aud must still name this resource server.
+        assert!(matches!(
+            lax.check_response(json!({"active": true, "aud": "x"}), now),
+            Err(TokenError::WrongAudience { .. })
+        ));
+        // No audience configured: aud is not looked at.
+        let unconfigured = IntrospectionValidator::new(validator().introspect);
+        assert!(
+            unconfigured
+                .check_response(json!({"active": true}), now)
                 .is_ok()
         );
     }

@@ -143,7 +143,9 @@ struct Key {
 /// Checks, in order: the compact serialization, `alg` against the
 /// allow-list (never `none`, never `HS*`), `typ`, the signature with the key
 /// named by `kid` (or every key fitting `alg` when there is no `kid`), `cnf`
-/// syntax, `iss`, `aud`, `exp` (required) and `nbf` with a leeway.
+/// syntax, `iss`, `aud`, `exp` (required) and `nbf` with a leeway. An
+/// issuer and an audience must be configured (RFC 9068 §4), unless the
+/// builder is told to skip them with a `danger_` method.
 ///
 /// ```
 /// use certbound_binding::{JwtValidator, TypCheck};
@@ -198,6 +200,8 @@ pub struct JwtValidatorBuilder {
     audience: Option<String>,
     leeway: Duration,
     typ: TypCheck,
+    accept_any_issuer: bool,
+    accept_any_audience: bool,
 }
 
 /// Why a [`JwtValidator`] could not be built.
@@ -210,6 +214,18 @@ pub enum JwtValidatorError {
     /// No key of the set can verify any allowed algorithm.
     #[error("no key of the JWK set can verify any allowed algorithm")]
     NoUsableKey,
+    /// No issuer was set: RFC 9068 §4 requires the resource server to
+    /// check `iss`. Set one with [`issuer`](JwtValidatorBuilder::issuer),
+    /// or skip the check with
+    /// [`danger_accept_any_issuer`](JwtValidatorBuilder::danger_accept_any_issuer).
+    #[error("no issuer set (RFC 9068 §4 requires checking iss)")]
+    MissingIssuer,
+    /// No audience was set: RFC 9068 §4 requires the resource server to
+    /// check that `aud` names it. Set one with
+    /// [`audience`](JwtValidatorBuilder::audience), or skip the check with
+    /// [`danger_accept_any_audience`](JwtValidatorBuilder::danger_accept_any_audience).
+    #[error("no audience set (RFC 9068 §4 requires checking aud)")]
+    MissingAudience,
 }
 
 impl JwtValidator {
@@ -222,6 +238,8 @@ impl JwtValidator {
             audience: None,
             leeway: Duration::from_secs(60),
             typ: TypCheck::Strict,
+            accept_any_issuer: false,
+            accept_any_audience: false,
         }
     }
 
@@ -286,13 +304,16 @@ impl JwtValidator {
             }
         });
         match self.check_issuer(&payload) {
-            Ok(None) => report.push("issuer", Outcome::Skipped("no issuer configured".into())),
+            Ok(None) => report.push(
+                "issuer",
+                Outcome::Skipped("any issuer accepted (none configured)".into()),
+            ),
             issuer => report.record("issuer", &issuer, |i| i.unwrap_or_default().into()),
         }
         match self.check_audience(&payload) {
             Ok(None) => report.push(
                 "audience",
-                Outcome::Skipped("no audience configured".into()),
+                Outcome::Skipped("any audience accepted (none configured)".into()),
             ),
             aud => report.record("audience", &aud, |a| a.unwrap_or_default().into()),
         }
@@ -544,15 +565,34 @@ fn decode_object(part: &str) -> Option<Map<String, Value>> {
 
 impl JwtValidatorBuilder {
     /// Requires `iss` to equal `issuer` (RFC 9068 §4: the resource server
-    /// must check it; leaving it unset is for diagnostics).
+    /// must check it). Required unless
+    /// [`danger_accept_any_issuer`](Self::danger_accept_any_issuer).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
     }
 
-    /// Requires `aud` to contain `audience`.
+    /// Requires `aud` to contain `audience` (RFC 9068 §4: the resource
+    /// server must reject a token that does not name it). Required unless
+    /// [`danger_accept_any_audience`](Self::danger_accept_any_audience).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+
+    /// Builds without an issuer: a token from any issuer whose key is in
+    /// the set is accepted. Only for diagnostics, or when the key set
+    /// belongs to one issuer alone and nothing else signs with it.
+    pub fn danger_accept_any_issuer(mut self) -> Self {
+        self.accept_any_issuer = true;
+        self
+    }
+
+    /// Builds without an audience: a token issued for another resource
+    /// server is accepted here (RFC 9068 §4 forbids this for a resource
+    /// server). Only for diagnostics.
+    pub fn danger_accept_any_audience(mut self) -> Self {
+        self.accept_any_audience = true;
         self
     }
 
@@ -577,7 +617,16 @@ impl JwtValidatorBuilder {
     /// Builds the validator: one verifier per key of the set and allowed
     /// algorithm that fits it (a key's own `alg` narrows that down; keys for
     /// encryption are skipped).
+    ///
+    /// Fails unless an issuer and an audience are set (or explicitly
+    /// skipped with the `danger_` methods).
     pub fn build(self) -> Result<JwtValidator, JwtValidatorError> {
+        if self.issuer.is_none() && !self.accept_any_issuer {
+            return Err(JwtValidatorError::MissingIssuer);
+        }
+        if self.audience.is_none() && !self.accept_any_audience {
+            return Err(JwtValidatorError::MissingAudience);
+        }
         let mut keys = Vec::new();
         for jwk in self.jwks.keys() {
             if jwk.key_use().is_some_and(|u| u != "sig") {
@@ -614,10 +663,6 @@ impl JwtValidatorBuilder {
 impl AccessTokenValidator for JwtValidator {
     async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
         self.validate_at(token, SystemTime::now())
-    }
-
-    fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
-        Some(self.validate_at(token, SystemTime::now()))
     }
 }
 
@@ -712,14 +757,86 @@ mod tests {
     use proptest::prelude::*;
 
     fn validator() -> JwtValidator {
-        let pair = jws::ES256.generate_key_pair().unwrap();
-        let mut jwks = JwkSet::new();
-        jwks.push_key(pair.to_jwk_public_key());
-        JwtValidator::builder(&jwks).build().unwrap()
+        JwtValidator::builder(&es256_jwks())
+            .issuer("https://as")
+            .audience("https://rs")
+            .build()
+            .unwrap()
     }
 
     fn b64(s: &str) -> String {
         URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn es256_jwks() -> JwkSet {
+        let mut jwks = JwkSet::new();
+        jwks.push_key(jws::ES256.generate_key_pair().unwrap().to_jwk_public_key());
+        jwks
+    }
+
+    #[test]
+    fn building_without_issuer_or_audience_is_refused() {
+        let jwks = es256_jwks();
+        assert_eq!(
+            JwtValidator::builder(&jwks).audience("rs").build().err(),
+            Some(JwtValidatorError::MissingIssuer)
+        );
+        assert_eq!(
+            JwtValidator::builder(&jwks).issuer("as").build().err(),
+            Some(JwtValidatorError::MissingAudience)
+        );
+        assert_eq!(
+            JwtValidator::builder(&jwks).build().err(),
+            Some(JwtValidatorError::MissingIssuer)
+        );
+    }
+
+    #[test]
+    fn danger_methods_skip_exactly_the_check_they_name() {
+        let pair = jws::ES256.generate_key_pair().unwrap();
+        let mut jwks = JwkSet::new();
+        jwks.push_key(pair.to_jwk_public_key());
+        let signer = jws::ES256
+            .signer_from_der(pair.to_der_private_key())
+            .unwrap();
+        let mut header = jws::JwsHeader::new();
+        header.set_token_type("at+jwt");
+        let exp = since_epoch(SystemTime::now()).as_secs() + 600;
+        let token = |payload: serde_json::Value| {
+            jws::serialize_compact(payload.to_string().as_bytes(), &header, &signer).unwrap()
+        };
+        let elsewhere = token(serde_json::json!({"iss": "other-as", "aud": "rs", "exp": exp}));
+        let other_rs = token(serde_json::json!({"iss": "as", "aud": "other-rs", "exp": exp}));
+
+        let any_issuer = JwtValidator::builder(&jwks)
+            .danger_accept_any_issuer()
+            .audience("rs")
+            .build()
+            .unwrap();
+        assert!(
+            any_issuer
+                .validate_at(&elsewhere, SystemTime::now())
+                .is_ok()
+        );
+        assert!(matches!(
+            any_issuer.validate_at(&other_rs, SystemTime::now()),
+            Err(TokenError::WrongAudience { .. })
+        ));
+
+        let any_audience = JwtValidator::builder(&jwks)
+            .issuer("as")
+            .danger_accept_any_audience()
+            .build()
+            .unwrap();
+        assert!(
+            any_audience
+                .validate_at(&other_rs, SystemTime::now())
+                .is_ok()
+        );
+        assert!(matches!(
+            any_audience.validate_at(&elsewhere, SystemTime::now()),
+            Err(TokenError::WrongIssuer { .. })
+        ));
     }
 
     #[test]

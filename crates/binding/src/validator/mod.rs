@@ -24,41 +24,12 @@ pub use jwt::{
 /// Provided: [`JwtValidator`] (RFC 9068 JWTs, keys from a JWKS) and
 /// [`IntrospectionValidator`] (RFC 7662, over your own HTTP call). Any
 /// `Fn(String) -> impl Future<Output = Result<TokenClaims, TokenError>>`
-/// closure is a validator too.
+/// closure is a validator too, and [`CachedValidator`] wraps any validator
+/// to remember the tokens it accepted.
 pub trait AccessTokenValidator: Send + Sync + 'static {
     /// Validates `token`.
     fn validate(&self, token: &str)
     -> impl Future<Output = Result<TokenClaims, TokenError>> + Send;
-
-    /// Validates `token` without waiting, when the answer needs no I/O:
-    /// `Some` with the same result [`validate`](Self::validate) would give,
-    /// or `None` when only `validate` can answer (the default).
-    ///
-    /// [`BoundTokenLayer`](crate::BoundTokenLayer) tries this first: an
-    /// answer here lets it call the inner service directly, with no boxed
-    /// future and no copy of the token. [`JwtValidator`] always answers
-    /// (verifying a signature is CPU work), [`CachedValidator`] answers a
-    /// hit, and a miss when its inner validator answers;
-    /// [`IntrospectionValidator`] never does.
-    fn validate_now(&self, token: &str) -> Option<Result<TokenClaims, TokenError>> {
-        let _ = token;
-        None
-    }
-
-    /// The claims of a token this validator accepted before and still
-    /// remembers, found by the exact bytes of the bearer credential; `None`
-    /// (the default) when it keeps no memory of tokens.
-    ///
-    /// [`BoundTokenLayer`](crate::BoundTokenLayer) asks this before it
-    /// checks the credential's RFC 6750 `b64token` syntax, so a validator
-    /// that answers must remember only tokens of that syntax (as
-    /// [`CachedValidator`] does): a hit is then a credential that would have
-    /// passed the check. The binding to the certificate is checked after,
-    /// as for any other answer.
-    fn recall(&self, token: &[u8]) -> Option<TokenClaims> {
-        let _ = token;
-        None
-    }
 }
 
 impl<F, Fut> AccessTokenValidator for F
