@@ -25,6 +25,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// The OAuth 2.0 error answers every layer sends (RFC 6749 §5.2, RFC 6750,
+/// RFC 7591), in JSON, as a `WWW-Authenticate` challenge or as a gRPC status.
+pub use certbound_oauth as oauth;
+
 /// Certificates, thumbprints, distinguished names and SANs.
 #[cfg(feature = "cert")]
 pub use certbound_cert as cert;

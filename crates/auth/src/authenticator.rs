@@ -13,12 +13,12 @@ use certbound_extract::ClientCert;
 
 use crate::cache::VerificationCache;
 use crate::clock::{Clock, SystemClock};
-use crate::oauth_error::OAuthError;
 use crate::registry::ClientRegistry;
 use crate::report::{Recorder, Report};
 use crate::self_signed::{SelfSignedTlsClientAuth, SetSource};
 use crate::tls_client_auth::{EkuPolicy, PathError, Revocation, TlsClientAuth};
 use crate::{AuthError, RegisteredClient, TokenEndpointAuthMethod};
+use certbound_oauth::OAuthError;
 
 /// A client that passed mutual TLS client authentication. The layer puts it
 /// into the request extensions; the token endpoint reads it (axum: as an

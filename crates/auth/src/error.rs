@@ -1,8 +1,8 @@
 //! [`AuthError`]: why a client was not authenticated, and what it is told.
 
 use crate::TokenEndpointAuthMethod;
-use crate::oauth_error::OAuthError;
 use crate::registry::RegistryError;
+use certbound_oauth::OAuthError;
 
 /// The one `error_description` of every `invalid_client` refusal: which
 /// check failed is an oracle for client ids and the PKI, so it goes to

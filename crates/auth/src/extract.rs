@@ -7,7 +7,7 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::AuthenticatedClient;
-use crate::oauth_error::OAuthError;
+use certbound_oauth::OAuthError;
 
 /// Why [`AuthenticatedClient`] could not be extracted.
 #[derive(Debug, Clone, PartialEq, Eq)]

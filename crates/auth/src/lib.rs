@@ -53,7 +53,6 @@ mod extract;
 pub mod layer;
 mod metadata;
 mod method;
-pub mod oauth_error;
 mod registry;
 mod report;
 mod self_signed;
@@ -61,6 +60,7 @@ mod tls_client_auth;
 mod trust;
 
 pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder};
+pub use certbound_oauth::OAuthError;
 pub use clock::{Clock, SystemClock};
 pub use error::AuthError;
 pub use extract::{AuthenticatedClientRejection, RejectionReason};

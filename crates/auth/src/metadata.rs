@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::TokenEndpointAuthMethod;
-use crate::oauth_error::OAuthError;
 use crate::trust::TrustStore;
+use certbound_oauth::OAuthError;
 
 /// A client's registered metadata, with the standard JSON names of RFC 7591
 /// §2 and RFC 8705 §2.1.2, §2.2 and §3.4, plus two optional certbound fields.
@@ -632,7 +632,7 @@ mod tests {
         let err = tls(&[]).validate().unwrap_err();
         assert_eq!(err.field(), "tls_client_auth_subject_dn");
         assert!(err.description().contains("exactly one"));
-        assert_eq!(err.to_oauth_error().code(), "invalid_client_metadata");
+        assert_eq!(err.to_oauth_error().code(), Some("invalid_client_metadata"));
     }
 
     #[test]

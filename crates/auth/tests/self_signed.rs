@@ -239,7 +239,7 @@ async fn unreachable_jwks_uri_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, AuthError::JwksUnavailable(_)), "{err:?}");
-    assert_eq!(err.to_oauth_error().code(), "invalid_client");
+    assert_eq!(err.to_oauth_error().code(), Some("invalid_client"));
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ async fn wrong_certificate_is_refused() {
         matches!(err, AuthError::SubjectMismatch { parameter: DN }),
         "{err:?}"
     );
-    assert_eq!(err.to_oauth_error().code(), "invalid_client");
+    assert_eq!(err.to_oauth_error().code(), Some("invalid_client"));
     assert_eq!(err.to_oauth_error().status(), 401);
 }
 
@@ -749,7 +749,7 @@ async fn unknown_revocation_status_is_refused_when_configured() {
         let auth = auth(tls);
         let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
         assert!(matches!(err, AuthError::RevocationStatusUnknown), "{err:?}");
-        assert_eq!(err.to_oauth_error().code(), "invalid_client");
+        assert_eq!(err.to_oauth_error().code(), Some("invalid_client"));
         let report = auth.explain("bank-1", Some(&cert)).await;
         assert_eq!(revocation_check(&report).verdict, Verdict::Fail, "{report}");
     }

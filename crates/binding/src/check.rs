@@ -3,7 +3,7 @@
 use certbound_cert::Thumbprint;
 use certbound_extract::ClientCert;
 
-use crate::{BearerError, Confirmation};
+use crate::{Confirmation, OAuthError};
 
 /// How a token relates to the certificate of the request it came with, when
 /// [`verify_binding`] accepts it.
@@ -58,8 +58,8 @@ pub enum BindingMismatch {
 impl BindingMismatch {
     /// The RFC 6750 answer: 401 `invalid_token` with a short description
     /// (RFC 8705 §3).
-    pub fn to_bearer_error(&self) -> BearerError {
-        BearerError::invalid_token(match self {
+    pub fn to_oauth_error(&self) -> OAuthError {
+        OAuthError::invalid_token(match self {
             BindingMismatch::MalformedThumbprint => {
                 "the token's certificate confirmation is malformed"
             }
@@ -96,10 +96,10 @@ impl BindingMismatch {
 pub fn check_userinfo_request(
     cnf: Option<&Confirmation>,
     cert: Option<&ClientCert>,
-) -> Result<Binding, BearerError> {
+) -> Result<Binding, OAuthError> {
     verify_binding(cnf, cert).map_err(|e| {
         tracing::debug!(reason = %e, "userinfo request refused");
-        e.to_bearer_error()
+        e.to_oauth_error()
     })
 }
 

@@ -16,7 +16,7 @@ use tower_service::Service;
 use pin_project_lite::pin_project;
 
 use crate::{
-    AccessTokenValidator, BearerError, Binding, BindingMismatch, TokenClaims, TokenError,
+    AccessTokenValidator, Binding, BindingMismatch, OAuthError, TokenClaims, TokenError,
     VerifiedToken, verify_binding,
 };
 
@@ -205,12 +205,12 @@ impl Config {
     /// The one place a refusal becomes a response: RFC 6750's
     /// `WWW-Authenticate` challenge (with the realm), or gRPC's
     /// UNAUTHENTICATED for a gRPC request.
-    fn refuse<B: Default>(&self, e: BearerError, grpc: bool) -> Response<B> {
+    fn refuse<B: Default>(&self, e: OAuthError, request_headers: &HeaderMap) -> Response<B> {
         let e = match &self.realm {
             Some(realm) => e.with_realm(realm.clone()),
             None => e,
         };
-        e.to_response(grpc)
+        e.to_challenge_response(request_headers)
     }
 
     /// From the validator's answer and the request's certificate to the
@@ -219,17 +219,17 @@ impl Config {
         &self,
         validated: Result<TokenClaims, TokenError>,
         cert: Option<&ClientCert>,
-    ) -> Result<VerifiedToken, BearerError> {
-        let claims = validated.map_err(|e| e.to_bearer_error())?;
+    ) -> Result<VerifiedToken, OAuthError> {
+        let claims = validated.map_err(|e| e.to_oauth_error())?;
         match verify_binding(claims.confirmation(), cert) {
             Ok(Binding::Unbound) if self.require_confirmation => {
                 tracing::debug!("bearer token without cnf refused");
-                Err(BindingMismatch::NotBound.to_bearer_error())
+                Err(BindingMismatch::NotBound.to_oauth_error())
             }
             Ok(binding) => Ok(VerifiedToken::new(claims, binding)),
             Err(e) => {
                 tracing::debug!(reason = %e, "certificate-bound token refused");
-                Err(e.to_bearer_error())
+                Err(e.to_oauth_error())
             }
         }
     }
@@ -252,13 +252,12 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let grpc = is_grpc(req.headers());
         let token = match bearer_token(req.headers()) {
             Ok(token) => token.to_owned(),
             Err(e) => {
                 return ResponseFuture {
                     state: State::Refused {
-                        response: Some(self.config.refuse(e, grpc)),
+                        response: Some(self.config.refuse(e, req.headers())),
                     },
                 };
             }
@@ -276,7 +275,7 @@ where
                     req.extensions_mut().insert(verified);
                     inner.call(req).await
                 }
-                Err(e) => Ok(config.refuse(e, grpc)),
+                Err(e) => Ok(config.refuse(e, req.headers())),
             }
         };
         ResponseFuture {
@@ -287,37 +286,35 @@ where
     }
 }
 
-pub(crate) use certbound_extract::response::is_grpc;
-
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1).
 ///
-/// No header, or another scheme: [`BearerError::no_token`]. More than one
+/// No header, or another scheme: [`OAuthError::token_required`]. More than one
 /// `Authorization` header, a value that is not ASCII, or a bearer
 /// credential that is not `b64token` syntax: `invalid_request`.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, OAuthError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
-        return Err(BearerError::no_token());
+        return Err(OAuthError::token_required());
     };
     if values.next().is_some() {
-        return Err(BearerError::invalid_request(
+        return Err(OAuthError::invalid_request(
             "more than one Authorization header",
         ));
     }
     let Ok(value) = value.to_str() else {
-        return Err(BearerError::invalid_request(
+        return Err(OAuthError::invalid_request(
             "the Authorization header is not ASCII",
         ));
     };
     let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(BearerError::no_token());
+        return Err(OAuthError::token_required());
     }
     let token = credential.trim_matches(' ');
     if is_b64token(token) {
         Ok(token)
     } else {
-        Err(BearerError::invalid_request(
+        Err(OAuthError::invalid_request(
             "the bearer token is empty or not b64token syntax",
         ))
     }
@@ -337,7 +334,6 @@ fn is_b64token(token: &str) -> bool {
 mod tests {
     use super::*;
     use http::HeaderValue;
-    use http::header::CONTENT_TYPE;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -358,10 +354,13 @@ mod tests {
 
     #[test]
     fn missing_or_other_scheme_is_no_token() {
-        assert_eq!(bearer_token(&headers(&[])), Err(BearerError::no_token()));
+        assert_eq!(
+            bearer_token(&headers(&[])),
+            Err(OAuthError::token_required())
+        );
         assert_eq!(
             bearer_token(&headers(&["Basic dXNlcjpwYXNz"])),
-            Err(BearerError::no_token())
+            Err(OAuthError::token_required())
         );
     }
 
@@ -398,20 +397,5 @@ mod tests {
                 .status(),
             400
         );
-    }
-
-    #[test]
-    fn grpc_content_types_are_recognised() {
-        let mut h = HeaderMap::new();
-        for (ct, grpc) in [
-            ("application/grpc", true),
-            ("application/grpc+proto", true),
-            ("Application/GRPC-web", true),
-            ("application/json", false),
-            ("application/grp", false),
-        ] {
-            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-            assert_eq!(is_grpc(&h), grpc, "{ct}");
-        }
     }
 }

@@ -42,17 +42,16 @@
 mod check;
 mod claims;
 mod confirmation;
-mod error;
 mod layer;
 mod policy;
 mod validator;
 
+pub use certbound_oauth::OAuthError;
 pub use check::{
     Binding, BindingMismatch, check_userinfo_request, verify_binding, verify_thumbprint,
 };
 pub use claims::{MissingVerifiedToken, TokenClaims, VerifiedToken};
 pub use confirmation::{CNF, Confirmation, ConfirmationError, X5T_S256};
-pub use error::{BearerError, BearerErrorCode, OAuthError};
 pub use layer::{BoundToken, BoundTokenLayer, ResponseFuture, bearer_token};
 pub use policy::{
     BindingPolicy, BindingRefused, ClientBinding, RefreshRefused, RefreshTokenBinding,

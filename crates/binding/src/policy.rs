@@ -88,7 +88,7 @@ impl From<&certbound_auth::AuthenticatedClient> for ClientBinding {
 ///
 /// let policy = BindingPolicy::new();
 /// let refused = policy.decide(ClientBinding::confidential().bound_tokens_required(true), None);
-/// assert_eq!(refused.unwrap_err().to_oauth_error().code(), "invalid_request");
+/// assert_eq!(refused.unwrap_err().to_oauth_error().code(), Some("invalid_request"));
 ///
 /// let plain = policy.decide(ClientBinding::confidential(), None)?;
 /// assert!(plain.access_token_confirmation().is_none());
@@ -200,7 +200,7 @@ impl BindingRefused {
 ///
 /// let bound = RefreshTokenBinding::new("A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0".parse()?);
 /// let refused = bound.check(None).unwrap_err();
-/// assert_eq!(refused.to_oauth_error().code(), "invalid_grant");
+/// assert_eq!(refused.to_oauth_error().code(), Some("invalid_grant"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(err, BindingRefused::CertificateRequired);
         let oauth = err.to_oauth_error();
         assert_eq!(oauth.status(), 400);
-        assert_eq!(oauth.code(), "invalid_request");
+        assert_eq!(oauth.code(), Some("invalid_request"));
     }
 
     #[test]
@@ -380,7 +380,7 @@ mod tests {
         assert_eq!(recorded.check(Some(&cert)), Ok(()));
         let wrong = recorded.check(Some(&other)).unwrap_err();
         assert_eq!(wrong.reason(), &BindingMismatch::ThumbprintMismatch);
-        assert_eq!(wrong.to_oauth_error().code(), "invalid_grant");
+        assert_eq!(wrong.to_oauth_error().code(), Some("invalid_grant"));
         assert_eq!(wrong.to_oauth_error().status(), 400);
         let missing = check_refresh_token(Some(&recorded), None).unwrap_err();
         assert_eq!(missing.reason(), &BindingMismatch::CertificateMissing);

@@ -55,7 +55,6 @@ mod extractor;
 pub mod header;
 pub mod layer;
 mod peer;
-pub mod response;
 
 pub use client_cert::{CertSource, ClientCert};
 #[cfg(feature = "axum")]

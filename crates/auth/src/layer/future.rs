@@ -8,8 +8,8 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::service::Prepared;
-use crate::oauth_error::OAuthError;
 use crate::registry::BoxFuture;
+use certbound_oauth::OAuthError;
 
 pin_project! {
     /// The response future of [`ClientAuth`](super::ClientAuth): reads the

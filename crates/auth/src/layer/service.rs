@@ -8,8 +8,8 @@ use tower_service::Service;
 
 use super::ResponseFuture;
 use super::form::{self, FormError};
-use crate::oauth_error::OAuthError;
 use crate::{AuthError, Authenticator};
+use certbound_oauth::OAuthError;
 
 /// The service of [`ClientAuthLayer`](super::ClientAuthLayer).
 #[derive(Debug, Clone)]

@@ -285,6 +285,6 @@ mod tests {
         });
         let err = v.validate("t").await.unwrap_err();
         assert!(matches!(err, TokenError::Unavailable(_)));
-        assert_eq!(err.to_bearer_error().status(), 503);
+        assert_eq!(err.to_oauth_error().status(), 503);
     }
 }

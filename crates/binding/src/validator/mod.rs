@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::{BearerError, TokenClaims};
+use crate::{OAuthError, TokenClaims};
 
 mod cache;
 mod introspection;
@@ -130,10 +130,10 @@ impl TokenError {
 
     /// The RFC 6750 answer: `invalid_token` (401), or 503 for
     /// [`Unavailable`](Self::Unavailable).
-    pub fn to_bearer_error(&self) -> BearerError {
+    pub fn to_oauth_error(&self) -> OAuthError {
         match self {
-            TokenError::Unavailable(_) => BearerError::temporarily_unavailable(self.description()),
-            _ => BearerError::invalid_token(self.description()),
+            TokenError::Unavailable(_) => OAuthError::temporarily_unavailable(self.description()),
+            _ => OAuthError::invalid_token(self.description()),
         }
     }
 }

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certbound_auth::oauth_error::OAuthError;
+use certbound_auth::OAuthError;
 use certbound_auth::{
     AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, TokenEndpointAuthMethod,
 };

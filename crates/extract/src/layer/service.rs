@@ -10,9 +10,9 @@ use super::layer::Source;
 use super::memo::Memo;
 use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFuture};
 use crate::header::HeaderError;
-use crate::response::{OAuthError, grpc_error, is_grpc};
 use crate::{ClientCert, conn};
 use certbound_cert::CertError;
+use certbound_oauth::OAuthError;
 
 /// The service of [`ClientCertLayer`].
 #[derive(Debug, Clone)]
@@ -170,8 +170,5 @@ fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u
 
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
 fn bad_request(request_headers: &HeaderMap, message: &str) -> Response<Bytes> {
-    if is_grpc(request_headers) {
-        return grpc_error(3, message);
-    }
-    OAuthError::invalid_request(message.to_owned()).into_response()
+    OAuthError::invalid_request(message.to_owned()).into_response_for(request_headers)
 }

@@ -1,0 +1,36 @@
+//! The OAuth 2.0 errors certbound answers with, in one place for every
+//! certbound crate: [`OAuthError`] for the token endpoint (RFC 6749 §5.2),
+//! client registration (RFC 7591 §3.2.2) and resource servers (RFC 6750
+//! §3), each also in its gRPC form for gRPC requests ([`is_grpc`]).
+//!
+//! ```
+//! use certbound_oauth::OAuthError;
+//! use http::{HeaderMap, Response};
+//!
+//! // The token endpoint: a JSON body, never cached.
+//! let response: Response<bytes::Bytes> =
+//!     OAuthError::invalid_client("client authentication failed").into_response();
+//! assert_eq!(response.status(), 401);
+//! assert_eq!(response.headers()["cache-control"], "no-store");
+//! assert_eq!(
+//!     response.body().as_ref(),
+//!     br#"{"error":"invalid_client","error_description":"client authentication failed"}"#
+//! );
+//!
+//! // A resource server: the RFC 6750 challenge (or its gRPC form).
+//! let refusal = OAuthError::invalid_token("the token has expired");
+//! let response: Response<()> = refusal.to_challenge_response(&HeaderMap::new());
+//! assert_eq!(
+//!     response.headers()["www-authenticate"],
+//!     r#"Bearer error="invalid_token", error_description="the token has expired""#
+//! );
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod error;
+
+pub use error::{OAuthError, is_grpc};
