@@ -14,11 +14,11 @@ use certbound_extract::ClientCert;
 use crate::cache::VerificationCache;
 use crate::clock::{Clock, SystemClock};
 use crate::registry::ClientRegistry;
-use crate::report::{Recorder, Report};
+use crate::report::Recorder;
 use crate::self_signed::{SelfSignedTlsClientAuth, SetSource};
 use crate::tls_client_auth::{EkuPolicy, PathError, Revocation, TlsClientAuth};
 use crate::{AuthError, RegisteredClient, TokenEndpointAuthMethod};
-use certbound_oauth::OAuthError;
+use certbound_oauth::{OAuthError, Report};
 
 /// A client that passed mutual TLS client authentication. The layer puts it
 /// into the request extensions; the token endpoint reads it (axum: as an
@@ -351,15 +351,27 @@ impl Authenticator {
 
     /// Runs every check of the client's method, without the cache, and
     /// reports each with its verdict: why a certificate is refused.
-    pub async fn explain(&self, client_id: &str, cert: Option<&ClientCert>) -> Report {
+    /// The report's facts are the `client_id`, the registered `method`
+    /// (when the client was found) and, when authenticated, the
+    /// certificate's `x5t#S256`.
+    pub async fn explain(
+        &self,
+        client_id: &str,
+        cert: Option<&ClientCert>,
+    ) -> Report<AuthenticatedClient, AuthError> {
         let mut rec = Recorder::new(true);
         let result = self.run(client_id, cert, None, &mut rec, false).await;
-        Report {
-            client_id: client_id.to_owned(),
-            method: rec.method,
-            checks: rec.checks.unwrap_or_default(),
-            result,
+        let mut report = Report::new(result);
+        report.facts.insert("client_id".into(), client_id.into());
+        if let Some(method) = &rec.method {
+            report.facts.insert("method".into(), method.as_str().into());
         }
+        if let Ok(client) = &report.result {
+            let x5t = client.thumbprint().to_string();
+            report.facts.insert("x5t#S256".into(), x5t.into());
+        }
+        report.checks = rec.checks.unwrap_or_default();
+        report
     }
 
     async fn run(

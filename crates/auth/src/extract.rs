@@ -9,33 +9,16 @@ use http::request::Parts;
 use crate::AuthenticatedClient;
 use certbound_oauth::OAuthError;
 
-/// Why [`AuthenticatedClient`] could not be extracted.
+/// [`AuthenticatedClient`] could not be extracted: no client was
+/// authenticated by mutual TLS for this request (the `ClientAuthLayer` is
+/// missing, or the client uses another method).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedClientRejection {
-    reason: RejectionReason,
-}
-
-/// The reason of an [`AuthenticatedClientRejection`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum RejectionReason {
-    /// No client was authenticated by mutual TLS for this request: the
-    /// `ClientAuthLayer` is missing, or the client uses another method.
-    Missing,
-}
-
-impl AuthenticatedClientRejection {
-    /// The reason.
-    pub fn reason(&self) -> RejectionReason {
-        self.reason
-    }
-}
+pub struct AuthenticatedClientRejection;
 
 impl fmt::Display for AuthenticatedClientRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.reason {
-            RejectionReason::Missing => f.write_str("no client authenticated by mutual TLS"),
-        }
+        f.write_str("no client authenticated by mutual TLS")
     }
 }
 
@@ -56,9 +39,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedClient {
             .extensions
             .get::<AuthenticatedClient>()
             .cloned()
-            .ok_or(AuthenticatedClientRejection {
-                reason: RejectionReason::Missing,
-            })
+            .ok_or(AuthenticatedClientRejection)
     }
 }
 

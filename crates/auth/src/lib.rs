@@ -61,9 +61,10 @@ mod trust;
 
 pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, AuthenticatorBuilder};
 pub use certbound_oauth::OAuthError;
+pub use certbound_oauth::{Check, Report, Verdict};
 pub use clock::{Clock, SystemClock};
 pub use error::AuthError;
-pub use extract::{AuthenticatedClientRejection, RejectionReason};
+pub use extract::AuthenticatedClientRejection;
 pub use layer::{ClientAuth, ClientAuthLayer};
 pub use metadata::{
     ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter,
@@ -71,7 +72,6 @@ pub use metadata::{
 };
 pub use method::TokenEndpointAuthMethod;
 pub use registry::{BoxFuture, ClientRegistry, RegistryError, registry_from_metadata};
-pub use report::{Check, Report, Verdict};
 pub use self_signed::{JwksFetchError, JwksFetcher, SelfSignedTlsClientAuth};
 pub use tls_client_auth::{ConfigError, EkuPolicy, TlsClientAuth};
 pub use trust::{TrustStore, TrustStoreError};

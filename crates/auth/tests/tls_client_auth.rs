@@ -641,7 +641,7 @@ async fn explain_reports_every_check_with_its_verdict() {
         .validity(now - 30 * DAY, now - DAY)
         .issue();
     let report = auth.explain("bank-1", Some(&presented(&leaf, &[]))).await;
-    assert!(!report.is_authenticated());
+    assert!(!report.passed());
     let verdict = |name: &str| {
         report
             .checks
@@ -663,12 +663,14 @@ async fn explain_reports_every_check_with_its_verdict() {
     assert!(text.contains("CN=bank-2"), "{text}");
     assert!(text.contains("refused"), "{text}");
     let json = report.to_json();
-    assert_eq!(json["authenticated"], false);
+    assert_eq!(json["passed"], false);
     assert_eq!(json["method"], "tls_client_auth");
 }
 
 /// The `revocation` check of a report.
-fn revocation_check(report: &certbound_auth::Report) -> certbound_auth::Check {
+fn revocation_check(
+    report: &certbound_auth::Report<certbound_auth::AuthenticatedClient, AuthError>,
+) -> certbound_auth::Check {
     report
         .checks
         .iter()
@@ -693,7 +695,7 @@ async fn report_says_when_no_crl_covers_the_issuer() {
             .unwrap(),
     );
     let report = auth.explain("bank-1", Some(&cert)).await;
-    assert!(report.is_authenticated(), "{report}");
+    assert!(report.passed(), "{report}");
     let check = revocation_check(&report);
     assert_eq!(check.verdict, Verdict::Skipped, "{report}");
     assert!(

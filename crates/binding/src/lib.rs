@@ -47,6 +47,7 @@ mod policy;
 mod validator;
 
 pub use certbound_oauth::OAuthError;
+pub use certbound_oauth::{Check, Report, Verdict};
 pub use check::{
     Binding, BindingMismatch, check_userinfo_request, verify_binding, verify_thumbprint,
 };
@@ -58,7 +59,6 @@ pub use policy::{
     TokenBinding, check_refresh_token,
 };
 pub use validator::{
-    AccessTokenValidator, CachedValidator, Check, IntrospectionValidator, JwsAlg, JwtReport,
-    JwtValidator, JwtValidatorBuilder, JwtValidatorError, Outcome, TokenError, TypCheck,
-    verify_introspection_response,
+    AccessTokenValidator, CachedValidator, IntrospectionValidator, JwsAlg, JwtValidator,
+    JwtValidatorBuilder, JwtValidatorError, TokenError, TypCheck, verify_introspection_response,
 };

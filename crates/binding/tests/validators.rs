@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use certbound_binding::{
     AccessTokenValidator, BindingPolicy, BoundTokenLayer, ClientBinding, IntrospectionValidator,
-    JwsAlg, JwtValidator, JwtValidatorError, Outcome, TokenError, TypCheck, VerifiedToken,
+    JwsAlg, JwtValidator, JwtValidatorError, TokenError, TypCheck, Verdict, VerifiedToken,
 };
 use josekit::jws::JwsHeader;
 use serde_json::{Value, json};
@@ -31,26 +31,27 @@ fn report_tells_expired_from_wrong_key() {
     let report = v.inspect(&keys.sign(Alg::Es256, &p));
     let verdict = |name: &str| {
         report
-            .checks()
+            .checks
             .iter()
             .find(|c| c.name == name)
-            .map(|c| c.outcome.clone())
+            .map(|c| c.verdict)
             .unwrap()
     };
-    assert!(matches!(verdict("signature"), Outcome::Passed(_)));
-    assert!(matches!(
-        verdict("expiry"),
-        Outcome::Failed(TokenError::Expired(_))
-    ));
-    assert!(report.claims().is_none());
+    assert_eq!(verdict("signature"), Verdict::Pass);
+    assert_eq!(verdict("expiry"), Verdict::Fail);
+    assert!(matches!(report.result, Err(TokenError::Expired(_))));
+    assert!(!report.passed());
 
     let report = v.inspect(&keys.sign_with_rogue_key(&payload(None)));
-    assert_eq!(report.first_failure(), Some(&TokenError::BadSignature));
+    assert_eq!(
+        report.result.as_ref().err(),
+        Some(&TokenError::BadSignature)
+    );
     assert!(
         report
-            .checks()
+            .checks
             .iter()
-            .all(|c| c.name != "expiry" || matches!(c.outcome, Outcome::Passed(_)))
+            .all(|c| c.name != "expiry" || c.verdict == Verdict::Pass)
     );
 }
 

@@ -157,17 +157,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
     if args.json {
         outln!("{:#}", report.to_json());
     } else {
-        outln!(
-            "client {client_id} ({})",
-            report
-                .method
-                .as_ref()
-                .map(|m| m.as_str())
-                .unwrap_or("unknown method")
-        );
         outln!("{report}");
     }
-    if report.is_authenticated() {
+    if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use certbound_binding::{
-    BindingMismatch, Confirmation, JwtReport, JwtValidator, Outcome, TypCheck, verify_thumbprint,
+    BindingMismatch, Check, Confirmation, JwtValidator, TypCheck, Verdict, verify_thumbprint,
 };
 use certbound_cert::Thumbprint;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use crate::input;
 
@@ -44,13 +44,6 @@ pub(crate) struct Args {
     /// The access token, or `-` to read it from standard input.
     #[arg(value_name = "TOKEN|-")]
     token: String,
-}
-
-/// One line of the report.
-struct Line {
-    check: &'static str,
-    verdict: &'static str,
-    detail: String,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
@@ -95,67 +88,24 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Err(e) => return input::bad_input(e),
     };
 
-    let report = validator.inspect(&token);
-    let mut lines: Vec<Line> = report
-        .checks()
-        .iter()
-        .map(|c| match &c.outcome {
-            Outcome::Passed(d) => Line {
-                check: c.name,
-                verdict: "ok",
-                detail: d.clone(),
-            },
-            Outcome::Failed(e) => Line {
-                check: c.name,
-                verdict: "FAIL",
-                detail: e.to_string(),
-            },
-            Outcome::Skipped(d) => Line {
-                check: c.name,
-                verdict: "skip",
-                detail: d.clone(),
-            },
-            _ => Line {
-                check: c.name,
-                verdict: "?",
-                detail: String::new(),
-            },
-        })
-        .collect();
-    lines.push(binding_line(&report, presented, args.cert.is_some()));
-    let valid = lines.iter().all(|l| l.verdict != "FAIL");
+    let mut report = validator.inspect(&token);
+    let claims = match report.facts.get("claims") {
+        Some(Value::Object(claims)) => claims.clone(),
+        _ => Map::new(),
+    };
+    report
+        .checks
+        .push(binding_check(&claims, presented, args.cert.is_some()));
 
     if args.json {
-        let checks: Vec<Value> = lines
-            .iter()
-            .map(|l| {
-                json!({
-                    "check": l.check,
-                    "verdict": match l.verdict { "ok" => "pass", "FAIL" => "fail", _ => "skip" },
-                    "detail": l.detail,
-                })
-            })
-            .collect();
-        let out = json!({
-            "valid": valid,
-            "checks": checks,
-            "header": report.header(),
-            "claims": report.unverified_payload(),
-        });
-        match serde_json::to_string_pretty(&out) {
+        match serde_json::to_string_pretty(&report.to_json()) {
             Ok(s) => outln!("{s}"),
             Err(e) => return input::bad_input(e),
         }
     } else {
-        for l in &lines {
-            outln!("{:<13} {:<5} {}", l.check, l.verdict, l.detail);
-        }
-        match lines.iter().find(|l| l.verdict == "FAIL") {
-            None => outln!("result: valid"),
-            Some(l) => outln!("result: refused ({}: {})", l.check, l.detail),
-        }
+        outln!("{report}");
     }
-    if valid {
+    if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -164,38 +114,43 @@ pub(crate) fn run(args: Args) -> ExitCode {
 
 /// The binding check, on the token's `cnf` even when an earlier check
 /// failed (so the operator sees every problem at once).
-fn binding_line(report: &JwtReport, presented: Option<Thumbprint>, cert_given: bool) -> Line {
-    let line = |verdict, detail: String| Line {
-        check: "binding",
+fn binding_check(
+    claims: &Map<String, Value>,
+    presented: Option<Thumbprint>,
+    cert_given: bool,
+) -> Check {
+    let check = |verdict, detail: String| Check {
+        name: "binding",
         verdict,
         detail,
     };
-    let cnf = match Confirmation::from_claims(report.unverified_payload()) {
+    let cnf = match Confirmation::from_claims(claims) {
         Ok(cnf) => cnf,
-        Err(_) => return line("skip", "cnf is not a confirmation object".into()),
+        Err(_) => return check(Verdict::Skipped, "cnf is not a confirmation object".into()),
     };
     match verify_thumbprint(cnf.as_ref(), presented) {
-        Ok(certbound_binding::Binding::Bound(t)) => {
-            line("ok", format!("bound to the given certificate ({t})"))
-        }
-        Ok(_) if cert_given => line(
-            "ok",
+        Ok(certbound_binding::Binding::Bound(t)) => check(
+            Verdict::Pass,
+            format!("bound to the given certificate ({t})"),
+        ),
+        Ok(_) if cert_given => check(
+            Verdict::Pass,
             "token is not certificate-bound; the certificate is not needed".into(),
         ),
-        Ok(_) => line("skip", "token is not certificate-bound".into()),
-        Err(BindingMismatch::CertificateMissing) => line(
-            "FAIL",
+        Ok(_) => check(Verdict::Skipped, "token is not certificate-bound".into()),
+        Err(BindingMismatch::CertificateMissing) => check(
+            Verdict::Fail,
             "token is certificate-bound; pass --cert with the client certificate".into(),
         ),
-        Err(BindingMismatch::ThumbprintMismatch) => line(
-            "FAIL",
+        Err(BindingMismatch::ThumbprintMismatch) => check(
+            Verdict::Fail,
             format!(
                 "token is bound to {}, the certificate is {}",
                 cnf.as_ref().and_then(Confirmation::x5t_s256).unwrap_or("?"),
                 presented.map(|t| t.to_string()).unwrap_or_default()
             ),
         ),
-        Err(e) => line("FAIL", e.to_string()),
+        Err(e) => check(Verdict::Fail, e.to_string()),
     }
 }
 

@@ -78,7 +78,9 @@ fn authenticating_certificate_exits_0_with_every_check() {
         "PASS  path",
         "SKIP  revocation",
         "PASS  subject",
-        "authenticated: client bank-1",
+        "client_id    bank-1",
+        "method       tls_client_auth",
+        "result: passed",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
@@ -148,7 +150,7 @@ fn intermediate_and_crl_from_files() {
     let o = run(&[&cert], &with_int);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(json["authenticated"], false);
+    assert_eq!(json["passed"], false);
     let revocation = json["checks"]
         .as_array()
         .unwrap()
@@ -216,7 +218,7 @@ fn self_signed_client_is_checked_by_thumbprint() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["method"], "self_signed_tls_client_auth");
-    assert_eq!(json["authenticated"], true);
+    assert_eq!(json["passed"], true);
 
     let other = dir.file("other.pem", self_signed("device").issue().pem);
     let o = run(&[&other], &["--client", client.to_str().unwrap()]);

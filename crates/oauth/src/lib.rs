@@ -1,7 +1,9 @@
 //! The OAuth 2.0 errors certbound answers with, in one place for every
 //! certbound crate: [`OAuthError`] for the token endpoint (RFC 6749 §5.2),
 //! client registration (RFC 7591 §3.2.2) and resource servers (RFC 6750
-//! §3), each also in its gRPC form for gRPC requests ([`is_grpc`]).
+//! §3), each also in its gRPC form for gRPC requests ([`is_grpc`]); and
+//! [`Report`], the one answer to "why was this refused" that the
+//! authenticator and the token validator give operators.
 //!
 //! ```
 //! use certbound_oauth::OAuthError;
@@ -34,3 +36,6 @@
 mod error;
 
 pub use error::{OAuthError, is_grpc};
+mod report;
+
+pub use report::{Check, Report, Verdict};

@@ -9,6 +9,8 @@ use josekit::jwk::{Jwk, JwkSet};
 use josekit::jws::{self, JwsVerifier};
 use serde_json::{Map, Value};
 
+use certbound_oauth::{Check, Report, Verdict};
+
 use super::{AccessTokenValidator, TokenError};
 use crate::{Confirmation, TokenClaims};
 
@@ -254,21 +256,25 @@ impl JwtValidator {
 
     /// Runs every check on `token` at time `now` and reports each verdict.
     /// Checks after a failed one still run where they can, so the report
-    /// tells an expired token from a wrongly signed one; the claims are
-    /// returned only when everything passed.
-    pub fn inspect_at(&self, token: &str, now: SystemTime) -> JwtReport {
-        let mut report = JwtReport::default();
+    /// tells an expired token from a wrongly signed one. The report's
+    /// `result` is the claims when every check passed, else the first
+    /// failed check's error (what [`validate_at`](Self::validate_at)
+    /// answers); its facts are the JOSE `header` and the `claims` as
+    /// decoded, verified or not (for display only).
+    pub fn inspect_at(&self, token: &str, now: SystemTime) -> Report<TokenClaims, TokenError> {
+        let mut run = Inspection::default();
         let parsed = match self.parse(token) {
             Ok(parsed) => parsed,
             Err(e) => {
-                report.push("format", Outcome::Failed(e));
-                return report;
+                run.record("format", &Err::<(), _>(e), |_| String::new());
+                return run.finish(
+                    Map::new(),
+                    Map::new(),
+                    Err(TokenError::Malformed(String::new())),
+                );
             }
         };
-        report.push(
-            "format",
-            Outcome::Passed("JWS compact serialization".into()),
-        );
+        run.pass("format", "JWS compact serialization");
         let Parsed {
             header,
             payload,
@@ -278,25 +284,22 @@ impl JwtValidator {
         let message = token.as_bytes().get(..message_len).unwrap_or_default();
 
         let alg = self.check_alg(&header);
-        report.record("algorithm", &alg, |alg| alg.name().into());
-        report.record("type", &self.check_typ(&header), |typ| {
+        run.record("algorithm", &alg, |alg| alg.name().into());
+        run.record("type", &self.check_typ(&header), |typ| {
             typ.unwrap_or("(none)").into()
         });
         match alg {
             Ok(alg) => {
                 let key = self.check_signature(alg, &header, message, &signature);
-                report.record("signature", &key, |key| match &key.kid {
+                run.record("signature", &key, |key| match &key.kid {
                     Some(kid) => format!("{alg} with key {kid:?}"),
                     None => format!("{alg} with a key without kid"),
                 });
             }
-            Err(_) => report.push(
-                "signature",
-                Outcome::Skipped("algorithm not accepted".into()),
-            ),
+            Err(_) => run.skip("signature", "algorithm not accepted"),
         }
         let confirmation = check_confirmation(&payload);
-        report.record("confirmation", &confirmation, |cnf| {
+        run.record("confirmation", &confirmation, |cnf| {
             match cnf.as_ref().map(Confirmation::x5t_s256) {
                 Some(Some(x5t)) => format!("x5t#S256 {x5t}"),
                 Some(None) => "cnf without x5t#S256".into(),
@@ -304,38 +307,28 @@ impl JwtValidator {
             }
         });
         match self.check_issuer(&payload) {
-            Ok(None) => report.push(
-                "issuer",
-                Outcome::Skipped("any issuer accepted (none configured)".into()),
-            ),
-            issuer => report.record("issuer", &issuer, |i| i.unwrap_or_default().into()),
+            Ok(None) => run.skip("issuer", "any issuer accepted (none configured)"),
+            issuer => run.record("issuer", &issuer, |i| i.unwrap_or_default().into()),
         }
         match self.check_audience(&payload) {
-            Ok(None) => report.push(
-                "audience",
-                Outcome::Skipped("any audience accepted (none configured)".into()),
-            ),
-            aud => report.record("audience", &aud, |a| a.unwrap_or_default().into()),
+            Ok(None) => run.skip("audience", "any audience accepted (none configured)"),
+            aud => run.record("audience", &aud, |a| a.unwrap_or_default().into()),
         }
-        report.record("expiry", &self.check_expiry(&payload, now), |exp| {
+        run.record("expiry", &self.check_expiry(&payload, now), |exp| {
             format!("expires at {exp}")
         });
         match self.check_not_before(&payload, now) {
-            Ok(None) => report.push("not-before", Outcome::Skipped("no nbf claim".into())),
-            nbf => report.record("not-before", &nbf, |nbf| {
+            Ok(None) => run.skip("not-before", "no nbf claim"),
+            nbf => run.record("not-before", &nbf, |nbf| {
                 format!("valid since {}", nbf.unwrap_or_default())
             }),
         }
-        if let (true, Ok(confirmation)) = (report.passed(), confirmation) {
-            report.claims = Some(TokenClaims::from_parts(payload.clone(), confirmation));
-        }
-        report.payload = payload;
-        report.header = header;
-        report
+        let claims = confirmation.map(|cnf| TokenClaims::from_parts(payload.clone(), cnf));
+        run.finish(header, payload, claims)
     }
 
     /// [`inspect_at`](Self::inspect_at) now.
-    pub fn inspect(&self, token: &str) -> JwtReport {
+    pub fn inspect(&self, token: &str) -> Report<TokenClaims, TokenError> {
         self.inspect_at(token, SystemTime::now())
     }
 
@@ -666,88 +659,64 @@ impl AccessTokenValidator for JwtValidator {
     }
 }
 
-/// The verdict of one check of a [`JwtReport`].
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The check passed; what was found.
-    Passed(String),
-    /// The check failed.
-    Failed(TokenError),
-    /// The check was not run, and why.
-    Skipped(String),
-}
-
-/// One named check and its verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// The check: `format`, `algorithm`, `type`, `signature`,
-    /// `confirmation`, `issuer`, `audience`, `expiry`, `not-before`.
-    pub name: &'static str,
-    /// Its verdict.
-    pub outcome: Outcome,
-}
-
-/// Every check [`JwtValidator::inspect_at`] ran, with its verdict.
-#[derive(Debug, Clone, Default)]
-pub struct JwtReport {
+/// The checks of one [`JwtValidator::inspect_at`] run, and its first error.
+#[derive(Default)]
+struct Inspection {
     checks: Vec<Check>,
-    header: Map<String, Value>,
-    payload: Map<String, Value>,
-    claims: Option<TokenClaims>,
+    first_error: Option<TokenError>,
 }
 
-impl JwtReport {
-    fn push(&mut self, name: &'static str, outcome: Outcome) {
-        self.checks.push(Check { name, outcome });
+impl Inspection {
+    fn pass(&mut self, name: &'static str, detail: &str) {
+        self.push(name, Verdict::Pass, detail.into());
+    }
+
+    fn skip(&mut self, name: &'static str, why: &str) {
+        self.push(name, Verdict::Skipped, why.into());
+    }
+
+    fn push(&mut self, name: &'static str, verdict: Verdict, detail: String) {
+        self.checks.push(Check {
+            name,
+            verdict,
+            detail,
+        });
     }
 
     /// Records the verdict of one check function: passed with the detail
-    /// `passed` gives, or failed with its error.
+    /// `passed` gives, or failed with its error (the first one is kept).
     fn record<T>(
         &mut self,
         name: &'static str,
         verdict: &Result<T, TokenError>,
         passed: impl FnOnce(&T) -> String,
     ) {
-        let outcome = match verdict {
-            Ok(found) => Outcome::Passed(passed(found)),
-            Err(e) => Outcome::Failed(e.clone()),
+        match verdict {
+            Ok(found) => self.push(name, Verdict::Pass, passed(found)),
+            Err(e) => {
+                self.push(name, Verdict::Fail, e.to_string());
+                self.first_error.get_or_insert_with(|| e.clone());
+            }
+        }
+    }
+
+    fn finish(
+        self,
+        header: Map<String, Value>,
+        payload: Map<String, Value>,
+        claims: Result<TokenClaims, TokenError>,
+    ) -> Report<TokenClaims, TokenError> {
+        // The first failed check's error; else the claims (whose one
+        // failure, the confirmation, is a check of its own).
+        let result = match self.first_error {
+            Some(e) => Err(e),
+            None => claims,
         };
-        self.push(name, outcome);
-    }
-
-    /// The checks, in the order they ran.
-    pub fn checks(&self) -> &[Check] {
-        &self.checks
-    }
-
-    /// Whether no check failed.
-    pub fn passed(&self) -> bool {
-        self.first_failure().is_none()
-    }
-
-    /// The first failed check's error.
-    pub fn first_failure(&self) -> Option<&TokenError> {
-        self.checks.iter().find_map(|c| match &c.outcome {
-            Outcome::Failed(e) => Some(e),
-            _ => None,
-        })
-    }
-
-    /// The JOSE header, as decoded (empty if the token did not parse).
-    pub fn header(&self) -> &Map<String, Value> {
-        &self.header
-    }
-
-    /// The claims as decoded, verified or not: for display only.
-    pub fn unverified_payload(&self) -> &Map<String, Value> {
-        &self.payload
-    }
-
-    /// The claims, when every check passed.
-    pub fn claims(&self) -> Option<&TokenClaims> {
-        self.claims.as_ref()
+        let mut report = Report::new(result);
+        report.facts.insert("header".into(), Value::Object(header));
+        report.facts.insert("claims".into(), Value::Object(payload));
+        report.checks = self.checks;
+        report
     }
 }
 
@@ -851,7 +820,7 @@ mod tests {
         ] {
             let report = v.inspect(token);
             assert!(
-                matches!(report.first_failure(), Some(TokenError::Malformed(_))),
+                matches!(report.result.as_ref().err(), Some(TokenError::Malformed(_))),
                 "{token}: {report:?}"
             );
         }
@@ -865,7 +834,7 @@ mod tests {
             b64("{}")
         );
         assert!(matches!(
-            validator().inspect(&token).first_failure(),
+            validator().inspect(&token).result.err(),
             Some(TokenError::Malformed(_))
         ));
     }
@@ -879,8 +848,8 @@ mod tests {
                 b64(r#"{"exp":99999999999}"#)
             );
             assert_eq!(
-                validator().inspect(&token).first_failure(),
-                Some(&TokenError::UnsupportedAlgorithm(alg.into()))
+                validator().inspect(&token).result.err(),
+                Some(TokenError::UnsupportedAlgorithm(alg.into()))
             );
         }
     }
@@ -942,8 +911,8 @@ mod tests {
         for token in &tokens {
             let report = v.inspect_at(token, now);
             let fast = v.validate_at(token, now);
-            assert_eq!(fast.as_ref().err(), report.first_failure(), "{token}");
-            assert_eq!(fast.ok().as_ref(), report.claims(), "{token}");
+            assert_eq!(fast.as_ref().err(), report.result.as_ref().err(), "{token}");
+            assert_eq!(fast.ok().as_ref(), report.result.as_ref().ok(), "{token}");
         }
         assert!(v.validate_at(&tokens[0], now).is_ok());
     }

@@ -11,10 +11,7 @@ mod jwt;
 pub use cache::CachedValidator;
 
 pub use introspection::{IntrospectionValidator, verify_introspection_response};
-pub use jwt::{
-    Check, JwsAlg, JwtReport, JwtValidator, JwtValidatorBuilder, JwtValidatorError, Outcome,
-    TypCheck,
-};
+pub use jwt::{JwsAlg, JwtValidator, JwtValidatorBuilder, JwtValidatorError, TypCheck};
 
 /// Turns a bearer token into its claims, with its confirmation (`cnf`) if
 /// it has one. The binding to the request's certificate is checked after,
