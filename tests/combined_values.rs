@@ -9,13 +9,19 @@
 //!
 //! The demo runs in `--behind-proxy` mode; this test is the (misconfigured)
 //! trusted proxy: it connects from 127.0.0.1, which the demo trusts, and
-//! sends the combined values itself.
+//! sends the combined values itself. The values come from the one generator
+//! the extractor's and `certbound inspect`'s tests use
+//! (`certbound_testkit::hostile::combined_header_values`). Two victims: a
+//! `tls_client_auth` client of the demo's PKI and a
+//! `self_signed_tls_client_auth` client. `tests/proxies_e2e.rs` does the
+//! same through a real appending proxy over real TLS.
 
 use std::net::SocketAddr;
 
+use certbound_cli::demo::Identity;
 use certbound_cli::demo::client::{DemoClient, Response};
 use certbound_cli::demo::{self, DemoConfig, ProxyMode, RunningDemo};
-use certbound_testkit::combined::{CombinedValue, combined_values};
+use certbound_testkit::hostile::{combined_header_values, header_value};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -87,14 +93,14 @@ impl Demo {
         headers
     }
 
-    async fn token(&self, lines: &[String]) -> Response {
+    async fn token(&self, client_id: &str, lines: &[String]) -> Response {
         DemoClient::plain()
             .post_form(
                 &format!("{}/token", self.base),
                 &self.headers(lines, &[]),
                 &[
                     ("grant_type", "client_credentials"),
-                    ("client_id", "pki-client"),
+                    ("client_id", client_id),
                 ],
             )
             .await
@@ -113,62 +119,51 @@ impl Demo {
     }
 }
 
-/// The victim's token is taken the honest way (its own value alone), then
-/// every combined value is tried at both ends.
+/// For each victim (a client of the demo, `client_id` and certificate),
+/// the victim's token is taken the honest way (its own value alone), then
+/// every combined value of the victim's public certificate and the
+/// intruder's own is tried at both ends: a 400 `invalid_request` each time,
+/// never a token, never the resource.
 async fn combined_values_are_refused(format: &str, header: &'static str) {
     let demo = start(format, header).await;
-    let victim = &demo.running.pki.pki_client;
-    let attacker = &demo.running.pki.intruder;
-
-    let honest = combined_values(format, &victim.cert_der, &victim.cert_der)
-        .into_iter()
-        .find(|c| c.name == "alone")
-        .expect("the generator gives the victim's value alone");
-    let res = demo.token(&honest.lines).await;
-    assert_eq!(res.status, 200, "{format}: honest token request: {res:?}");
-    let token = res.json()["access_token"].as_str().unwrap().to_owned();
-    let res = demo.resource(&honest.lines, &token).await;
-    assert_eq!(
-        res.status, 200,
-        "{format}: honest resource request: {res:?}"
-    );
-
-    let cases: Vec<CombinedValue> = combined_values(format, &victim.cert_der, &attacker.cert_der)
-        .into_iter()
-        .filter(|c| c.name != "alone")
-        .collect();
-    assert!(cases.len() >= 3, "{format}: too few combined cases");
-    for case in &cases {
-        let res = demo.token(&case.lines).await;
-        assert!(
-            refused(format, &res),
-            "{format} / {}: the token endpoint answered {res:?}",
-            case.name
+    let pki = &demo.running.pki;
+    let victims: [(&str, &Identity); 2] = [
+        ("pki-client", &pki.pki_client),
+        ("self-signed-client", &pki.self_signed_client),
+    ];
+    for (client_id, victim) in victims {
+        let honest = vec![header_value(format, &victim.cert_der)];
+        let res = demo.token(client_id, &honest).await;
+        assert_eq!(
+            res.status, 200,
+            "{format}, {client_id}: honest token request: {res:?}"
         );
-        assert!(
-            !res.body
-                .windows(b"access_token".len())
-                .any(|w| w == b"access_token"),
-            "{format} / {}: a token was issued",
-            case.name
+        let token = res.json()["access_token"].as_str().unwrap().to_owned();
+        let res = demo.resource(&honest, &token).await;
+        assert_eq!(
+            res.status, 200,
+            "{format}, {client_id}: honest resource request: {res:?}"
         );
-        let res = demo.resource(&case.lines, &token).await;
-        assert!(
-            refused(format, &res),
-            "{format} / {}: the resource server answered {res:?}",
-            case.name
-        );
-    }
-}
 
-/// A combined value is a 400. XFCC is the exception by design: its
-/// elements are counted from the right, so the element the proxy appended
-/// (the attacker's own certificate) is the one read, and the attacker is
-/// refused as itself (401).
-fn refused(format: &str, res: &Response) -> bool {
-    match format {
-        "xfcc" => res.status == 400 || res.status == 401,
-        _ => res.status == 400,
+        let cases = combined_header_values(format, &victim.cert_der, &pki.intruder.cert_der);
+        assert!(cases.len() >= 4, "{format}: too few combined cases");
+        for (case, lines) in &cases {
+            let res = demo.token(client_id, lines).await;
+            assert_eq!(
+                (res.status.as_u16(), res.json()["error"].as_str()),
+                (400, Some("invalid_request")),
+                "{format}, {client_id}, {case}: the token endpoint answered {res:?}"
+            );
+            assert!(
+                res.json().get("access_token").is_none(),
+                "{format}, {client_id}, {case}: a token was issued"
+            );
+            let res = demo.resource(lines, &token).await;
+            assert_eq!(
+                res.status, 400,
+                "{format}, {client_id}, {case}: the resource server answered {res:?}"
+            );
+        }
     }
 }
 
@@ -193,6 +188,6 @@ async fn combined_der_base64_values_are_refused_at_both_ends() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn combined_xfcc_values_never_authenticate_the_victim() {
+async fn combined_xfcc_values_are_refused_at_both_ends() {
     combined_values_are_refused("xfcc", "x-forwarded-client-cert").await;
 }

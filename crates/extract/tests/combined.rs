@@ -11,7 +11,7 @@ mod support;
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use certbound_extract::header::{HeaderDecoder, HeaderFormat};
+use certbound_extract::header::{HeaderDecoder, HeaderError, HeaderFormat};
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
 use certbound_testkit::hostile::combined_header_values;
 use certbound_testkit::{TestCa, TestCert};
@@ -93,12 +93,15 @@ async fn a_combined_value_is_refused_in_every_format() {
                     "{format}, {case}: {body}\n{lines:?}"
                 );
                 assert!(body.contains("invalid_request"), "{format}, {case}: {body}");
-                // The same value through the plain decoder (one line) is
-                // refused too.
-                if let [line] = &lines[..] {
-                    let decoded = HeaderDecoder::new(format).decode(line.as_bytes(), None);
-                    assert!(decoded.is_err(), "{format}, {case}: {decoded:?}");
+                // The same field lines through the plain decoder are
+                // refused too, and the error says values were combined.
+                let decoded =
+                    HeaderDecoder::new(format).decode_lines(lines.iter().map(|l| l.as_bytes()), []);
+                match decoded {
+                    Err(e) => assert!(e.is_combined(), "{format}, {case}: {e}"),
+                    Ok(c) => panic!("{format}, {case}: decoded {c:?}"),
                 }
+                assert!(body.contains("combined"), "{format}, {case}: {body}");
             }
         }
     }
@@ -115,6 +118,7 @@ async fn a_self_signed_victim_before_an_attackers_ca_certificate_is_refused() {
         for (case, lines) in combined_header_values(format.as_str(), &victim.der, &attacker.der) {
             let (status, body) = send(format, &lines).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{format}, {case}: {body}");
+            assert!(body.contains("combined"), "{format}, {case}: {body}");
         }
     }
     let (status, body) = send(
@@ -229,4 +233,69 @@ async fn xfcc_elements_appended_on_one_line_give_the_proxys_own() {
             (StatusCode::OK, thumbprint(&p.attacker))
         );
     }
+}
+
+#[test]
+fn joined_rfc9440_and_base64_values_are_explained_as_combined() {
+    let p = parties();
+    let (v, a) = (b64(&p.victims[0].der), b64(&p.attacker.der));
+    for join in [", ", ",", " "] {
+        let err = HeaderDecoder::new(HeaderFormat::Rfc9440)
+            .decode(format!(":{v}:{join}:{a}:").as_bytes(), None)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            HeaderError::CombinedByteSequences { count: 2 },
+            "{join:?}"
+        );
+    }
+    let err = HeaderDecoder::new(HeaderFormat::DerBase64)
+        .decode(format!("{v} {a}").as_bytes(), None)
+        .unwrap_err();
+    assert_eq!(err, HeaderError::CombinedBase64 { item: 1 });
+    assert!(
+        err.to_string()
+            .contains("base64 values joined by white space")
+    );
+    // Base64 with junk is not called combined.
+    let err = HeaderDecoder::new(HeaderFormat::DerBase64)
+        .decode(format!("{v} !").as_bytes(), None)
+        .unwrap_err();
+    assert_eq!(err, HeaderError::InvalidBase64 { item: 1 });
+    assert!(!err.is_combined());
+}
+
+#[test]
+fn repeated_field_lines_are_refused_by_the_decoder_in_every_format() {
+    let p = parties();
+    let victim = &p.victims[0];
+    for format in HeaderFormat::ALL {
+        let value = certbound_testkit::hostile::header_value(format.as_str(), &victim.der);
+        let decoder = HeaderDecoder::new(format);
+        let one = decoder
+            .decode_lines([value.as_bytes()], [])
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.0.der(), &victim.der[..], "{format}");
+        let err = decoder
+            .decode_lines([value.as_bytes(), value.as_bytes()], [])
+            .unwrap_err();
+        assert_eq!(err, HeaderError::Repeated { count: 2 }, "{format}");
+        assert!(
+            err.to_string()
+                .contains("repeated header lines, values were combined")
+        );
+        assert!(decoder.decode_lines([], []).unwrap().is_none());
+    }
+    let decoder = HeaderDecoder::new(HeaderFormat::Rfc9440);
+    let leaf = format!(":{}:", b64(&victim.der));
+    let err = decoder
+        .decode_lines([leaf.as_bytes()], [&b""[..], b""])
+        .unwrap_err();
+    assert!(err.is_combined(), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("chain header: the header appears 2 times"),
+        "{err}"
+    );
 }

@@ -480,7 +480,6 @@ async fn base64_with_junk_is_refused() {
         format!(":{good}!:"),
         format!(":{good}"),
         good.clone(),
-        format!("{rfc_good}, {rfc_good}"),
         "\"a string\"".to_owned(),
     ];
     if url_alphabet != good {
@@ -496,6 +495,15 @@ async fn base64_with_junk_is_refused() {
         )
         .await;
     }
+    // Two byte sequences where one belongs: said to be combined.
+    refused_then_next_works(
+        HeaderSource::new(HeaderFormat::Rfc9440),
+        request(&[("client-cert", value(&format!("{rfc_good}, {rfc_good}")))]),
+        "two values combined: 2 RFC 9440 byte sequences where Client-Cert holds one",
+        request(&[("client-cert", value(&rfc_good))]),
+        &format!("{} +0", thumbprint(&p.leaf)),
+    )
+    .await;
 }
 
 #[tokio::test]

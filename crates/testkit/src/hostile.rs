@@ -241,6 +241,30 @@ pub const ALTERED_END_LINES: [&str; 5] = [
     "-----END -----",
 ];
 
+/// `der`'s certificate as a proxy that replaces the header writes it in
+/// `format` (see [`combined_header_values`] for the names): RFC 9440
+/// `:base64:`, nginx's escaped PEM, Apache's PEM with spaces for line
+/// ends, HAProxy's base64 DER, one Envoy XFCC element with `Cert`.
+///
+/// Panics on an unknown format name.
+pub fn header_value(format: &str, der: &[u8]) -> String {
+    let pem = crate::pem_of(der).trim_end().to_owned();
+    match format {
+        "rfc9440" => format!(":{}:", base64_of(der)),
+        "pem-urlencoded" => escape_all(&pem),
+        "pem" => pem.replace('\n', " "),
+        "der-base64" => base64_of(der),
+        "xfcc" => xfcc_element(&escape_all(&pem), None),
+        other => panic!("unknown header format {other:?}"),
+    }
+}
+
+/// One XFCC element as Envoy writes it, `Cert` and `Chain` already escaped.
+fn xfcc_element(cert: &str, chain: Option<&str>) -> String {
+    let chain = chain.map_or(String::new(), |c| format!(";Chain=\"{c}\""));
+    format!("By=spiffe://proxy.example/ns/edge;Cert=\"{cert}\"{chain};Subject=\"CN=x\"")
+}
+
 /// Header values a proxy that appends instead of replacing (Apache
 /// `RequestHeader append`, HAProxy `add-header`, a copied `$http_`
 /// variable in nginx) makes of a client's own header carrying the victim's
@@ -255,7 +279,21 @@ pub const ALTERED_END_LINES: [&str; 5] = [
 /// and the field lines of the certificate header, in order. For `xfcc`,
 /// whose elements are one per hop and counted from the right, two elements
 /// on one line are not a combination (the last is the proxy's own), so its
-/// cases combine the `Cert` and `Chain` values and the field lines.
+/// cases combine the field lines and, inside `Cert` and `Chain`, two PEM
+/// blocks (joined every way, and with the client's END line altered).
+///
+/// The one generator of such values: the extractor's tests, `certbound
+/// inspect`'s and the demo's end-to-end matrix all use it.
+///
+/// ```
+/// use certbound_testkit::{TestCa, hostile};
+///
+/// let ca = TestCa::new("Clients CA");
+/// let (victim, attacker) = (ca.leaf("victim").issue(), ca.leaf("attacker").issue());
+/// let cases = hostile::combined_header_values("pem", &victim.der, &attacker.der);
+/// assert!(cases.iter().any(|(_, lines)| lines.len() == 2));
+/// assert!(cases.iter().any(|(name, _)| name.contains("-----END X")));
+/// ```
 ///
 /// Panics on an unknown format name.
 pub fn combined_header_values(
@@ -316,10 +354,7 @@ pub fn combined_header_values(
             ));
         }
         "xfcc" => {
-            let element = |cert: &str, chain: Option<&str>| {
-                let chain = chain.map_or(String::new(), |c| format!(";Chain=\"{c}\""));
-                format!("By=spiffe://proxy.example/ns/edge;Cert=\"{cert}\"{chain};Subject=\"CN=x\"")
-            };
+            let element = xfcc_element;
             let victim = escape_all(&pem(victim_der));
             let attacker = escape_all(&pem(attacker_der));
             cases.push((
@@ -339,11 +374,21 @@ pub fn combined_header_values(
                         Some(&format!("{victim}{escaped_join}{attacker}")),
                     )],
                 ));
+                cases.push((
+                    format!("Chain of the victim then the attacker, no Cert, {how}"),
+                    vec![format!(
+                        "By=spiffe://proxy.example/ns/edge;Chain=\"{victim}{escaped_join}{attacker}\""
+                    )],
+                ));
                 for end in ALTERED_END_LINES {
-                    let cert = format!("{}{escaped_join}{attacker}", escape_all(&altered(end)));
+                    let both = format!("{}{escaped_join}{attacker}", escape_all(&altered(end)));
                     cases.push((
                         format!("Cert whose first block ends {end:?}, {how}"),
-                        vec![element(&cert, None)],
+                        vec![element(&both, None)],
+                    ));
+                    cases.push((
+                        format!("Chain whose first block ends {end:?}, {how}"),
+                        vec![element(&victim, Some(&both))],
                     ));
                 }
             }

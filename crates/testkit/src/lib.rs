@@ -18,7 +18,6 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod combined;
 pub mod hostile;
 pub mod tls;
 

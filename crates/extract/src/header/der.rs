@@ -64,7 +64,18 @@ pub(super) fn decode_list(value: &str, out: &mut Vec<Certificate>) -> Result<(),
                 reason: "empty list item".to_owned(),
             });
         }
-        let der = decode_base64(s, item)?;
+        let der = decode_base64(s, item).map_err(|e| {
+            // Base64 values joined by white space: two values combined
+            // (no proxy writes spaces inside base64).
+            let mut pieces = s.split([' ', '\t']).filter(|p| !p.is_empty());
+            let joined =
+                pieces.clone().nth(1).is_some() && pieces.all(|p| decode_base64(p, item).is_ok());
+            if joined {
+                HeaderError::CombinedBase64 { item }
+            } else {
+                e
+            }
+        })?;
         let parts =
             split_concatenated(&der).map_err(|reason| HeaderError::InvalidDer { item, reason })?;
         for part in parts {

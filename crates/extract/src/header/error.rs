@@ -27,7 +27,7 @@ pub enum HeaderError {
     /// The header appeared on several field lines. No proxy writes more
     /// than one: the client sent one and a proxy appended its own.
     #[error(
-        "the header appears {count} times; exactly one is allowed (a proxy must replace the client's header, not append to it)"
+        "the header appears {count} times: repeated header lines, values were combined; exactly one is allowed (a proxy must replace the client's header, not append to it)"
     )]
     Repeated {
         /// How many times it appeared.
@@ -86,6 +86,26 @@ pub enum HeaderError {
         "two values combined: certificate 1 is self-issued, so nothing may follow it; a proxy must replace the client's header, not append to it"
     )]
     CombinedAfterSelfIssued,
+    /// An RFC 9440 `Client-Cert`, which holds one Byte Sequence, holds
+    /// several (`:a:, :b:`, `:a: :b:`): the client's value and the proxy's
+    /// were joined on one line.
+    #[error(
+        "two values combined: {count} RFC 9440 byte sequences where Client-Cert holds one; a proxy must replace the client's header, not append to it"
+    )]
+    CombinedByteSequences {
+        /// How many byte sequences the value holds.
+        count: usize,
+    },
+    /// A base64 list item holds white space between base64 characters:
+    /// two values were joined by a space (no proxy writes base64 with
+    /// spaces inside).
+    #[error(
+        "two values combined: item {item} is base64 values joined by white space; a proxy must replace the client's header, not append to it"
+    )]
+    CombinedBase64 {
+        /// The 1-based position of the item in the list.
+        item: usize,
+    },
     /// An element of a base64 list is not base64.
     #[error("item {item} is not valid base64")]
     InvalidBase64 {
@@ -162,6 +182,38 @@ pub enum HeaderError {
     /// The chain header could not be decoded.
     #[error("chain header: {0}")]
     Chain(Box<HeaderError>),
+}
+
+impl HeaderError {
+    /// Whether the value was refused because it combines two values (the
+    /// client's and a proxy's that appended instead of replacing): repeated
+    /// header lines, a PEM block that does not end on its own label, text
+    /// outside the PEM blocks, a certificate after the leaf that is no CA
+    /// certificate, several values where the format holds one; also when
+    /// such an error is inside an XFCC value or the chain header.
+    ///
+    /// ```
+    /// use certbound_extract::header::{self, HeaderFormat};
+    ///
+    /// let err = header::decode(HeaderFormat::Rfc9440, b":AAAA:, :AAAA:", None).unwrap_err();
+    /// assert!(err.is_combined(), "{err}");
+    /// let err = header::decode(HeaderFormat::Rfc9440, b"AAAA", None).unwrap_err();
+    /// assert!(!err.is_combined(), "{err}");
+    /// ```
+    pub fn is_combined(&self) -> bool {
+        match self {
+            HeaderError::Repeated { .. }
+            | HeaderError::UnterminatedPem { .. }
+            | HeaderError::TextOutsidePem { .. }
+            | HeaderError::Combined { .. }
+            | HeaderError::CombinedAfterSelfIssued
+            | HeaderError::CombinedByteSequences { .. }
+            | HeaderError::CombinedBase64 { .. } => true,
+            HeaderError::XfccValue { reason, .. } => reason.is_combined(),
+            HeaderError::Chain(inner) => inner.is_combined(),
+            _ => false,
+        }
+    }
 }
 
 impl From<CertError> for HeaderError {

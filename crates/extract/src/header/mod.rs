@@ -241,6 +241,35 @@ impl HeaderDecoder {
             }))
     }
 
+    /// Like [`decode_chain`](Self::decode_chain), from the header's field
+    /// lines and the chain header's, as a request carries them: more than
+    /// one line of either is refused ([`single_field_line`]), as
+    /// [`ClientCertLayer`](crate::ClientCertLayer) refuses it.
+    ///
+    /// ```
+    /// use certbound_extract::header::{HeaderDecoder, HeaderFormat};
+    ///
+    /// let pem = certbound_testkit::TestCa::new("CA").leaf("client").issue().pem;
+    /// // Apache's %{SSL_CLIENT_CERT}s: the line ends become spaces.
+    /// let value = pem.trim_end().replace('\n', " ");
+    /// let decoder = HeaderDecoder::new(HeaderFormat::Pem);
+    /// assert!(decoder.decode_lines([value.as_bytes()], []).unwrap().is_some());
+    /// let twice = decoder.decode_lines([value.as_bytes(), value.as_bytes()], []);
+    /// assert!(twice.unwrap_err().is_combined());
+    /// ```
+    pub fn decode_lines<'v>(
+        &self,
+        lines: impl IntoIterator<Item = &'v [u8]>,
+        chain_lines: impl IntoIterator<Item = &'v [u8]>,
+    ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
+        let value = single_field_line(lines)?;
+        let chain = single_field_line(chain_lines).map_err(|e| HeaderError::Chain(Box::new(e)))?;
+        match value {
+            Some(value) => self.decode_chain(value, chain),
+            None => Ok(None),
+        }
+    }
+
     /// Like [`decode`](Self::decode), returning the leaf and intermediates.
     pub fn decode_chain(
         &self,
@@ -270,9 +299,16 @@ impl HeaderDecoder {
                 certs.extend(intermediates);
             }
             HeaderFormat::Rfc9440 => {
-                let item: sfv::Item = sfv::Parser::new(value)
-                    .parse()
-                    .map_err(|e| HeaderError::StructuredField(e.to_string()))?;
+                let item: sfv::Item = sfv::Parser::new(value).parse().map_err(|e| {
+                    // Base64 has no colon, so more than two colons are
+                    // several byte sequences (`:a:, :b:`, `:a: :b:`).
+                    match value.bytes().filter(|&b| b == b':').count() {
+                        colons if colons > 2 => {
+                            HeaderError::CombinedByteSequences { count: colons / 2 }
+                        }
+                        _ => HeaderError::StructuredField(e.to_string()),
+                    }
+                })?;
                 let der = item.bare_item.as_byte_sequence().ok_or_else(|| {
                     HeaderError::StructuredField(
                         "Client-Cert must be a Byte Sequence (:base64:)".to_owned(),
@@ -356,6 +392,33 @@ impl HeaderDecoder {
             HeaderFormat::DerBase64 => der::decode_list(value, out),
             HeaderFormat::Xfcc => Ok(()),
         }
+    }
+}
+
+/// The one value of a header, given its field lines in order: `None`
+/// when there is none, and [`HeaderError::Repeated`] when there are
+/// several, whatever the format. No proxy writes more than one line, so a
+/// second is a proxy appending its header to the one the client sent.
+/// [`ClientCertLayer`](crate::ClientCertLayer) and
+/// [`HeaderDecoder::decode_lines`] read headers through it.
+///
+/// ```
+/// use certbound_extract::header::{HeaderError, single_field_line};
+///
+/// assert_eq!(single_field_line([&b"a"[..]]), Ok(Some(&b"a"[..])));
+/// assert_eq!(single_field_line(Vec::<&[u8]>::new()), Ok(None));
+/// assert_eq!(single_field_line([&b"a"[..], b"b"]), Err(HeaderError::Repeated { count: 2 }));
+/// ```
+pub fn single_field_line<'v>(
+    lines: impl IntoIterator<Item = &'v [u8]>,
+) -> Result<Option<&'v [u8]>, HeaderError> {
+    let mut lines = lines.into_iter();
+    let Some(first) = lines.next() else {
+        return Ok(None);
+    };
+    match lines.count() {
+        0 => Ok(Some(first)),
+        more => Err(HeaderError::Repeated { count: more + 1 }),
     }
 }
 

@@ -129,7 +129,12 @@ impl XfccElement {
             .chain(&chain)
             .cloned()
             .collect::<Vec<_>>();
-        super::leaf_then_cas(&certs)?;
+        // Only Chain can have put certificates after the leaf.
+        super::leaf_then_cas(&certs).map_err(|reason| HeaderError::XfccValue {
+            element,
+            key: "Chain",
+            reason: Box::new(reason),
+        })?;
         Ok(Some((leaf, chain)))
     }
 }

@@ -3,13 +3,13 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tower_service::Service;
 
 use super::layer::Source;
 use super::memo::Memo;
 use super::{ClientCertLayer, Extracted, HeaderSource, ResponseBody, ResponseFuture};
-use crate::header::HeaderError;
+use crate::header::{self, HeaderError};
 use crate::{ClientCert, conn};
 use certbound_cert::CertError;
 use certbound_oauth::OAuthError;
@@ -154,18 +154,10 @@ fn remove_all(headers: &mut HeaderMap, name: &HeaderName) -> bool {
     removed
 }
 
-/// The header's value. Several field lines are refused whatever the
-/// format: no proxy writes more than one, so a second line is a proxy
-/// appending its header to the one the client sent.
+/// The header's value; several field lines are refused whatever the
+/// format ([`header::single_field_line`]).
 fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u8]>, HeaderError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    match values.count() {
-        0 => Ok(Some(first.as_bytes())),
-        more => Err(HeaderError::Repeated { count: more + 1 }),
-    }
+    header::single_field_line(headers.get_all(name).iter().map(HeaderValue::as_bytes))
 }
 
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
