@@ -71,7 +71,9 @@ pub use metadata::{
     ValidationOptions, spki_sha256,
 };
 pub use method::TokenEndpointAuthMethod;
-pub use registry::{BoxFuture, ClientRegistry, RegistryError, registry_from_metadata};
+pub use registry::{
+    BoxFuture, ClientRegistry, RegistryError, registry_from_metadata, registry_from_metadata_with,
+};
 pub use self_signed::{JwksFetchError, JwksFetcher, SelfSignedTlsClientAuth};
 pub use tls_client_auth::{ConfigError, EkuPolicy, TlsClientAuth};
 pub use trust::{TrustStore, TrustStoreError};

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::{ClientMetadata, ClientMetadataError, RegisteredClient};
+use crate::{ClientMetadata, ClientMetadataError, RegisteredClient, ValidationOptions};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -79,14 +79,36 @@ where
 }
 
 /// Validates each registration and keys it by `client_id`: a ready
-/// in-memory [`ClientRegistry`].
+/// in-memory [`ClientRegistry`]. Validation uses the default
+/// [`ValidationOptions`]; [`registry_from_metadata_with`] takes others.
 pub fn registry_from_metadata(
+    clients: impl IntoIterator<Item = ClientMetadata>,
+) -> Result<HashMap<String, RegisteredClient>, ClientMetadataError> {
+    registry_from_metadata_with(ValidationOptions::default(), clients)
+}
+
+/// Like [`registry_from_metadata`], validating each registration with
+/// these options (for instance an `http` `jwks_uri` in a test).
+///
+/// ```
+/// use certbound_auth::{ClientMetadata, TokenEndpointAuthMethod, ValidationOptions, registry_from_metadata, registry_from_metadata_with};
+///
+/// let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+/// m.jwks_uri = Some("http://127.0.0.1:8080/jwks.json".into());
+/// assert!(registry_from_metadata([m.clone()]).is_err());
+/// let testing = ValidationOptions::default().allow_http_jwks_uri_for_testing(true);
+/// let registry = registry_from_metadata_with(testing, [m])?;
+/// assert!(registry.contains_key("device-1"));
+/// # Ok::<(), certbound_auth::ClientMetadataError>(())
+/// ```
+pub fn registry_from_metadata_with(
+    options: ValidationOptions,
     clients: impl IntoIterator<Item = ClientMetadata>,
 ) -> Result<HashMap<String, RegisteredClient>, ClientMetadataError> {
     clients
         .into_iter()
         .map(|m| {
-            let c = m.validate()?;
+            let c = m.validate_with(options)?;
             Ok((c.client_id().to_owned(), c))
         })
         .collect()

@@ -178,6 +178,32 @@ async fn cache_never_outlives_an_intermediate() {
 }
 
 #[tokio::test]
+async fn cache_never_outlives_the_trust_anchor() {
+    // The root (the trust anchor) expires first; the intermediate and the
+    // leaf outlive it.
+    let c = chain_with(
+        None,
+        SystemTime::now() + 2 * DAY,
+        SystemTime::now() + 3650 * DAY,
+    );
+    let clock = TestClock::new();
+    let anchors = certbound_auth::TrustStore::from_certificates([cert(&c.root)]).unwrap();
+    let tls = TlsClientAuth::new(anchors).cache_ttl(365 * DAY);
+    let auth = chain_authenticator(tls, &clock);
+    let cert = presented(&c.leaf, &[&c.intermediate]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    clock.advance(DAY);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().cache_hits, 1);
+    assert_eq!(auth.metrics().path_validations, 1);
+    // Past the anchor's notAfter: not answered from the cache.
+    clock.advance(DAY + Duration::from_secs(60));
+    let _ = auth.authenticate("bank-1", Some(&cert)).await;
+    assert_eq!(auth.metrics().path_validations, 2);
+    assert_eq!(auth.metrics().cache_hits, 1);
+}
+
+#[tokio::test]
 async fn cache_never_outlives_the_crl_it_relied_on() {
     // The test CA's CRLs have a nextUpdate a day ahead.
     let ca = TestCa::new("Client CA");

@@ -48,9 +48,14 @@ impl Fixture {
         let mut device =
             ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
         device.jwks = Some(Jwks::from_certificates([&cert(&self.device)]));
+        // Its key set is published at a URI no fetcher can reach.
+        let mut remote =
+            ClientMetadata::new("device-2", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+        remote.jwks_uri = Some("https://device-2.example/jwks.json".into());
         let registry = registry_from_metadata([
             tls_client("bank-1", "tls_client_auth_subject_dn", "CN=bank-1"),
             device,
+            remote,
             ClientMetadata::new("web", TokenEndpointAuthMethod::ClientSecretBasic),
             ClientMetadata::new("spa", TokenEndpointAuthMethod::None),
         ])
@@ -175,7 +180,7 @@ async fn refusals(app: &Router, f: &Fixture) -> Vec<(&'static str, StatusCode, S
     let wrong = f.ca.leaf("bank-2").issue();
     let untrusted = other_ca.leaf("bank-1").issue();
     let stranger = self_signed("device-1").issue();
-    let cases: [(&'static str, &str, Option<&TestCert>); 7] = [
+    let cases: [(&'static str, &str, Option<&TestCert>); 8] = [
         ("unknown client", "client_id=nobody", Some(&wrong)),
         ("wrong certificate", "client_id=bank-1", Some(&wrong)),
         ("untrusted chain", "client_id=bank-1", Some(&untrusted)),
@@ -187,6 +192,7 @@ async fn refusals(app: &Router, f: &Fixture) -> Vec<(&'static str, StatusCode, S
             "client_id=device-1",
             Some(&stranger),
         ),
+        ("key set unavailable", "client_id=device-2", Some(&stranger)),
     ];
     let mut out = Vec::new();
     for (what, form, cert) in cases {
@@ -228,6 +234,10 @@ async fn reasons_are_shown_only_when_dangerously_asked() {
     assert!(descriptions[3].contains("revoked"), "{descriptions:?}");
     assert!(descriptions[4].contains("expired"), "{descriptions:?}");
     assert_eq!(descriptions[5], "no client certificate");
+    assert!(
+        descriptions[7].starts_with("client key set unavailable"),
+        "{descriptions:?}"
+    );
     let mut distinct = descriptions.clone();
     distinct.sort();
     distinct.dedup();

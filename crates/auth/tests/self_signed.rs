@@ -353,3 +353,68 @@ async fn a_shorter_maximum_age_is_honoured() {
         .await
         .unwrap_err();
 }
+
+/// `clients` self-signed clients, each with its own `jwks_uri`, every set
+/// holding `mine`; returns the authenticator and the fetch counter.
+fn many_jwks_uris(
+    clients: usize,
+    mine: &TestCert,
+    configure: impl FnOnce(SelfSignedTlsClientAuth) -> SelfSignedTlsClientAuth,
+) -> (Authenticator, Arc<AtomicUsize>) {
+    let registrations = (0..clients).map(|i| {
+        let mut m = ClientMetadata::new(
+            format!("device-{i}"),
+            TokenEndpointAuthMethod::SelfSignedTlsClientAuth,
+        );
+        m.jwks_uri = Some(format!("https://device-{i}.example/jwks.json"));
+        m
+    });
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (count, set) = (fetches.clone(), Jwks::from_certificates([&cert(mine)]));
+    let fetcher = move |_uri: String| {
+        count.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok::<_, JwksFetchError>(set.clone()))
+    };
+    let auth = Authenticator::builder(registry_from_metadata(registrations).unwrap())
+        .self_signed_tls_client_auth(configure(
+            SelfSignedTlsClientAuth::new()
+                .jwks_fetcher(fetcher)
+                .jwks_ttl(DAY),
+        ))
+        .build();
+    (auth, fetches)
+}
+
+#[tokio::test]
+async fn the_key_set_cache_is_bounded() {
+    const CLIENTS: usize = 200;
+    let mine = self_signed("device").issue();
+    let cert = presented(&mine, &[]);
+    for (capacity, kept_at_most) in [(None, CLIENTS), (Some(10), CLIENTS / 2)] {
+        let (auth, fetches) = many_jwks_uris(CLIENTS, &mine, |s| match capacity {
+            Some(n) => s.jwks_cache_capacity(n),
+            None => s,
+        });
+        for i in 0..CLIENTS {
+            auth.authenticate(&format!("device-{i}"), Some(&cert))
+                .await
+                .unwrap();
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), CLIENTS);
+        // A second round: a set still cached is not fetched again (the TTL
+        // is a day), an evicted one is.
+        for i in 0..CLIENTS {
+            auth.authenticate(&format!("device-{i}"), Some(&cert))
+                .await
+                .unwrap();
+        }
+        let kept = 2 * CLIENTS - fetches.load(Ordering::SeqCst);
+        match capacity {
+            // Unbounded for this many: every set kept.
+            None => assert_eq!(kept, CLIENTS),
+            // Ten sets (moka may hold a few more until its maintenance
+            // runs), far fewer than the clients.
+            Some(_) => assert!(kept <= kept_at_most, "{kept} of {CLIENTS} sets kept"),
+        }
+    }
+}

@@ -9,8 +9,8 @@ use certbound_auth::{
     AuthError, Authenticator, ClientMetadata, EkuPolicy, SelfSignedTlsClientAuth, TlsClientAuth,
     TokenEndpointAuthMethod, Verdict, registry_from_metadata, spki_sha256,
 };
-use certbound_testkit::TestCa;
 use certbound_testkit::rcgen::{DnType, ExtendedKeyUsagePurpose};
+use certbound_testkit::{TestCa, TestCert};
 use common::*;
 
 const DN: &str = "tls_client_auth_subject_dn";
@@ -821,5 +821,73 @@ async fn a_leaf_cannot_be_a_trust_anchor() {
     assert!(
         matches!(err, certbound_auth::TrustStoreError::NotCa { .. }),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_per_client_anchors_path_length_constraint_is_enforced() {
+    // The same rule for an anchor registered in certbound_trust_anchors,
+    // which replaces the global store for that client.
+    let far = SystemTime::now() + 3650 * DAY;
+    let global = TestCa::new("Global CA");
+    let client = |root: &TestCert| {
+        let mut m = tls_client("bank-1", DN, "CN=bank-1");
+        m.certbound_trust_anchors = Some(vec![root.pem.clone()]);
+        m
+    };
+    let constrained = chain(Some(0), far);
+    let err = tls_authenticator(
+        vec![client(&constrained.root)],
+        TlsClientAuth::new(store(&[&global])),
+    )
+    .authenticate(
+        "bank-1",
+        Some(&presented(&constrained.leaf, &[&constrained.intermediate])),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuthError::PathTooLong {
+                intermediates: 1,
+                max: 0
+            }
+        ),
+        "{err:?}"
+    );
+
+    let allowed = chain(Some(1), far);
+    tls_authenticator(
+        vec![client(&allowed.root)],
+        TlsClientAuth::new(store(&[&global])),
+    )
+    .authenticate(
+        "bank-1",
+        Some(&presented(&allowed.leaf, &[&allowed.intermediate])),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn registry_from_metadata_with_passes_the_validation_options() {
+    use certbound_auth::{ValidationOptions, registry_from_metadata_with};
+    let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
+    m.jwks_uri = Some("http://127.0.0.1:9/jwks.json".into());
+    let err = registry_from_metadata([m.clone()]).unwrap_err();
+    assert_eq!(err.field(), "jwks_uri");
+    let err = registry_from_metadata_with(ValidationOptions::default(), [m.clone()]).unwrap_err();
+    assert_eq!(err.field(), "jwks_uri");
+    let testing = ValidationOptions::default().allow_http_jwks_uri_for_testing(true);
+    let registry = registry_from_metadata_with(testing, [m]).unwrap();
+    assert_eq!(registry["device-1"].client_id(), "device-1");
+    // The options loosen only what they name.
+    let bad = tls_client("bank-1", DN, "not a DN");
+    assert_eq!(
+        registry_from_metadata_with(testing, [bad])
+            .unwrap_err()
+            .field(),
+        "tls_client_auth_subject_dn"
     );
 }

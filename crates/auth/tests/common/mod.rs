@@ -126,6 +126,19 @@ pub struct Chain {
 }
 
 pub fn chain(root_path_len: Option<u8>, intermediate_not_after: SystemTime) -> Chain {
+    chain_with(
+        root_path_len,
+        SystemTime::now() + 3650 * DAY,
+        intermediate_not_after,
+    )
+}
+
+/// Like [`chain`], with the root's notAfter too.
+pub fn chain_with(
+    root_path_len: Option<u8>,
+    root_not_after: SystemTime,
+    intermediate_not_after: SystemTime,
+) -> Chain {
     use certbound_testkit::rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
         IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -162,11 +175,7 @@ pub fn chain(root_path_len: Option<u8>, intermediate_not_after: SystemTime) -> C
         None => BasicConstraints::Unconstrained,
     };
     let root_key = KeyPair::generate().unwrap();
-    let root_params = params(
-        "Chain Root",
-        Some(root_constraints),
-        SystemTime::now() + 3650 * DAY,
-    );
+    let root_params = params("Chain Root", Some(root_constraints), root_not_after);
     let root = root_params.self_signed(&root_key).unwrap();
     let root_cert = test_cert(&root, &root_key);
     let root_issuer = Issuer::new(root_params, root_key);
