@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use certbound_cert::Certificate;
-use certbound_extract::header::{HeaderDecoder, HeaderFormat, xfcc};
+use certbound_extract::header::{HeaderDecoder, HeaderError, HeaderFormat, xfcc};
 use serde_json::{Value, json};
 
 use crate::input;
@@ -17,9 +17,10 @@ pub(crate) struct Args {
     #[arg(long, short, default_value = "auto")]
     format: String,
     /// The chain header's value (RFC 9440 Client-Cert-Chain, or the same
-    /// format as the certificate header).
+    /// format as the certificate header). Given twice, two field lines:
+    /// refused, as the library refuses them.
     #[arg(long)]
-    chain: Option<String>,
+    chain: Vec<String>,
     /// For xfcc: which element describes the client, counted from the right
     /// (1 = the last, one proxy; 2 behind an Istio gateway and sidecar).
     #[arg(long, default_value_t = 1)]
@@ -28,14 +29,25 @@ pub(crate) struct Args {
     #[arg(long)]
     json: bool,
     /// The header value; `-` or nothing reads standard input. A leading
-    /// `Header-Name:` is ignored.
+    /// `Header-Name: ` is ignored. Several values are several field lines
+    /// of the header, as a proxy that appends forwards them (refused, and
+    /// explained); on standard input, several lines that each start with
+    /// `Header-Name: ` are too.
     #[arg(allow_hyphen_values = true)]
-    value: Option<String>,
+    values: Vec<String>,
 }
 
 pub(crate) fn run(args: Args) -> ExitCode {
-    let raw = match args.value.as_deref() {
-        None | Some("-") => match input::read_bytes(None) {
+    let stdin;
+    let raw: Vec<&str> = match &args.values[..] {
+        [] => vec!["-"],
+        values => values.iter().map(String::as_str).collect(),
+    };
+    let lines: Vec<&str> = if raw.contains(&"-") {
+        if raw.len() > 1 {
+            return input::bad_input("`-` (standard input) must be the only value");
+        }
+        stdin = match input::read_bytes(None) {
             Ok(b) => match String::from_utf8(b) {
                 Ok(s) => s,
                 Err(e) => {
@@ -46,11 +58,17 @@ pub(crate) fn run(args: Args) -> ExitCode {
                 }
             },
             Err(e) => return input::bad_input(e),
-        },
-        Some(v) => v.to_owned(),
+        };
+        field_lines(&stdin)
+    } else {
+        raw.iter().map(|v| strip_header_name(v.trim())).collect()
     };
-    let value = strip_header_name(raw.trim());
-    let chain = args.chain.as_deref().map(|c| strip_header_name(c.trim()));
+    let chain_lines: Vec<&str> = args
+        .chain
+        .iter()
+        .map(|c| strip_header_name(c.trim()))
+        .collect();
+    let value = lines.first().copied().unwrap_or_default();
 
     let (format, guessed) = if args.format.eq_ignore_ascii_case("auto") {
         match guess(value) {
@@ -70,18 +88,35 @@ pub(crate) fn run(args: Args) -> ExitCode {
     };
     let how = if guessed { " (guessed)" } else { "" };
 
+    // The library's own reading, field lines included: what inspect
+    // refuses, ClientCertLayer refuses.
     let decoder = HeaderDecoder::new(format).xfcc_hop(args.xfcc_hop);
-    let decoded = decoder.decode_chain(value.as_bytes(), chain.map(str::as_bytes));
+    let decoded = decoder.decode_lines(
+        lines.iter().map(|l| l.as_bytes()),
+        chain_lines.iter().map(|l| l.as_bytes()),
+    );
     let certs = match decoded {
         Ok(Some((leaf, rest))) => std::iter::once(leaf).chain(rest).collect::<Vec<_>>(),
         Ok(None) => Vec::new(),
+        Err(HeaderError::Repeated { count }) => {
+            return repeated(&decoder, "", &lines, count, how);
+        }
+        Err(HeaderError::Chain(e)) if matches!(*e, HeaderError::Repeated { .. }) => {
+            let count = chain_lines.len();
+            return repeated(&decoder, "chain ", &chain_lines, count, how);
+        }
         Err(e) => {
             let hint = match guess(value) {
                 Some(g) if g != format => format!(" (it looks like {g})"),
                 _ => String::new(),
             };
+            let combined = if e.is_combined() {
+                "refused, values were combined: "
+            } else {
+                ""
+            };
             return input::bad_input(format!(
-                "{format}{how}: {e}; the value was {}{hint}",
+                "{format}{how}: {combined}{e}; the value was {}{hint}",
                 describe(value)
             ));
         }
@@ -132,20 +167,64 @@ pub(crate) fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `Client-Cert: :MIIB...:` -> `:MIIB...:`, when what precedes the first
-/// colon is a header name.
-fn strip_header_name(v: &str) -> &str {
-    match v.split_once(':') {
-        Some((name, rest))
-            if !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            rest.trim()
-        }
-        _ => v,
+/// Several field lines of one header: refused (exit 2), saying what each
+/// line holds on its own, so that a person sees whose certificates were
+/// combined.
+fn repeated(
+    decoder: &HeaderDecoder,
+    which: &str,
+    lines: &[&str],
+    count: usize,
+    how: &str,
+) -> ExitCode {
+    let format = decoder.format();
+    errln!(
+        "error: {format}{how}: refused: repeated header lines: values were combined (the {which}header appears {count} times; a proxy must replace the client's header, not append to it)"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let what = match decoder.decode_chain(line.as_bytes(), None) {
+            Ok(Some((leaf, _))) => format!("{}, x5t#S256 {}", leaf.subject(), leaf.thumbprint()),
+            Ok(None) => "no certificate".to_owned(),
+            Err(e) => format!("unreadable on its own: {e}"),
+        };
+        errln!("  line {}: {what}", i + 1);
     }
+    ExitCode::from(input::BAD_INPUT)
+}
+
+/// The field lines in standard input: each line when there are several and
+/// each starts with `Header-Name: ` (a request's header lines pasted),
+/// else the whole text as one value (PEM may span lines).
+fn field_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.len() > 1 && lines.iter().all(|l| header_name(l).is_some()) {
+        lines.into_iter().map(strip_header_name).collect()
+    } else {
+        vec![strip_header_name(text.trim())]
+    }
+}
+
+/// The value after a leading header name: `Client-Cert: :MIIB...:` ->
+/// `:MIIB...:`. A name is a token of letters, digits, `-` and `_` with a
+/// letter in it, followed by a colon and white space; no value of any
+/// format starts that way (RFC 9440 starts with a colon, XFCC keys with
+/// `=`, PEM with dashes, base64 has no colon), so this never changes what
+/// a valid value says.
+fn header_name(v: &str) -> Option<&str> {
+    let (name, rest) = v.split_once(':')?;
+    let is_name = name.bytes().any(|b| b.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (is_name && rest.starts_with([' ', '\t'])).then_some(rest)
+}
+
+fn strip_header_name(v: &str) -> &str {
+    header_name(v).map_or(v, str::trim)
 }
 
 /// A short description of a value for error messages: its length and start.
@@ -366,5 +445,19 @@ mod tests {
         assert_eq!(strip_header_name("Client-Cert: :MII:"), ":MII:");
         assert_eq!(strip_header_name(":MII:"), ":MII:");
         assert_eq!(strip_header_name("By=spiffe://a"), "By=spiffe://a");
+        // No white space after the colon, or no letter: not a name.
+        assert_eq!(strip_header_name("MIIB:MIIB"), "MIIB:MIIB");
+        assert_eq!(strip_header_name("1234: x"), "1234: x");
+    }
+
+    #[test]
+    fn standard_input_is_one_value_unless_every_line_is_a_header_line() {
+        assert_eq!(
+            field_lines("X-SSL-Client-Der: AAAA\nx-ssl-client-der: BBBB\n"),
+            ["AAAA", "BBBB"]
+        );
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(field_lines(pem), [pem.trim()]);
+        assert_eq!(field_lines("Client-Cert: :AAAA:\n"), [":AAAA:"]);
     }
 }

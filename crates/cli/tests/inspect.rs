@@ -5,7 +5,7 @@ mod support;
 use support::{certbound, stderr, stdout};
 
 use certbound_cert::pem;
-use certbound_testkit::{nginx_escaped_cert, vectors};
+use certbound_testkit::{hostile, nginx_escaped_cert, vectors};
 
 fn run(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut all = vec!["inspect"];
@@ -159,39 +159,123 @@ fn errors_say_what_was_seen() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// Every case of the combined-value matrix (the generator the extractor's
+/// and the demo's tests use), one field line or two, for a CA-issued and a
+/// self-signed victim: refused, and explained as a combination.
 #[test]
-fn a_combined_value_is_refused_and_explained() {
+fn every_combined_value_is_refused_and_explained_as_combined() {
+    let ca = certbound_testkit::TestCa::new("Inspect CA");
+    let attacker = ca.leaf("attacker").issue();
+    let victims = [
+        ca.leaf("client-a").issue(),
+        certbound_testkit::self_signed("client-a-self-signed").issue(),
+    ];
+    for victim in &victims {
+        for format in ["pem", "pem-urlencoded", "der-base64", "rfc9440", "xfcc"] {
+            let cases = hostile::combined_header_values(format, &victim.der, &attacker.der);
+            for (case, lines) in cases {
+                let mut args = vec!["--format", format];
+                args.extend(lines.iter().map(String::as_str));
+                let out = run(&args, None);
+                assert_eq!(
+                    out.status.code(),
+                    Some(2),
+                    "{format}, {case}: {}",
+                    stdout(&out)
+                );
+                let err = stderr(&out);
+                assert!(
+                    err.contains("values were combined")
+                        && err
+                            .contains("a proxy must replace the client's header, not append to it"),
+                    "{format}, {case}: {err}"
+                );
+                if lines.len() > 1 {
+                    assert!(
+                        err.contains("refused: repeated header lines: values were combined"),
+                        "{err}"
+                    );
+                }
+                if lines.len() > 1 && !case.contains("ending") {
+                    // Each line said on its own: whose certificate it is.
+                    assert!(
+                        err.contains("  line 1: CN=client-a"),
+                        "{format}, {case}: {err}"
+                    );
+                    assert!(
+                        err.contains("  line 2: CN=attacker"),
+                        "{format}, {case}: {err}"
+                    );
+                }
+                // The same lines pasted with their header name on standard
+                // input.
+                let pasted: String = lines.iter().map(|l| format!("X-Cert: {l}\n")).collect();
+                let out = run(&["--format", format], Some(&pasted));
+                assert_eq!(
+                    out.status.code(),
+                    Some(2),
+                    "{format}, {case}, pasted: {}",
+                    stdout(&out)
+                );
+                assert!(
+                    stderr(&out).contains("values were combined"),
+                    "{format}, {case}, pasted: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn joined_values_name_what_was_combined() {
     let ca = certbound_testkit::TestCa::new("Inspect CA");
     let victim = ca.leaf("client-a").issue();
     let attacker = ca.leaf("attacker").issue();
-    for format in ["pem", "pem-urlencoded", "der-base64", "rfc9440", "xfcc"] {
-        let cases =
-            certbound_testkit::hostile::combined_header_values(format, &victim.der, &attacker.der);
-        for (case, lines) in cases {
-            // One value at a time: inspect reads one.
-            let [value] = &lines[..] else { continue };
-            let out = run(&["--format", format, value], None);
-            assert!(!out.status.success(), "{format}, {case}: {}", stdout(&out));
-            let err = stderr(&out);
-            assert!(
-                err.contains("a proxy must replace the client's header, not append to it")
-                    || (format == "rfc9440" && err.contains("not an RFC 9440 value"))
-                    || (format == "der-base64" && err.contains("not valid base64")),
-                "{format}, {case}: {err}"
-            );
-        }
-    }
-    // Two blocks joined by white space alone: the second is no CA.
-    let value = format!(
-        "{} {}",
-        victim.pem.trim_end().replace('\n', " "),
-        attacker.pem.trim_end().replace('\n', " ")
+    let (v, a) = (
+        hostile::header_value("der-base64", &victim.der),
+        hostile::header_value("der-base64", &attacker.der),
     );
-    let out = run(&["--format", "pem", &value], None);
-    assert!(!out.status.success());
+    for (value, says) in [
+        (
+            format!(":{v}:, :{a}:"),
+            "rfc9440 (guessed): refused, values were combined: two values combined: 2 RFC 9440 byte sequences where Client-Cert holds one",
+        ),
+        (
+            format!(":{v}: :{a}:"),
+            "two values combined: 2 RFC 9440 byte sequences where Client-Cert holds one",
+        ),
+        (
+            format!("{v}, {a}"),
+            "der-base64 (guessed): refused, values were combined: two values combined: certificate 2 is not a CA certificate",
+        ),
+        (
+            format!("{v} {a}"),
+            "two values combined: item 1 is base64 values joined by white space",
+        ),
+        (
+            format!(
+                "{} {}",
+                victim.pem.trim_end().replace('\n', " "),
+                attacker.pem.trim_end().replace('\n', " ")
+            ),
+            "two values combined: certificate 2 is not a CA certificate; a proxy must replace the client's header, not append to it",
+        ),
+    ] {
+        let out = run(&[&value], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
+    // Two chain header lines.
+    let chain = format!(":{}:", hostile::header_value("der-base64", &ca.cert.der));
+    let out = run(
+        &["--chain", &chain, "--chain", &chain, &format!(":{v}:")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(
-            "two values combined: certificate 2 is not a CA certificate; a proxy must replace the client's header, not append to it"
+            "refused: repeated header lines: values were combined (the chain header appears 2 times"
         ),
         "{}",
         stderr(&out)
