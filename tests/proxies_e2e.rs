@@ -221,13 +221,27 @@ impl Drop for Setup {
     }
 }
 
-/// Starts the demo and the proxy in front of it. The ports are picked free
-/// and then handed over, so another process may take one in between: that
-/// attempt is retried with new ports.
+/// The configuration template of `kind` from `examples/proxies/`.
+fn template(kind: &ProxyKind) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/proxies")
+        .join(kind.template);
+    std::fs::read_to_string(&path).unwrap()
+}
+
+/// Starts the demo and the proxy in front of it with the configuration from
+/// `examples/proxies/`.
 async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
+    start_with(kind, binary, &template(kind)).await
+}
+
+/// Starts the demo and the proxy in front of it with this configuration
+/// template. The ports are picked free and then handed over, so another
+/// process may take one in between: that attempt is retried with new ports.
+async fn start_with(kind: &ProxyKind, binary: &Path, template: &str) -> Setup {
     let mut failures = Vec::new();
     for attempt in 1..=3 {
-        match try_start(kind, binary, attempt).await {
+        match try_start(kind, binary, template, attempt).await {
             Ok(setup) => return setup,
             Err(e) => failures.push(format!("attempt {attempt}: {e}")),
         }
@@ -239,7 +253,12 @@ async fn start(kind: &ProxyKind, binary: &Path) -> Setup {
     );
 }
 
-async fn try_start(kind: &ProxyKind, binary: &Path, attempt: u32) -> Result<Setup, String> {
+async fn try_start(
+    kind: &ProxyKind,
+    binary: &Path,
+    template: &str,
+    attempt: u32,
+) -> Result<Setup, String> {
     let dir = std::env::temp_dir().join(format!(
         "certbound-proxy-e2e-{}-{}-{attempt}",
         kind.name,
@@ -282,12 +301,8 @@ async fn try_start(kind: &ProxyKind, binary: &Path, attempt: u32) -> Result<Setu
     )
     .unwrap();
 
-    let template_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/proxies")
-        .join(kind.template);
-    let template = std::fs::read_to_string(&template_path).unwrap();
     let rendered = render(
-        &template,
+        template,
         &[
             ("LISTEN", listen.to_string()),
             ("LISTEN_HOST", listen.ip().to_string()),
@@ -487,6 +502,145 @@ async fn scenarios_hold_behind(kind: &ProxyKind) {
     assert_eq!(res.json()["client_id"], "pki-client");
 
     drop(setup);
+}
+
+/// A MISCONFIGURED proxy, for the negative tests below: the example's
+/// configuration with the line that replaces the certificate header
+/// (`replacing`, which must be there) swapped for one that appends to the
+/// client's own header (`appending`). Never configure a proxy this way.
+fn appending_template(kind: &ProxyKind, replacing: &str, appending: &str) -> String {
+    let example = template(kind);
+    assert!(
+        example.contains(replacing),
+        "examples/proxies/{} no longer has {replacing:?}",
+        kind.template
+    );
+    example.replace(replacing, appending)
+}
+
+/// Behind a proxy that appends instead of replacing, over real TLS: the
+/// intruder presents its own certificate and sends a header carrying a
+/// victim's public certificate, which the proxy keeps next to its own. The
+/// demo refuses the combined value at the token endpoint (400
+/// `invalid_request`, no token) and at the resource server, where a token
+/// bound to the victim is refused too. Victims: `pki-client`
+/// (`tls_client_auth`) and `self-signed-client`
+/// (`self_signed_tls_client_auth`), each served when it comes honestly
+/// through the same proxy.
+///
+/// What no application can catch: a client that presents NO certificate
+/// through such a proxy (which then adds nothing) forwards its forged
+/// header alone. Only a proxy that replaces (or deletes) the header
+/// prevents that; see SECURITY.md.
+async fn combined_values_are_refused_behind_an_appending(
+    kind: &ProxyKind,
+    replacing: &str,
+    appending: &str,
+) {
+    let Some(binary) = find_binary(kind) else {
+        return;
+    };
+    let template = appending_template(kind, replacing, appending);
+    let setup = start_with(kind, &binary, &template).await;
+    let urls = &setup.demo.urls;
+    let pki = &setup.demo.pki;
+    let ca = &pki.ca.cert_pem;
+    let token_url = format!("{}/token", urls.mtls_base);
+    let victims: [(&str, &Identity); 2] = [
+        ("pki-client", &pki.pki_client),
+        ("self-signed-client", &pki.self_signed_client),
+    ];
+    for (client_id, victim) in victims {
+        let grant = [
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+        ];
+        let behind = format!("behind an appending {}, {client_id}", kind.name);
+
+        // The victim itself, honest, through the same proxy.
+        let res = DemoClient::new(ca, Some(victim))
+            .unwrap()
+            .post_form(&token_url, &[], &grant)
+            .await
+            .unwrap();
+        assert_eq!(res.status, 200, "{behind}: {res:?}\n{}", setup.proxy.logs());
+        let token = res.json()["access_token"].as_str().unwrap().to_owned();
+        let bearer = format!("Bearer {token}");
+        let res = DemoClient::new(ca, Some(victim))
+            .unwrap()
+            .get(&urls.resource, &[("authorization", bearer.as_str())])
+            .await
+            .unwrap();
+        assert_eq!(res.status, 200, "{behind}: {res:?}");
+
+        // The intruder, its own certificate in TLS, the victim's in the
+        // header: the proxy appends its own value to the forged one.
+        let forged = forged_header(kind.format, victim);
+        let res = DemoClient::new(ca, Some(&pki.intruder))
+            .unwrap()
+            .post_form(&token_url, &[(kind.header, forged.as_str())], &grant)
+            .await
+            .unwrap();
+        assert_eq!(
+            (res.status.as_u16(), res.json()["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{behind}: intruder with a forged {} header: {res:?}\n{}",
+            kind.header,
+            setup.proxy.logs()
+        );
+        assert!(res.json().get("access_token").is_none(), "{behind}");
+        let description = res.json()["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            description.contains("combined") && description.contains("not append"),
+            "{behind}: {description}"
+        );
+
+        // The victim's token with the forged header: refused as well.
+        let res = DemoClient::new(ca, Some(&pki.intruder))
+            .unwrap()
+            .get(
+                &urls.resource,
+                &[
+                    ("authorization", bearer.as_str()),
+                    (kind.header, forged.as_str()),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status, 400,
+            "{behind}: the victim's token with a forged header: {res:?}"
+        );
+    }
+    drop(setup);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn combined_values_are_refused_behind_haproxy_adding_instead_of_setting() {
+    // `add-header` keeps the client's own X-SSL-Client-Der line and adds
+    // the proxy's: two field lines.
+    combined_values_are_refused_behind_an_appending(
+        &HAPROXY,
+        "    http-request del-header X-SSL-Client-Der\n    http-request set-header X-SSL-Client-Der",
+        "    http-request add-header X-SSL-Client-Der",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn combined_values_are_refused_behind_nginx_joining_the_clients_header() {
+    // The client's header copied in front of the proxy's value: one line
+    // holding two PEM blocks (nothing between them, so an honest client,
+    // who sends no header, still gets through).
+    combined_values_are_refused_behind_an_appending(
+        &NGINX,
+        "proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;",
+        "proxy_set_header X-SSL-Client-Cert \"$http_x_ssl_client_cert$ssl_client_escaped_cert\";",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
