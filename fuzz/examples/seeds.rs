@@ -272,6 +272,20 @@ fn main() {
         s.put(target, "unbalanced", "Subject=\"CN=x;By=y");
     }
 
+    // Repeated field lines, as a proxy that appends forwards them: two of
+    // the values above, one per part.
+    for (target, a, b) in [
+        ("header_rfc9440", "leaf", "self_ed25519"),
+        ("header_pem", "apache_spaces", "tabs"),
+        ("header_pem_urlencoded", "nginx", "alb"),
+        ("header_der_base64", "plain", "quoted"),
+        ("header_xfcc", "envoy_cert", "two_hops"),
+    ] {
+        let read = |name: &str| fs::read(s.root.join(target).join(name)).unwrap();
+        let (a, b) = (read(a), read(b));
+        s.put(target, "two_lines", join(&[a.as_slice(), b.as_slice()]));
+    }
+
     // DNs.
     let dns: Vec<String> = vec![
         "CN=client-1,O=Example,C=US".into(),

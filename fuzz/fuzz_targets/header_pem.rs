@@ -1,4 +1,5 @@
 //! PEM values (Apache, nginx `$ssl_client_cert`) through the header decoder, and the PEM reader on its own.
+//! Parts split on 0xFF are repeated field lines of the header.
 #![no_main]
 
 use certbound_extract::header::HeaderFormat;
@@ -12,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    certbound_fuzz::check_header(HeaderFormat::Pem, data, None, 1);
+    certbound_fuzz::check_header_lines(HeaderFormat::Pem, &certbound_fuzz::parts(data), 1);
 });

@@ -2,6 +2,7 @@
 //! layer, and the RFC 3986 percent-decoder on its own. URL-encoded PEM is
 //! percent-decoding and then the PEM reader: reading the decoded text as
 //! PEM gives the same answer.
+//! Parts split on 0xFF are repeated field lines of the header.
 #![no_main]
 
 use certbound_extract::header::{HeaderDecoder, HeaderFormat};
@@ -12,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(decoded) = &decoded {
         assert!(decoded.len() <= data.len());
     }
-    certbound_fuzz::check_header(HeaderFormat::PemUrlEncoded, data, None, 1);
+    certbound_fuzz::check_header_lines(HeaderFormat::PemUrlEncoded, &certbound_fuzz::parts(data), 1);
     let read = HeaderDecoder::new(HeaderFormat::PemUrlEncoded).decode_chain(data, None);
     if let (Ok(read), Ok(decoded)) = (read, decoded) {
         let text = HeaderDecoder::new(HeaderFormat::Pem)

@@ -166,6 +166,28 @@ pub fn check_header(
             panic!("decode_chain succeeded but decode did not");
         }
     }
+    // A value refused by the guard (it combines two values) is refused by
+    // every entry point: `header::decode`, `decode`, `decode_lines` (which
+    // `certbound inspect` calls), and the layer below.
+    if let Err(e) = &decoded {
+        if e.is_combined() {
+            if hop == 1 {
+                assert!(
+                    certbound_extract::header::decode(format, value, chain).is_err(),
+                    "header::decode took a combined value"
+                );
+            }
+            assert!(
+                decoder.decode(value, chain).is_err(),
+                "decode took a combined value"
+            );
+            assert_eq!(
+                decoder.decode_lines([value], chain).err().as_ref(),
+                Some(e),
+                "decode_lines and decode_chain disagree"
+            );
+        }
+    }
     let expected = match &decoded {
         Ok(certs) => Ok(certs.as_ref().map(|(leaf, _)| leaf.thumbprint().to_string())),
         Err(_) => Err(()),
@@ -186,6 +208,35 @@ pub fn check_header(
     if let Ok(Some((_, intermediates))) = tight.decode_chain(value, chain) {
         assert!(intermediates.is_empty());
         assert!(value.len() <= 64);
+    }
+}
+
+/// The header given as several field lines (`lines`, split on [`SEP`]),
+/// as a proxy that appends instead of replacing forwards it: each line is
+/// checked on its own with [`check_header`]; more than one is refused by
+/// the decoder's `decode_lines` (as combined, whatever the lines hold) and
+/// by `ClientCertLayer`, and one line reads as `decode_chain` reads it.
+pub fn check_header_lines(
+    format: certbound_extract::header::HeaderFormat,
+    lines: &[&[u8]],
+    hop: usize,
+) {
+    use certbound_extract::header::{HeaderDecoder, HeaderError};
+    for line in lines {
+        check_header(format, line, None, hop);
+    }
+    let decoder = HeaderDecoder::new(format).xfcc_hop(hop);
+    let read = decoder.decode_lines(lines.iter().copied(), []);
+    match lines {
+        [] => assert!(matches!(read, Ok(None))),
+        [one] => assert_eq!(read, decoder.decode_chain(one, None)),
+        more => {
+            assert_eq!(read, Err(HeaderError::Repeated { count: more.len() }));
+            assert!(read.is_err_and(|e| e.is_combined()));
+            if let Some(answer) = layer_answer_lines(format, lines, None, hop) {
+                assert_eq!(answer, Err(()), "the layer took repeated header lines");
+            }
+        }
     }
 }
 
@@ -255,6 +306,16 @@ fn layer_answer(
     chain: Option<&[u8]>,
     hop: usize,
 ) -> Option<Result<Option<String>, ()>> {
+    layer_answer_lines(format, &[value], chain, hop)
+}
+
+/// [`layer_answer`] with the header on these field lines.
+fn layer_answer_lines(
+    format: certbound_extract::header::HeaderFormat,
+    lines: &[&[u8]],
+    chain: Option<&[u8]>,
+    hop: usize,
+) -> Option<Result<Option<String>, ()>> {
     use certbound_extract::header::HeaderFormat;
     use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
     use std::convert::Infallible;
@@ -306,8 +367,10 @@ fn layer_answer(
     });
 
     let mut req = http::Request::new(());
-    req.headers_mut()
-        .insert(format.default_header(), http::HeaderValue::from_bytes(value).ok()?);
+    for line in lines {
+        req.headers_mut()
+            .append(format.default_header(), http::HeaderValue::from_bytes(line).ok()?);
+    }
     if let Some(chain) = chain {
         req.headers_mut().insert(
             format.default_chain_header()?,
