@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(decoded) = &decoded {
         assert!(decoded.len() <= data.len());
     }
-    certbound_fuzz::check_header_lines(HeaderFormat::PemUrlEncoded, &certbound_fuzz::parts(data), 1);
+    certbound_fuzz::check_header_lines(
+        HeaderFormat::PemUrlEncoded,
+        &certbound_fuzz::parts(data),
+        1,
+    );
     let read = HeaderDecoder::new(HeaderFormat::PemUrlEncoded).decode_chain(data, None);
     if let (Ok(read), Ok(decoded)) = (read, decoded) {
         let text = HeaderDecoder::new(HeaderFormat::Pem)
@@ -21,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
             .decode_chain(&decoded, None);
         // `(null)` is Apache's "no certificate" in PEM only.
         if &*decoded != b"(null)" {
-            assert_eq!(text.ok(), Some(read), "percent-decoding then PEM reads otherwise");
+            assert_eq!(
+                text.ok(),
+                Some(read),
+                "percent-decoding then PEM reads otherwise"
+            );
         }
     }
 });

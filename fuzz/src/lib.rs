@@ -189,7 +189,9 @@ pub fn check_header(
         }
     }
     let expected = match &decoded {
-        Ok(certs) => Ok(certs.as_ref().map(|(leaf, _)| leaf.thumbprint().to_string())),
+        Ok(certs) => Ok(certs
+            .as_ref()
+            .map(|(leaf, _)| leaf.thumbprint().to_string())),
         Err(_) => Err(()),
     };
     if let Some(first) = layer_answer(format, value, chain, hop) {
@@ -250,7 +252,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// the format (the dashes of PEM lines, the colons of RFC 9440, the commas
 /// and quotes of lists), and each piece base64-decoded, standard or
 /// URL-safe alphabet, padding optional, trailing bits ignored.
-pub fn decoded_pieces(format: certbound_extract::header::HeaderFormat, value: &[u8]) -> Vec<Vec<u8>> {
+pub fn decoded_pieces(
+    format: certbound_extract::header::HeaderFormat,
+    value: &[u8],
+) -> Vec<Vec<u8>> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     use certbound_extract::header::{HeaderFormat, percent_decode, xfcc};
@@ -368,8 +373,10 @@ fn layer_answer_lines(
 
     let mut req = http::Request::new(());
     for line in lines {
-        req.headers_mut()
-            .append(format.default_header(), http::HeaderValue::from_bytes(line).ok()?);
+        req.headers_mut().append(
+            format.default_header(),
+            http::HeaderValue::from_bytes(line).ok()?,
+        );
     }
     if let Some(chain) = chain {
         req.headers_mut().insert(
