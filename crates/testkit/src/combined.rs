@@ -47,15 +47,7 @@ fn pem(der: &[u8]) -> String {
 /// nginx's `$ssl_client_escaped_cert`: every byte but the unreserved ones
 /// percent-encoded.
 pub fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::nginx_escaped_cert(text)
 }
 
 /// Apache's `%{SSL_CLIENT_CERT}s` through mod_headers: newlines become spaces.
