@@ -353,12 +353,6 @@ impl AuthorizationServerMetadata {
     pub fn issues_bound_tokens(&self) -> bool {
         self.tls_client_certificate_bound_access_tokens == Some(true)
     }
-
-    /// RFC 8414 §3.3: the `issuer` in a fetched document must be identical to
-    /// the issuer the client used to build the metadata URL.
-    pub fn issuer_matches(&self, expected: &str) -> bool {
-        self.issuer == expected
-    }
 }
 
 #[cfg(test)]
