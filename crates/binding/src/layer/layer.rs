@@ -10,10 +10,10 @@ use crate::AccessTokenValidator;
 ///
 /// For each request: reads the bearer token from `Authorization` (RFC 6750
 /// §2.1, scheme case-insensitive), validates it with `V`, then checks its
-/// `cnf` against the [`ClientCert`] in the request extensions (put there by
+/// `cnf` against the [`ClientCert`](certbound_extract::ClientCert) in the request extensions (put there by
 /// certbound-extract's `ClientCertLayer`, which must run first) with
-/// [`verify_binding`]. On success the inner service gets the request with a
-/// [`VerifiedToken`] in its extensions; otherwise the answer is RFC 6750's:
+/// [`verify_binding`](crate::verify_binding). On success the inner service gets the request with a
+/// [`VerifiedToken`](crate::VerifiedToken) in its extensions; otherwise the answer is RFC 6750's:
 ///
 /// | case | status | `WWW-Authenticate` |
 /// | --- | --- | --- |
