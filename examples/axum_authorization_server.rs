@@ -21,7 +21,7 @@ use certbound::auth::{
 };
 use certbound::binding::{BindingPolicy, ClientBinding};
 use certbound::cert::Certificate;
-use certbound::discovery::{AuthorizationServerMetadata, MetadataService};
+use certbound::discovery::{AuthorizationServerMetadata, Endpoint, MetadataService};
 use certbound::extract::ClientCertLayer;
 use serde_json::{Value, json};
 use tower::Layer as _;
@@ -76,7 +76,7 @@ async fn main() -> Result<(), support::Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("https://{}", listener.local_addr()?);
     let metadata = AuthorizationServerMetadata::builder(base.clone())
-        .token_endpoint(format!("{base}/token"))
+        .endpoint(Endpoint::Token, format!("{base}/token"))
         .authenticator(&authenticator)
         .tls_client_certificate_bound_access_tokens(true)
         .build()?;

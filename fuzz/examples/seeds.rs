@@ -17,7 +17,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use certbound_fuzz::{JWT_AUDIENCE, JWT_ISSUER, JWT_PRIVATE_JWK, join};
 use certbound_testkit::rcgen::{DnType, DnValue};
-use certbound_testkit::{KeyAlg, TestCa, TestCert, self_signed};
+use certbound_testkit::{
+    KeyAlg, TestCa, TestCert, alb_escaped_cert, nginx_escaped_cert, self_signed,
+};
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, JwsHeader};
 use josekit::jwt::{self, JwtPayload};
@@ -42,25 +44,6 @@ impl Seeds {
             fs::remove_dir_all(&dir).unwrap();
         }
     }
-}
-
-/// RFC 3986 percent-encoding of everything but unreserved characters (nginx
-/// `$ssl_client_escaped_cert` style).
-fn escape_all(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// AWS ALB style: only newlines and spaces escaped; `+`, `/`, `=` kept.
-fn escape_alb(s: &str) -> String {
-    s.replace('\n', "%0A").replace(' ', "%20")
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -194,10 +177,10 @@ fn main() {
 
     // URL-encoded PEM.
     s.clear("header_pem_urlencoded");
-    s.put("header_pem_urlencoded", "nginx", escape_all(&leaf.pem));
-    s.put("header_pem_urlencoded", "alb", escape_alb(&leaf.pem));
-    s.put("header_pem_urlencoded", "chain", escape_all(&chain_pem));
-    s.put("header_pem_urlencoded", "alb_rich", escape_alb(&rich.pem));
+    s.put("header_pem_urlencoded", "nginx", nginx_escaped_cert(&leaf.pem));
+    s.put("header_pem_urlencoded", "alb", alb_escaped_cert(&leaf.pem));
+    s.put("header_pem_urlencoded", "chain", nginx_escaped_cert(&chain_pem));
+    s.put("header_pem_urlencoded", "alb_rich", alb_escaped_cert(&rich.pem));
     s.put("header_pem_urlencoded", "bad_escape", "%2-%ZZ%");
     s.put("header_pem_urlencoded", "empty", "");
 
@@ -236,8 +219,8 @@ fn main() {
     // XFCC: the decoder, and the grammar alone.
     for target in ["header_xfcc", "xfcc_grammar"] {
         s.clear(target);
-        let cert = escape_all(&leaf.pem);
-        let chain = escape_all(&chain_pem);
+        let cert = nginx_escaped_cert(&leaf.pem);
+        let chain = nginx_escaped_cert(&chain_pem);
         let hash = sha256_hex(&leaf.der);
         s.put(
             target,
@@ -256,7 +239,7 @@ fn main() {
             "two_hops",
             format!(
                 "By=spiffe://gw;Cert=\"{}\",By=spiffe://sidecar;URI=spiffe://gw",
-                escape_all(&ed.pem)
+                nginx_escaped_cert(&ed.pem)
             ),
         );
         s.put(

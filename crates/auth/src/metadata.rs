@@ -34,7 +34,7 @@ use certbound_oauth::OAuthError;
 /// assert_eq!(client.subject_parameter().map(|s| s.name()), Some("tls_client_auth_subject_dn"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ClientMetadata {
     /// `client_id`.
@@ -377,17 +377,7 @@ impl ClientMetadata {
         Self {
             client_id: client_id.into(),
             token_endpoint_auth_method: method,
-            tls_client_auth_subject_dn: None,
-            tls_client_auth_san_dns: None,
-            tls_client_auth_san_uri: None,
-            tls_client_auth_san_ip: None,
-            tls_client_auth_san_email: None,
-            jwks: None,
-            jwks_uri: None,
-            tls_client_certificate_bound_access_tokens: false,
-            certbound_trust_anchors: None,
-            certbound_issuer_spki_sha256: None,
-            other: Map::new(),
+            ..Self::default()
         }
     }
 

@@ -210,6 +210,25 @@ async fn non_form_body_is_invalid_request() {
 }
 
 #[tokio::test]
+async fn grpc_request_is_refused_in_grpc_form() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let mut req = request("/token", "client_id=bank-1", Some(&leaf));
+    req.headers_mut()
+        .insert("content-type", "application/grpc+proto".parse().unwrap());
+    let res = app(&ca).oneshot(req).await.unwrap();
+    // A trailers-only gRPC status, not an HTTP error page.
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/grpc");
+    assert_eq!(res.headers()["grpc-status"], "3");
+    assert_eq!(
+        res.headers()["grpc-message"],
+        "the body must be application/x-www-form-urlencoded"
+    );
+    assert_eq!(text(res).await, "");
+}
+
+#[tokio::test]
 async fn extractor_refuses_when_no_client_was_authenticated() {
     let ca = TestCa::new("Client CA");
     let res = app(&ca)

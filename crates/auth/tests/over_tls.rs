@@ -17,7 +17,7 @@ use certbound_auth::{
 };
 use certbound_extract::danger::AcceptAnyClientCert;
 use certbound_extract::{ClientCertLayer, PeerCertificatesLayer};
-use certbound_testkit::rcgen::ExtendedKeyUsagePurpose;
+use certbound_testkit::tls::{self, provider};
 use certbound_testkit::{TestCa, TestCert, self_signed};
 use common::*;
 use http::{Request, StatusCode};
@@ -25,16 +25,12 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 use tokio::net::TcpListener;
 use tower::Layer as _;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
 
 async fn token(client: Option<AuthenticatedClient>, body: Bytes) -> String {
     let who = client.map_or("none".to_owned(), |c| c.client_id().to_owned());
@@ -50,11 +46,7 @@ struct Server {
 
 async fn serve() -> Server {
     let server_ca = TestCa::new("Server CA");
-    let server = server_ca
-        .leaf("localhost")
-        .san_dns("localhost")
-        .eku(vec![ExtendedKeyUsagePurpose::ServerAuth])
-        .issue();
+    let server = tls::localhost(&server_ca);
     let client_ca = TestCa::new("Client CA");
     let device = self_signed("device-1").issue();
 
@@ -78,15 +70,7 @@ async fn serve() -> Server {
         .layer(ClientCertLayer::tls());
 
     let verifier = Arc::new(AcceptAnyClientCert::new(provider()).allow_unauthenticated());
-    let mut config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![CertificateDer::from(server.der.clone())],
-            PrivateKeyDer::try_from(server.key_der.clone()).unwrap(),
-        )
-        .unwrap();
+    let mut config = tls::server_config_with_verifier(&server, verifier, rustls::DEFAULT_VERSIONS);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -120,26 +104,10 @@ async fn serve() -> Server {
 
 impl Server {
     fn client_config(&self, cert: Option<&TestCert>) -> Arc<ClientConfig> {
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(self.server_ca.cert.der.clone()))
-            .unwrap();
-        let builder = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-        Arc::new(match cert {
-            Some(c) => builder
-                .with_client_auth_cert(
-                    vec![CertificateDer::from(c.der.clone())],
-                    PrivateKeyDer::try_from(c.key_der.clone()).unwrap(),
-                )
-                .unwrap(),
-            None => builder.with_no_client_auth(),
-        })
+        let chain: Vec<&TestCert> = cert.into_iter().collect();
+        Arc::new(tls::client_config(&self.server_ca, &chain))
     }
 
-    /// One form POST to /token over a fresh TLS connection.
     async fn post(
         &self,
         cert: Option<&TestCert>,

@@ -7,11 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use certbound_cert::Thumbprint;
-use http::StatusCode;
 use http::request::Parts;
 use serde_json::{Map, Value};
 
-use crate::{Binding, Confirmation, ConfirmationError};
+use crate::{Binding, Confirmation, ConfirmationError, OAuthError};
 
 /// The claims of a validated access token, with its confirmation parsed.
 ///
@@ -183,13 +182,10 @@ impl VerifiedToken {
 pub struct MissingVerifiedToken;
 
 impl IntoResponse for MissingVerifiedToken {
+    /// `500 server_error`, the RFC 6749 §5.2 JSON body.
     fn into_response(self) -> Response {
         tracing::debug!("{self}");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "missing token verification",
-        )
-            .into_response()
+        OAuthError::server_error("missing token verification").into_response()
     }
 }
 

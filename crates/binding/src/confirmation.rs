@@ -194,30 +194,10 @@ pub enum ConfirmationError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use certbound_testkit::vectors::{
+        RFC8705_SECTION3_1_CLAIMS, RFC8705_SECTION3_2_INTROSPECTION, RFC8705_SECTION3_X5T_S256,
+    };
     use serde_json::json;
-
-    /// RFC 8705 §3.1, the example JWT claims set (verbatim from the RFC).
-    const RFC8705_3_1_CLAIMS: &str = r#"{
-      "iss": "https://server.example.com",
-      "sub": "ty.webb@example.com",
-      "exp": 1493726400,
-      "nbf": 1493722800,
-      "cnf":{
-        "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"
-      }
-    }"#;
-
-    /// RFC 8705 §3.2, the example introspection response body (verbatim).
-    const RFC8705_3_2_INTROSPECTION: &str = r#"{
-      "active": true,
-      "iss": "https://server.example.com",
-      "sub": "ty.webb@example.com",
-      "exp": 1493726400,
-      "nbf": 1493722800,
-      "cnf":{
-        "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"
-      }
-    }"#;
 
     /// RFC 8705 Appendix A, Figure 5.
     const RFC8705_FIGURE_5: &str =
@@ -225,25 +205,20 @@ mod tests {
 
     #[test]
     fn rfc8705_section_3_1_example_parses_as_cnf_but_not_as_thumbprint() {
-        let payload: Map<String, Value> = serde_json::from_str(RFC8705_3_1_CLAIMS).unwrap();
+        let payload: Map<String, Value> = serde_json::from_str(RFC8705_SECTION3_1_CLAIMS).unwrap();
         let jwt = JwtPayload::from_map(payload).unwrap();
         let cnf = Confirmation::from_jwt_payload(&jwt).unwrap().unwrap();
-        assert_eq!(
-            cnf.x5t_s256(),
-            Some("bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2")
-        );
+        assert_eq!(cnf.x5t_s256(), Some(RFC8705_SECTION3_X5T_S256));
         assert!(cnf.other_members().is_empty());
         assert_eq!(cnf.thumbprint(), Err(ThumbprintError::Encoding));
     }
 
     #[test]
     fn rfc8705_section_3_2_example_parses_as_cnf_but_not_as_thumbprint() {
-        let response: Map<String, Value> = serde_json::from_str(RFC8705_3_2_INTROSPECTION).unwrap();
+        let response: Map<String, Value> =
+            serde_json::from_str(RFC8705_SECTION3_2_INTROSPECTION).unwrap();
         let cnf = Confirmation::from_claims(&response).unwrap().unwrap();
-        assert_eq!(
-            cnf.x5t_s256(),
-            Some("bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2")
-        );
+        assert_eq!(cnf.x5t_s256(), Some(RFC8705_SECTION3_X5T_S256));
         assert!(cnf.thumbprint().is_err());
     }
 

@@ -118,25 +118,7 @@ impl BindingPolicy {
         client: ClientBinding,
         cert: Option<&ClientCert>,
     ) -> Result<TokenBinding, BindingRefused> {
-        self.decide_thumbprint(client, cert.map(ClientCert::thumbprint))
-    }
-
-    /// [`decide`](Self::decide) for a client authenticated by mutual TLS by
-    /// certbound-auth, with the certificate it authenticated with.
-    #[cfg(feature = "auth")]
-    pub fn decide_for(
-        &self,
-        client: &certbound_auth::AuthenticatedClient,
-    ) -> Result<TokenBinding, BindingRefused> {
-        self.decide(ClientBinding::from(client), Some(client.certificate()))
-    }
-
-    /// [`decide`](Self::decide) with the certificate's thumbprint.
-    pub fn decide_thumbprint(
-        &self,
-        client: ClientBinding,
-        thumbprint: Option<Thumbprint>,
-    ) -> Result<TokenBinding, BindingRefused> {
+        let thumbprint = cert.map(ClientCert::thumbprint);
         let bind = client.bound_tokens_required || self.bind_when_presented;
         match (bind, thumbprint) {
             (true, Some(t)) => Ok(TokenBinding {

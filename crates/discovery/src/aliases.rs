@@ -172,22 +172,6 @@ impl MtlsEndpointAliases {
         }
         Ok(aliases)
     }
-
-    /// An alias for every top-level endpoint of `metadata` except the
-    /// browser-facing ones, on the same host name prefixed with `mtls.`
-    /// (`https://as.example.com/token` -> `https://mtls.as.example.com/token`).
-    pub fn from_mtls_subdomain(metadata: &AuthorizationServerMetadata) -> Result<Self, AliasError> {
-        let mut aliases = Self::new();
-        for (name, url) in aliasable(metadata) {
-            let parsed = parse_endpoint(name, url)?;
-            let host = format!("mtls.{}", parsed.authority);
-            let authority = url::parse_host(&host).ok_or(AliasError::InvalidHost { host })?;
-            aliases
-                .0
-                .insert(name.to_owned(), parsed.with_authority(&authority));
-        }
-        Ok(aliases)
-    }
 }
 
 impl<'a> IntoIterator for &'a MtlsEndpointAliases {
@@ -347,15 +331,5 @@ mod tests {
             MtlsEndpointAliases::from_host(&md, "https://mtls.example.com"),
             Err(AliasError::InvalidHost { .. })
         ));
-    }
-
-    #[test]
-    fn mtls_subdomain_prefixes_each_host() {
-        let md = metadata("https://as.example.com:8443");
-        let a = MtlsEndpointAliases::from_mtls_subdomain(&md).unwrap();
-        assert_eq!(
-            a.get(Endpoint::Token),
-            Some("https://mtls.as.example.com:8443/token")
-        );
     }
 }

@@ -37,8 +37,6 @@ pub struct MetadataBuilder {
     md: AuthorizationServerMetadata,
     shared_methods: Vec<String>,
     token_methods: Vec<String>,
-    introspection_methods: Vec<String>,
-    revocation_methods: Vec<String>,
     alias_source: Option<AliasSource>,
     explicit_aliases: Vec<(Endpoint, String)>,
     profile: Profile,
@@ -52,7 +50,6 @@ pub struct MetadataBuilder {
 enum AliasSource {
     BaseUrl(String),
     Host(String),
-    MtlsSubdomain,
 }
 
 /// Why [`MetadataBuilder::build`] failed.
@@ -98,8 +95,6 @@ impl MetadataBuilder {
             md: AuthorizationServerMetadata::new(issuer),
             shared_methods: Vec::new(),
             token_methods: Vec::new(),
-            introspection_methods: Vec::new(),
-            revocation_methods: Vec::new(),
             alias_source: None,
             explicit_aliases: Vec::new(),
             profile: Profile::Base,
@@ -108,56 +103,12 @@ impl MetadataBuilder {
         }
     }
 
-    /// Sets the URL of `endpoint`. An endpoint [`Endpoint`] does not name
-    /// goes in with [`field`](Self::field).
+    /// Sets the URL of `endpoint` (`authorization_endpoint`,
+    /// `token_endpoint`, `jwks_uri`, ...). An endpoint [`Endpoint`] does not
+    /// name goes in with [`field`](Self::field).
     pub fn endpoint(mut self, endpoint: Endpoint, url: impl Into<String>) -> Self {
         self.md.set_endpoint(endpoint, url);
         self
-    }
-
-    /// Sets `authorization_endpoint` (browser-facing: never aliased).
-    pub fn authorization_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Authorization, url)
-    }
-
-    /// Sets `token_endpoint`.
-    pub fn token_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Token, url)
-    }
-
-    /// Sets `introspection_endpoint`.
-    pub fn introspection_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Introspection, url)
-    }
-
-    /// Sets `revocation_endpoint`.
-    pub fn revocation_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Revocation, url)
-    }
-
-    /// Sets `pushed_authorization_request_endpoint`.
-    pub fn pushed_authorization_request_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::PushedAuthorizationRequest, url)
-    }
-
-    /// Sets `device_authorization_endpoint`.
-    pub fn device_authorization_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::DeviceAuthorization, url)
-    }
-
-    /// Sets `userinfo_endpoint`.
-    pub fn userinfo_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Userinfo, url)
-    }
-
-    /// Sets `registration_endpoint`.
-    pub fn registration_endpoint(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::Registration, url)
-    }
-
-    /// Sets `jwks_uri`.
-    pub fn jwks_uri(self, url: impl Into<String>) -> Self {
-        self.endpoint(Endpoint::JwksUri, url)
     }
 
     /// Sets each endpoint that has a [standard path](Endpoint::standard_path)
@@ -239,26 +190,6 @@ impl MetadataBuilder {
         self
     }
 
-    /// More methods accepted at the introspection endpoint only.
-    pub fn introspection_endpoint_auth_methods<I>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        merge(&mut self.introspection_methods, methods);
-        self
-    }
-
-    /// More methods accepted at the revocation endpoint only.
-    pub fn revocation_endpoint_auth_methods<I>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        merge(&mut self.revocation_methods, methods);
-        self
-    }
-
     /// Sets `tls_client_certificate_bound_access_tokens` (RFC 8705 §3.3).
     pub fn tls_client_certificate_bound_access_tokens(mut self, bound: bool) -> Self {
         self.md.tls_client_certificate_bound_access_tokens = Some(bound);
@@ -334,14 +265,6 @@ impl MetadataBuilder {
         self
     }
 
-    /// Aliases every endpoint but the browser-facing ones to the same URL on
-    /// the `mtls.` sub-domain of its host; see
-    /// [`MtlsEndpointAliases::from_mtls_subdomain`].
-    pub fn mtls_subdomain(mut self) -> Self {
-        self.alias_source = Some(AliasSource::MtlsSubdomain);
-        self
-    }
-
     /// Validates against `profile` as well on [`build`](Self::build).
     pub fn profile(mut self, profile: Profile) -> Self {
         self.profile = profile;
@@ -354,8 +277,6 @@ impl MetadataBuilder {
             mut md,
             shared_methods,
             token_methods,
-            introspection_methods,
-            revocation_methods,
             alias_source,
             explicit_aliases,
             profile,
@@ -376,12 +297,12 @@ impl MetadataBuilder {
             (
                 md.introspection_endpoint.is_some(),
                 &mut md.introspection_endpoint_auth_methods_supported,
-                introspection_methods,
+                Vec::new(),
             ),
             (
                 md.revocation_endpoint.is_some(),
                 &mut md.revocation_endpoint_auth_methods_supported,
-                revocation_methods,
+                Vec::new(),
             ),
         ];
         for (has_endpoint, list, own) in lists {
@@ -406,7 +327,6 @@ impl MetadataBuilder {
             None => md.mtls_endpoint_aliases.take().unwrap_or_default(),
             Some(AliasSource::BaseUrl(base)) => MtlsEndpointAliases::from_base_url(&md, &base)?,
             Some(AliasSource::Host(host)) => MtlsEndpointAliases::from_host(&md, &host)?,
-            Some(AliasSource::MtlsSubdomain) => MtlsEndpointAliases::from_mtls_subdomain(&md)?,
         };
         for (endpoint, url) in explicit_aliases {
             aliases.insert(endpoint, url)?;
@@ -493,8 +413,8 @@ mod tests {
     #[test]
     fn methods_are_merged_without_duplicates_in_first_seen_order() {
         let md = AuthorizationServerMetadata::builder("https://as.example.com")
-            .token_endpoint("https://as.example.com/token")
-            .introspection_endpoint("https://as.example.com/introspect")
+            .endpoint(Endpoint::Token, "https://as.example.com/token")
+            .endpoint(Endpoint::Introspection, "https://as.example.com/introspect")
             .token_endpoint_auth_methods(["client_secret_basic", "private_key_jwt"])
             .auth_methods(["tls_client_auth", "client_secret_basic"])
             .auth_methods(vec![String::from("tls_client_auth")])
@@ -515,7 +435,7 @@ mod tests {
     #[test]
     fn standard_endpoints_fill_only_what_is_unset() {
         let md = AuthorizationServerMetadata::builder("https://as.example.com/t1/")
-            .token_endpoint("https://tokens.example.com/token")
+            .endpoint(Endpoint::Token, "https://tokens.example.com/token")
             .standard_endpoints()
             .build()
             .unwrap();

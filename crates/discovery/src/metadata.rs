@@ -18,7 +18,7 @@ use crate::validate::{self, Profile, ValidationErrors};
 /// Build one with [`AuthorizationServerMetadata::builder`]; read one with
 /// [`AuthorizationServerMetadata::from_json`] (clients) or
 /// [`validate::check_document`](crate::check_document) (to list every problem).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuthorizationServerMetadata {
     /// The authorization server's issuer identifier: an `https` URL with no
@@ -186,51 +186,7 @@ impl AuthorizationServerMetadata {
     pub fn new(issuer: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
-            authorization_endpoint: None,
-            token_endpoint: None,
-            jwks_uri: None,
-            registration_endpoint: None,
-            scopes_supported: None,
-            response_types_supported: None,
-            response_modes_supported: None,
-            grant_types_supported: None,
-            token_endpoint_auth_methods_supported: None,
-            token_endpoint_auth_signing_alg_values_supported: None,
-            service_documentation: None,
-            ui_locales_supported: None,
-            op_policy_uri: None,
-            op_tos_uri: None,
-            revocation_endpoint: None,
-            revocation_endpoint_auth_methods_supported: None,
-            revocation_endpoint_auth_signing_alg_values_supported: None,
-            introspection_endpoint: None,
-            introspection_endpoint_auth_methods_supported: None,
-            introspection_endpoint_auth_signing_alg_values_supported: None,
-            code_challenge_methods_supported: None,
-            signed_metadata: None,
-            device_authorization_endpoint: None,
-            pushed_authorization_request_endpoint: None,
-            require_pushed_authorization_requests: None,
-            authorization_response_iss_parameter_supported: None,
-            userinfo_endpoint: None,
-            end_session_endpoint: None,
-            backchannel_authentication_endpoint: None,
-            subject_types_supported: None,
-            id_token_signing_alg_values_supported: None,
-            userinfo_signing_alg_values_supported: None,
-            request_object_signing_alg_values_supported: None,
-            acr_values_supported: None,
-            display_values_supported: None,
-            claim_types_supported: None,
-            claims_supported: None,
-            claims_locales_supported: None,
-            claims_parameter_supported: None,
-            request_parameter_supported: None,
-            request_uri_parameter_supported: None,
-            require_request_uri_registration: None,
-            tls_client_certificate_bound_access_tokens: None,
-            mtls_endpoint_aliases: None,
-            extra: Map::new(),
+            ..Self::default()
         }
     }
 
@@ -352,12 +308,6 @@ impl AuthorizationServerMetadata {
     /// Whether the server advertises certificate-bound access tokens.
     pub fn issues_bound_tokens(&self) -> bool {
         self.tls_client_certificate_bound_access_tokens == Some(true)
-    }
-
-    /// RFC 8414 §3.3: the `issuer` in a fetched document must be identical to
-    /// the issuer the client used to build the metadata URL.
-    pub fn issuer_matches(&self, expected: &str) -> bool {
-        self.issuer == expected
     }
 }
 

@@ -90,11 +90,14 @@ fn mtls_client_calls_the_aliases_and_plain_client_the_top_level_endpoints() {
 #[test]
 fn builder_reproduces_the_rfc8705_example() {
     let built = AuthorizationServerMetadata::builder("https://server.example.com")
-        .authorization_endpoint("https://server.example.com/authz")
-        .token_endpoint("https://server.example.com/token")
-        .introspection_endpoint("https://server.example.com/introspect")
-        .revocation_endpoint("https://server.example.com/revo")
-        .jwks_uri("https://server.example.com/jwks")
+        .endpoint(Endpoint::Authorization, "https://server.example.com/authz")
+        .endpoint(Endpoint::Token, "https://server.example.com/token")
+        .endpoint(
+            Endpoint::Introspection,
+            "https://server.example.com/introspect",
+        )
+        .endpoint(Endpoint::Revocation, "https://server.example.com/revo")
+        .endpoint(Endpoint::JwksUri, "https://server.example.com/jwks")
         .field(
             "response_modes_supported",
             serde_json::json!(["fragment", "query", "form_post"]),

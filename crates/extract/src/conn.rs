@@ -3,11 +3,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use certbound_cert::{CertError, Certificate};
+use certbound_cert::CertError;
 use http::Extensions;
 
 use crate::layer::memo::Memo;
-use crate::{CertSource, ClientCert, PeerAddr, PeerCertificates};
+use crate::{ClientCert, PeerAddr, PeerCertificates};
 
 /// The peer's address: our [`PeerAddr`], axum's `ConnectInfo<SocketAddr>` or
 /// `ConnectInfo<TlsConnectInfo>`, or tonic's `TcpConnectInfo` (plain or
@@ -94,22 +94,17 @@ fn from_der_chain<'a>(
     memo: Option<&Memo>,
 ) -> Option<Result<ClientCert, CertError>> {
     let ders: Vec<&[u8]> = chain.collect();
-    let (leaf, rest) = ders.split_first()?;
+    if ders.is_empty() {
+        return None;
+    }
     if let Some(cert) = memo.and_then(|m| m.get(&ders)) {
         return Some(Ok(cert));
     }
-    Some((|| {
-        let leaf = Certificate::from_der(*leaf)?;
-        let intermediates = rest
-            .iter()
-            .map(|der| Certificate::from_der(*der))
-            .collect::<Result<_, _>>()?;
-        let cert = ClientCert::new(leaf, intermediates, CertSource::Tls);
-        if let Some(memo) = memo {
-            memo.insert(&ders, &cert);
-        }
-        Ok(cert)
-    })())
+    let cert = crate::peer::client_cert_of(ders.iter().copied());
+    if let (Ok(cert), Some(memo)) = (&cert, memo) {
+        memo.insert(&ders, cert);
+    }
+    Some(cert)
 }
 
 #[cfg(test)]

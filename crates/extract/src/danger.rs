@@ -77,11 +77,6 @@ impl AcceptAnyClientCert {
         self
     }
 
-    /// Whether a certificate is required.
-    pub fn is_mandatory(&self) -> bool {
-        self.mandatory
-    }
-
     /// The CA names sent to the client in the certificate request (none by
     /// default, which tells clients any certificate will do).
     pub fn root_hint_subjects(mut self, subjects: Vec<DistinguishedName>) -> Self {

@@ -1,9 +1,10 @@
 //! The axum extractor for [`ClientCert`].
 //!
-//! `ClientCert` as a handler argument requires a certificate (else 401);
-//! `Option<ClientCert>` makes it optional. Both need
+//! `ClientCert` as a handler argument requires a certificate (else 401
+//! `invalid_client`); `Option<ClientCert>` makes it optional. Both need
 //! [`ClientCertLayer`](crate::ClientCertLayer) in front of the handler;
-//! without it they answer 500 and say so.
+//! without it they answer 500 and say so. Refusals are
+//! [`OAuthError`]s, like the layers'.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -27,8 +28,9 @@ use std::fmt;
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
+use certbound_oauth::OAuthError;
+use http::StatusCode;
 use http::request::Parts;
-use http::{HeaderValue, StatusCode, header};
 
 use crate::ClientCert;
 use crate::layer::Extracted;
@@ -58,9 +60,17 @@ impl ClientCertRejection {
 
     /// The HTTP status of the response.
     pub fn status(&self) -> StatusCode {
+        self.to_oauth_error().status()
+    }
+
+    /// The answer: `401 invalid_client` without a certificate,
+    /// `500 server_error` without the layer; the description is this
+    /// rejection's message.
+    pub fn to_oauth_error(&self) -> OAuthError {
+        let description = self.to_string();
         match self.reason {
-            RejectionReason::Missing => StatusCode::UNAUTHORIZED,
-            RejectionReason::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
+            RejectionReason::Missing => OAuthError::invalid_client(description),
+            RejectionReason::LayerMissing => OAuthError::server_error(description),
         }
     }
 }
@@ -79,13 +89,9 @@ impl fmt::Display for ClientCertRejection {
 impl std::error::Error for ClientCertRejection {}
 
 impl IntoResponse for ClientCertRejection {
+    /// [`to_oauth_error`](Self::to_oauth_error)'s JSON answer.
     fn into_response(self) -> Response {
-        let mut response = (self.status(), self.to_string()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
+        self.to_oauth_error().into_response()
     }
 }
 

@@ -59,5 +59,5 @@ mod peer;
 pub use client_cert::{CertSource, ClientCert};
 #[cfg(feature = "axum")]
 pub use extractor::{ClientCertRejection, RejectionReason};
-pub use layer::{ClientCertLayer, ClientCertService, HeaderSource};
+pub use layer::{ClientCertLayer, ClientCertService, HeaderSource, ResponseBody};
 pub use peer::{AddPeerCertificates, PeerAddr, PeerCertificates, PeerCertificatesLayer};

@@ -86,18 +86,19 @@ impl PeerCertificates {
     pub fn client_cert(&self) -> Result<ClientCert, CertError> {
         self.inner
             .client_cert
-            .get_or_init(|| {
-                let mut certs = self
-                    .inner
-                    .chain
-                    .iter()
-                    .map(|c| Certificate::from_der(c.as_ref()));
-                let leaf = certs.next().ok_or(CertError::Empty)??;
-                let intermediates = certs.collect::<Result<Vec<_>, _>>()?;
-                Ok(ClientCert::new(leaf, intermediates, CertSource::Tls))
-            })
+            .get_or_init(|| client_cert_of(self.inner.chain.iter().map(|c| c.as_ref())))
             .clone()
     }
+}
+
+/// The [`ClientCert`] of a TLS chain, leaf first: every certificate read.
+pub(crate) fn client_cert_of<'a>(
+    chain: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<ClientCert, CertError> {
+    let mut certs = chain.into_iter().map(Certificate::from_der);
+    let leaf = certs.next().ok_or(CertError::Empty)??;
+    let intermediates = certs.collect::<Result<Vec<_>, _>>()?;
+    Ok(ClientCert::new(leaf, intermediates, CertSource::Tls))
 }
 
 impl fmt::Debug for PeerCertificates {

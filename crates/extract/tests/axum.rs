@@ -12,10 +12,11 @@ use certbound_extract::header::HeaderFormat;
 use certbound_extract::{
     ClientCert, ClientCertLayer, ClientCertRejection, HeaderSource, RejectionReason,
 };
+use certbound_testkit::alb_escaped_cert;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use support::{escape_alb, rfc9440};
+use support::rfc9440;
 use tower::ServiceExt;
 
 async fn whoami(cert: ClientCert) -> String {
@@ -69,15 +70,19 @@ async fn extractor_behind_a_trusted_proxy_on_loopback() {
     });
 
     let f = rfc9440();
-    let alb = escape_alb(&f.pems.concat());
+    let alb = alb_escaped_cert(&f.pems.concat());
     let (status, body) = http_get(addr, "/whoami", Some(&alb)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, format!("CN=BC {}", f.thumbprints[0]));
 
     let (status, body) = http_get(addr, "/whoami", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::UNAUTHORIZED, "a client certificate is required")
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({
+            "error": "invalid_client",
+            "error_description": "a client certificate is required"
+        })
     );
     assert_eq!(http_get(addr, "/maybe", None).await.1, "anonymous");
     assert_eq!(
@@ -107,8 +112,11 @@ async fn extractor_without_the_layer_is_a_500_that_says_so() {
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = res.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(
-        body,
-        "ClientCertLayer is not installed in front of this handler"
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({
+            "error": "server_error",
+            "error_description": "ClientCertLayer is not installed in front of this handler"
+        })
     );
 }
 

@@ -14,10 +14,11 @@ use bytes::Bytes;
 use certbound_extract::header::{HeaderDecoder, HeaderError, HeaderFormat};
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
 use certbound_testkit::hostile::combined_header_values;
+use certbound_testkit::nginx_escaped_cert;
 use certbound_testkit::{TestCa, TestCert};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use support::{b64, escape_all};
+use support::b64;
 use tower::{Layer, ServiceExt, service_fn};
 
 const TRUSTED: &str = "10.0.0.7:40000";
@@ -198,12 +199,12 @@ async fn a_proxy_that_replaces_the_header_works_as_before() {
     let a = &p.attacker;
     let xfcc = format!(
         "By=spiffe://proxy.example/ns/edge;Cert=\"{}\";Subject=\"CN=attacker\"",
-        escape_all(&a.pem)
+        nginx_escaped_cert(&a.pem)
     );
     for (format, value) in [
         (HeaderFormat::Rfc9440, format!(":{}:", b64(&a.der))),
         // nginx $ssl_client_escaped_cert
-        (HeaderFormat::PemUrlEncoded, escape_all(&a.pem)),
+        (HeaderFormat::PemUrlEncoded, nginx_escaped_cert(&a.pem)),
         // Apache %{SSL_CLIENT_CERT}s
         (HeaderFormat::Pem, a.pem.trim_end().replace('\n', " ")),
         // HAProxy %[ssl_c_der,base64]
@@ -225,7 +226,7 @@ async fn xfcc_elements_appended_on_one_line_give_the_proxys_own() {
     // Counted from the right, the proxy's element is read: the attacker
     // gets its own certificate, never the victim's.
     let p = parties();
-    let element = |c: &TestCert| format!("By=spiffe://x;Cert=\"{}\"", escape_all(&c.pem));
+    let element = |c: &TestCert| format!("By=spiffe://x;Cert=\"{}\"", nginx_escaped_cert(&c.pem));
     for join in [",", ", "] {
         let value = format!("{}{join}{}", element(&p.victims[0]), element(&p.attacker));
         assert_eq!(

@@ -7,7 +7,8 @@ mod support;
 use certbound_extract::header::{self, HeaderDecoder, HeaderError, HeaderFormat, xfcc};
 use certbound_extract::{CertSource, ClientCert};
 use certbound_testkit::vectors;
-use support::{Fixture, b64, escape_alb, escape_all, rfc8705, rfc9440, sha256_hex};
+use certbound_testkit::{alb_escaped_cert, nginx_escaped_cert};
+use support::{Fixture, b64, rfc8705, rfc9440, sha256_hex};
 
 fn thumbprints(cert: &ClientCert) -> Vec<String> {
     std::iter::once(cert.leaf())
@@ -99,23 +100,28 @@ fn pem_urlencoded_nginx_alb_and_plus_pitfall() {
     for f in [rfc8705(), rfc9440()] {
         let all = f.pems.concat();
         // nginx $ssl_client_escaped_cert and ingress-nginx: everything escaped.
-        assert_decodes(HeaderFormat::PemUrlEncoded, &escape_all(&all), None, &f);
+        assert_decodes(
+            HeaderFormat::PemUrlEncoded,
+            &nginx_escaped_cert(&all),
+            None,
+            &f,
+        );
         // AWS ALB X-Amzn-Mtls-Clientcert: '+', '/' and '=' left as they are.
-        let alb = escape_alb(&all);
+        let alb = alb_escaped_cert(&all);
         assert!(alb.contains('+'));
         assert_decodes(HeaderFormat::PemUrlEncoded, &alb, None, &f);
         // Leaf in one header, the rest in a chain header.
         assert_decodes(
             HeaderFormat::PemUrlEncoded,
-            &escape_alb(&f.pems[0]),
-            Some(&escape_all(&f.pems[1..].concat())),
+            &alb_escaped_cert(&f.pems[0]),
+            Some(&nginx_escaped_cert(&f.pems[1..].concat())),
             &f,
         );
     }
     // Form-decoding ('+' as a space) would yield another certificate or none;
     // RFC 3986 decoding keeps '+': a literal space where '+' was is refused.
     let f = rfc8705();
-    let form_mangled = escape_alb(&f.pems[0]).replace('+', " ");
+    let form_mangled = alb_escaped_cert(&f.pems[0]).replace('+', " ");
     match decode(HeaderFormat::PemUrlEncoded, &form_mangled, None) {
         Ok(Some(c)) => assert_ne!(c.thumbprint().to_string(), f.thumbprints[0]),
         Ok(None) => panic!("mangled value decoded to nothing"),
@@ -210,10 +216,13 @@ fn xfcc_element(f: &Fixture, with_cert: bool, with_chain: bool, hash: Option<Str
         hash.unwrap_or_else(|| sha256_hex(&f.ders[0]))
     ));
     if with_cert {
-        pairs.push(format!("Cert=\"{}\"", escape_all(&f.pems[0])));
+        pairs.push(format!("Cert=\"{}\"", nginx_escaped_cert(&f.pems[0])));
     }
     if with_chain {
-        pairs.push(format!("Chain=\"{}\"", escape_all(&f.pems.concat())));
+        pairs.push(format!(
+            "Chain=\"{}\"",
+            nginx_escaped_cert(&f.pems.concat())
+        ));
     }
     pairs.push(r#"Subject="CN=BC,O=Let's Authenticate;OU=a\"b""#.to_owned());
     pairs.push(

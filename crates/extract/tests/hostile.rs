@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
+use certbound_testkit::nginx_escaped_cert;
 use certbound_testkit::{TestCa, TestCert};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use support::{b64, escape_all, sha256_hex};
+use support::{b64, sha256_hex};
 use tower::{Layer, Service, ServiceExt, service_fn};
 
 const TRUSTED: &str = "10.0.0.7:40000";
@@ -135,13 +136,13 @@ fn cr_lf_and_nul_cannot_be_put_into_a_header_value() {
 #[tokio::test]
 async fn percent_encoded_nul_in_pem_is_refused_and_the_next_request_works() {
     let p = pki();
-    let good = escape_all(&p.leaf.pem);
+    let good = nginx_escaped_cert(&p.leaf.pem);
     // NUL in the middle of the base64.
     let mut hostile = p.leaf.pem.clone();
     hostile.insert(40, '\0');
     refused_then_next_works(
         HeaderSource::new(HeaderFormat::PemUrlEncoded),
-        request(&[("x-ssl-client-cert", value(&escape_all(&hostile)))]),
+        request(&[("x-ssl-client-cert", value(&nginx_escaped_cert(&hostile)))]),
         "not valid base64",
         request(&[("x-ssl-client-cert", value(&good))]),
         &format!("{} +0", thumbprint(&p.leaf)),
@@ -152,7 +153,7 @@ async fn percent_encoded_nul_in_pem_is_refused_and_the_next_request_works() {
 #[tokio::test]
 async fn percent_encoded_crlf_in_pem_is_just_a_line_end() {
     let p = pki();
-    let crlf = escape_all(&p.leaf.pem.replace('\n', "\r\n"));
+    let crlf = nginx_escaped_cert(&p.leaf.pem.replace('\n', "\r\n"));
     let calls = Arc::new(AtomicUsize::new(0));
     let mut svc = service(HeaderSource::new(HeaderFormat::PemUrlEncoded), calls);
     let (status, body) = send(&mut svc, request(&[("x-ssl-client-cert", value(&crlf))])).await;
@@ -190,7 +191,7 @@ async fn a_single_value_header_sent_twice_is_refused() {
         (
             HeaderFormat::PemUrlEncoded,
             "x-ssl-client-cert",
-            escape_all(&p.leaf.pem),
+            nginx_escaped_cert(&p.leaf.pem),
         ),
     ] {
         // Twice the same, and two different certificates.
@@ -288,7 +289,7 @@ async fn chains_longer_than_the_limit_are_refused_in_every_format() {
     ];
     let pem: String = five.iter().map(|c| c.pem.clone()).collect();
     let chain_9440: Vec<String> = five[1..].iter().map(|c| rfc9440(c)).collect();
-    let xfcc_chain = escape_all(&pem);
+    let xfcc_chain = nginx_escaped_cert(&pem);
     let cases: Vec<(HeaderFormat, Vec<(&str, String)>)> = vec![
         (
             HeaderFormat::Rfc9440,
@@ -299,7 +300,7 @@ async fn chains_longer_than_the_limit_are_refused_in_every_format() {
         ),
         (
             HeaderFormat::PemUrlEncoded,
-            vec![("x-ssl-client-cert", escape_all(&pem))],
+            vec![("x-ssl-client-cert", nginx_escaped_cert(&pem))],
         ),
         (
             HeaderFormat::Pem,
@@ -329,10 +330,10 @@ async fn chains_longer_than_the_limit_are_refused_in_every_format() {
         let good_name = format.default_header();
         let good = match format {
             HeaderFormat::Rfc9440 => rfc9440(&p.leaf),
-            HeaderFormat::PemUrlEncoded => escape_all(&p.leaf.pem),
+            HeaderFormat::PemUrlEncoded => nginx_escaped_cert(&p.leaf.pem),
             HeaderFormat::Pem => p.leaf.pem.replace('\n', " "),
             HeaderFormat::DerBase64 => b64(&p.leaf.der),
-            _ => format!("Cert=\"{}\"", escape_all(&p.leaf.pem)),
+            _ => format!("Cert=\"{}\"", nginx_escaped_cert(&p.leaf.pem)),
         };
         refused_then_next_works(
             HeaderSource::new(format),
@@ -420,7 +421,7 @@ async fn pem_with_garbage_is_refused_with_what_is_wrong() {
             HeaderFormat::Pem,
             (|s: &str| s.replace('\n', " ")) as fn(&str) -> String,
         ),
-        (HeaderFormat::PemUrlEncoded, |s: &str| escape_all(s)),
+        (HeaderFormat::PemUrlEncoded, |s: &str| nginx_escaped_cert(s)),
     ] {
         for (hostile, expect) in &cases {
             refused_then_next_works(
@@ -509,7 +510,7 @@ async fn base64_with_junk_is_refused() {
 #[tokio::test]
 async fn xfcc_with_unbalanced_quotes_or_bad_grammar_is_refused() {
     let p = pki();
-    let cert = escape_all(&p.leaf.pem);
+    let cert = nginx_escaped_cert(&p.leaf.pem);
     let hash = sha256_hex(&p.leaf.der);
     let good = format!("By=spiffe://proxy;Hash={hash};Cert=\"{cert}\";Subject=\"CN=client\"");
     let cases = [
@@ -544,7 +545,7 @@ async fn xfcc_with_unbalanced_quotes_or_bad_grammar_is_refused() {
             "Hash is not 64 hex digits",
         ),
         (
-            format!("Cert=\"{}\"", escape_all("junk")),
+            format!("Cert=\"{}\"", nginx_escaped_cert("junk")),
             "Cert: no PEM certificate block",
         ),
         (format!("Cert=\"{cert}%\""), "invalid percent-encoding"),

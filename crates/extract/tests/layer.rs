@@ -9,10 +9,11 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr, PeerCertificates};
+use certbound_testkit::nginx_escaped_cert;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use rustls_pki_types::CertificateDer;
-use support::{b64, escape_all, rfc8705, rfc9440, sha256_hex};
+use support::{b64, rfc8705, rfc9440, sha256_hex};
 use tower::{Layer, ServiceExt, service_fn};
 
 /// What the inner service saw: the thumbprint of the `ClientCert` it was
@@ -39,13 +40,13 @@ fn valid_value(format: HeaderFormat) -> String {
     let f = rfc8705();
     match format {
         HeaderFormat::Rfc9440 => format!(":{}:", b64(&f.ders[0])),
-        HeaderFormat::PemUrlEncoded => escape_all(&f.pems[0]),
+        HeaderFormat::PemUrlEncoded => nginx_escaped_cert(&f.pems[0]),
         HeaderFormat::Pem => f.pems[0].replace('\n', " "),
         HeaderFormat::DerBase64 => b64(&f.ders[0]),
         HeaderFormat::Xfcc => format!(
             "Hash={};Cert=\"{}\";Subject=\"CN=mtls\"",
             sha256_hex(&f.ders[0]),
-            escape_all(&f.pems[0])
+            nginx_escaped_cert(&f.pems[0])
         ),
         _ => unreachable!(),
     }

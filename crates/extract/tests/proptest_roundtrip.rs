@@ -19,12 +19,13 @@ use bytes::Bytes;
 use certbound_extract::header::{HeaderDecoder, HeaderFormat};
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
 use certbound_testkit::TestCa;
+use certbound_testkit::{alb_escaped_cert, nginx_escaped_cert};
 use http::{HeaderName, HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use support::{escape_alb, escape_all, sha256_hex};
+use support::sha256_hex;
 use tower::{Layer, ServiceExt, service_fn};
 
 /// One certificate of the pool: DER, PEM, subject string, SANs.
@@ -140,9 +141,9 @@ fn pem_text(certs: &[&PoolCert], crlf: bool) -> String {
 fn pem_urlencoded(certs: &[&PoolCert], crlf: bool, alb: bool) -> Lines {
     let pem = pem_text(certs, crlf);
     let value = if alb {
-        escape_alb(&pem).replace('\r', "%0D")
+        alb_escaped_cert(&pem).replace('\r', "%0D")
     } else {
-        escape_all(&pem)
+        nginx_escaped_cert(&pem)
     };
     vec![(HeaderName::from_static("x-ssl-client-cert"), value)]
 }
@@ -255,7 +256,7 @@ fn xfcc(certs: &[&PoolCert], s: &XfccStyle) -> (Lines, usize) {
         let h = if s.upper_hash { h.to_uppercase() } else { h };
         pairs.push(format!("{}={h}", key("Hash")));
     }
-    let cert = escape_all(&leaf.pem);
+    let cert = nginx_escaped_cert(&leaf.pem);
     if s.with_cert {
         let v = if s.quote_cert {
             format!("\"{cert}\"")
@@ -265,7 +266,7 @@ fn xfcc(certs: &[&PoolCert], s: &XfccStyle) -> (Lines, usize) {
         pairs.push(format!("{}={v}", key("Cert")));
     }
     if s.with_chain {
-        let chain = escape_all(&pem_text(certs, false));
+        let chain = nginx_escaped_cert(&pem_text(certs, false));
         pairs.push(format!("{}=\"{chain}\"", key("Chain")));
     }
     for uri in &leaf.uris {

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use certbound_cert::Thumbprint;
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource};
+use certbound_testkit::nginx_escaped_cert;
 use http::Request;
 use support::tls::Pki;
-use support::{escape_all, rfc9440, sha256_hex};
+use support::{rfc9440, sha256_hex};
 use tokio::sync::oneshot;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity, Server, ServerTlsConfig};
@@ -82,7 +83,7 @@ fn xfcc_value() -> String {
     format!(
         "By=spiffe://cluster.local/ns/default/sa/api;Hash={};Cert=\"{}\";Subject=\"CN=BC,O=Let's Authenticate\"",
         sha256_hex(&f.ders[0]),
-        escape_all(&f.pems[0])
+        nginx_escaped_cert(&f.pems[0])
     )
 }
 

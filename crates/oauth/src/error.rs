@@ -16,15 +16,12 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 /// reads: keep the precise reason for a refusal in `tracing`, where the
 /// refusal is decided.
 ///
-/// It is written three ways, and the layers pick by the request:
-/// - [`into_response`](Self::into_response): the JSON body of RFC 6749 §5.1
-///   and §5.2 (`Cache-Control: no-store`, `Pragma: no-cache`), for the token
-///   endpoint and client registration; the RFC 6750 codes also carry their
-///   `WWW-Authenticate` challenge;
-/// - [`to_challenge_response`](Self::to_challenge_response): the RFC 6750
-///   answer of a resource server (`WWW-Authenticate: Bearer ...`, no body);
-/// - [`to_grpc_response`](Self::to_grpc_response): a trailers-only gRPC
-///   status, which the other two use when the request is gRPC.
+/// Every certbound layer answers a refusal the same way,
+/// [`response_for`](Self::response_for) the request: the gRPC form for a
+/// gRPC request, the RFC 6750 `WWW-Authenticate` challenge for a resource
+/// server's refusal, else the JSON body of RFC 6749 §5.2. A handler returns
+/// it through [`into_response`](Self::into_response) (axum's
+/// `IntoResponse`), which is the JSON form.
 ///
 /// ```
 /// use certbound_oauth::OAuthError;
@@ -43,6 +40,7 @@ pub struct OAuthError {
     code: Option<Cow<'static, str>>,
     description: Option<Cow<'static, str>>,
     realm: Option<Arc<str>>,
+    bearer: bool,
 }
 
 /// gRPC status codes (gRPC's `code.proto`).
@@ -79,6 +77,7 @@ impl OAuthError {
             code: Some(code.into()),
             description,
             realm: None,
+            bearer: false,
         }
     }
 
@@ -140,6 +139,7 @@ impl OAuthError {
             code: None,
             description: Some(Cow::Borrowed("a bearer token is required")),
             realm: None,
+            bearer: true,
         }
     }
 
@@ -152,10 +152,20 @@ impl OAuthError {
         )
     }
 
-    /// Adds a `realm` to the `WWW-Authenticate` challenge (RFC 6750 §3).
+    /// Makes this a resource server's refusal (RFC 6750 §3), answered with
+    /// a `Bearer` challenge whatever its code: a malformed `Authorization`
+    /// header is `invalid_request` with a challenge. A server-side failure
+    /// (5xx) still sends none.
+    pub fn bearer_challenge(mut self) -> Self {
+        self.bearer = true;
+        self
+    }
+
+    /// Adds a `realm` to the `WWW-Authenticate` challenge (RFC 6750 §3);
+    /// implies [`bearer_challenge`](Self::bearer_challenge).
     pub fn with_realm(mut self, realm: impl Into<Arc<str>>) -> Self {
         self.realm = Some(realm.into());
-        self
+        self.bearer_challenge()
     }
 
     /// The HTTP status.
@@ -173,14 +183,15 @@ impl OAuthError {
         self.description.as_deref()
     }
 
-    /// Whether this is one of RFC 6750's own answers (`invalid_token`,
-    /// `insufficient_scope`, no token), which always carry a
-    /// `WWW-Authenticate` challenge.
+    /// Whether this carries a `WWW-Authenticate` challenge: one of RFC
+    /// 6750's own answers (`invalid_token`, `insufficient_scope`, no token),
+    /// or a refusal marked with [`bearer_challenge`](Self::bearer_challenge).
     pub fn is_bearer_challenge(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            None | Some("invalid_token" | "insufficient_scope")
-        )
+        self.bearer
+            || matches!(
+                self.code.as_deref(),
+                None | Some("invalid_token" | "insufficient_scope")
+            )
     }
 
     /// The JSON body of RFC 6749 §5.2: `error` and `error_description`.
@@ -240,34 +251,52 @@ impl OAuthError {
         response
     }
 
-    /// [`into_response`](Self::into_response), or the gRPC form when the
-    /// request is gRPC ([`is_grpc`]).
-    pub fn into_response_for<B: From<Bytes> + Default>(
-        self,
-        request_headers: &HeaderMap,
-    ) -> Response<B> {
-        if is_grpc(request_headers) {
-            self.to_grpc_response()
+    /// The answer to a request with `request_headers`: the one way every
+    /// certbound layer turns a refusal into a response.
+    ///
+    /// - a gRPC request ([`is_grpc`]): a trailers-only gRPC status (HTTP
+    ///   200, `content-type: application/grpc`, `grpc-status` and the
+    ///   percent-encoded `grpc-message`), with the challenge if any;
+    /// - a `WWW-Authenticate` challenge
+    ///   ([`is_bearer_challenge`](Self::is_bearer_challenge), not 5xx): the
+    ///   status, the challenge, `Cache-Control: no-store` and no body (RFC
+    ///   6750 §3);
+    /// - otherwise the JSON answer of [`into_response`](Self::into_response).
+    ///
+    /// ```
+    /// use certbound_oauth::OAuthError;
+    /// use http::{HeaderMap, Response};
+    ///
+    /// let grpc: HeaderMap = [(http::header::CONTENT_TYPE, "application/grpc".parse().unwrap())]
+    ///     .into_iter()
+    ///     .collect();
+    /// let r: Response<bytes::Bytes> = OAuthError::invalid_client("no").response_for(&grpc);
+    /// assert_eq!(r.headers()["grpc-status"], "16");
+    ///
+    /// let r: Response<bytes::Bytes> =
+    ///     OAuthError::invalid_token("expired").response_for(&HeaderMap::new());
+    /// assert_eq!(r.status(), 401);
+    /// assert!(r.body().is_empty());
+    /// ```
+    pub fn response_for<B: From<Bytes>>(self, request_headers: &HeaderMap) -> Response<B> {
+        let challenge = if self.is_bearer_challenge() {
+            self.www_authenticate()
         } else {
-            self.into_response()
-        }
-    }
-
-    /// A resource server's answer (RFC 6750 §3): the status,
-    /// `WWW-Authenticate` (none for 5xx), `Cache-Control: no-store` and no
-    /// body; for a gRPC request, the gRPC form with the same challenge.
-    pub fn to_challenge_response<B: Default>(&self, request_headers: &HeaderMap) -> Response<B> {
+            None
+        };
         let mut response = if is_grpc(request_headers) {
-            self.to_grpc_response()
-        } else {
-            let mut response = Response::new(B::default());
+            self.grpc_response()
+        } else if challenge.is_some() {
+            let mut response = Response::new(B::from(Bytes::new()));
             *response.status_mut() = self.status;
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
+        } else {
+            return self.into_response();
         };
-        if let Some(value) = self.www_authenticate() {
+        if let Some(value) = challenge {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
@@ -293,8 +322,8 @@ impl OAuthError {
     /// A trailers-only gRPC answer: HTTP 200, `content-type:
     /// application/grpc`, `grpc-status` and the percent-encoded
     /// `grpc-message` (the description).
-    pub fn to_grpc_response<B: Default>(&self) -> Response<B> {
-        let mut response = Response::new(B::default());
+    fn grpc_response<B: From<Bytes>>(&self) -> Response<B> {
+        let mut response = Response::new(B::from(Bytes::new()));
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -464,13 +493,14 @@ mod tests {
 
     #[test]
     fn no_token_is_a_bare_challenge() {
-        let r: Response<()> = OAuthError::token_required().to_challenge_response(&HeaderMap::new());
+        let r: Response<Bytes> = OAuthError::token_required().response_for(&HeaderMap::new());
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
         assert_eq!(r.headers()["cache-control"], "no-store");
-        let r: Response<()> = OAuthError::token_required()
+        assert!(r.body().is_empty());
+        let r: Response<Bytes> = OAuthError::token_required()
             .with_realm("api")
-            .to_challenge_response(&HeaderMap::new());
+            .response_for(&HeaderMap::new());
         assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"api\"");
     }
 
@@ -487,9 +517,27 @@ mod tests {
     fn server_side_failures_send_no_challenge() {
         let e = OAuthError::temporarily_unavailable("later");
         assert!(e.www_authenticate().is_none());
-        let r: Response<()> = e.to_challenge_response(&HeaderMap::new());
+        let r: Response<Bytes> = e.clone().bearer_challenge().response_for(&HeaderMap::new());
         assert_eq!(r.status(), 503);
         assert!(r.headers().get("www-authenticate").is_none());
+        assert_eq!(r.headers()["content-type"], "application/json");
+    }
+
+    #[test]
+    fn a_resource_servers_invalid_request_carries_a_challenge() {
+        let plain: Response<Bytes> =
+            OAuthError::invalid_request("bad").response_for(&HeaderMap::new());
+        assert!(plain.headers().get("www-authenticate").is_none());
+        assert_eq!(plain.headers()["content-type"], "application/json");
+        let bearer: Response<Bytes> = OAuthError::invalid_request("bad")
+            .bearer_challenge()
+            .response_for(&HeaderMap::new());
+        assert_eq!(bearer.status(), 400);
+        assert_eq!(
+            bearer.headers()["www-authenticate"],
+            r#"Bearer error="invalid_request", error_description="bad""#
+        );
+        assert!(bearer.body().is_empty());
     }
 
     #[test]
@@ -507,8 +555,8 @@ mod tests {
         );
         assert!(!is_grpc(&headers));
 
-        let r: Response<()> =
-            OAuthError::invalid_token("100% wrong\né").to_challenge_response(&grpc_request());
+        let r: Response<Bytes> =
+            OAuthError::invalid_token("100% wrong\né").response_for(&grpc_request());
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "application/grpc");
         assert_eq!(r.headers()["grpc-status"], "16");
@@ -516,11 +564,12 @@ mod tests {
         assert!(r.headers().get("www-authenticate").is_some());
 
         let r: Response<Bytes> =
-            OAuthError::invalid_request("bad header").into_response_for(&grpc_request());
+            OAuthError::invalid_request("bad header").response_for(&grpc_request());
         assert_eq!(r.headers()["grpc-status"], "3");
+        assert!(r.headers().get("www-authenticate").is_none());
         assert!(r.body().is_empty());
         let r: Response<Bytes> =
-            OAuthError::invalid_request("bad header").into_response_for(&HeaderMap::new());
+            OAuthError::invalid_request("bad header").response_for(&HeaderMap::new());
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["content-type"], "application/json");
 
@@ -530,7 +579,7 @@ mod tests {
             (OAuthError::temporarily_unavailable("s"), "14"),
             (OAuthError::server_error("s"), "13"),
         ] {
-            let r: Response<()> = e.to_grpc_response();
+            let r: Response<Bytes> = e.response_for(&grpc_request());
             assert_eq!(r.headers()["grpc-status"], status);
         }
     }

@@ -19,9 +19,10 @@
 //!     br#"{"error":"invalid_client","error_description":"client authentication failed"}"#
 //! );
 //!
-//! // A resource server: the RFC 6750 challenge (or its gRPC form).
+//! // A layer answers the request: here the RFC 6750 challenge of a
+//! // resource server (a gRPC request would get the gRPC form).
 //! let refusal = OAuthError::invalid_token("the token has expired");
-//! let response: Response<()> = refusal.to_challenge_response(&HeaderMap::new());
+//! let response: Response<bytes::Bytes> = refusal.response_for(&HeaderMap::new());
 //! assert_eq!(
 //!     response.headers()["www-authenticate"],
 //!     r#"Bearer error="invalid_token", error_description="the token has expired""#

@@ -219,15 +219,7 @@ fn base64_of(der: &[u8]) -> String {
 /// Percent-encodes everything but RFC 3986 unreserved characters, as nginx
 /// `$ssl_client_escaped_cert` and Envoy's XFCC `Cert` do.
 fn escape_all(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::nginx_escaped_cert(s)
 }
 
 /// END lines a client may write to make a lenient reader end its block

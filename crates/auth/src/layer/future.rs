@@ -76,7 +76,9 @@ where
             match this.state.as_mut().project() {
                 StateProj::Preparing { prepare, service } => {
                     let request = match ready!(prepare.as_mut().poll(cx)) {
-                        Prepared::Reject(err) => return Poll::Ready(Ok(err.into_response())),
+                        Prepared::Reject(refusal) => {
+                            return Poll::Ready(Ok(refusal.map(ResBody::from)));
+                        }
                         Prepared::Forward(request) => request,
                     };
                     let Some(mut service) = service.take() else {

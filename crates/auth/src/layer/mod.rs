@@ -19,7 +19,8 @@
 //!    §2.3: one method per request); `401 invalid_client` for an unknown
 //!    client or a missing or wrong certificate, with one
 //!    `error_description` whatever the reason (the reason goes to
-//!    `tracing`).
+//!    `tracing`). A gRPC request gets the same refusal in gRPC's form
+//!    ([`OAuthError::response_for`](crate::OAuthError::response_for)).
 //!
 //! A request without `client_id` that carries an `Authorization` header or
 //! a `client_assertion` is passed on as well: it authenticates another way

@@ -35,10 +35,10 @@ impl<S> ClientAuth<S> {
     }
 }
 
-/// What the preparing step decided.
+/// What the preparing step decided: forward the request, or answer it.
 pub(crate) enum Prepared<B> {
     Forward(Request<B>),
-    Reject(OAuthError),
+    Reject(Response<Bytes>),
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -87,33 +87,53 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (mut parts, body) = req.into_parts();
+    match authenticate(&authenticator, limit, &mut parts, body).await {
+        Ok(body) => Prepared::Forward(Request::from_parts(parts, body)),
+        Err(e) => Prepared::Reject(e.response_for(&parts.headers)),
+    }
+}
+
+/// Reads the form body within `limit` and authenticates the client it
+/// names: the body to hand on, with an [`AuthenticatedClient`](crate::AuthenticatedClient)
+/// in `parts` for an mTLS client, or the refusal.
+async fn authenticate<B>(
+    authenticator: &Authenticator,
+    limit: usize,
+    parts: &mut http::request::Parts,
+    body: B,
+) -> Result<B, OAuthError>
+where
+    B: http_body::Body + From<Bytes> + Send,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if declared_length(&parts.headers).is_some_and(|n| n > limit as u64) {
-        return Prepared::Reject(OAuthError::payload_too_large(limit));
+        return Err(OAuthError::payload_too_large(limit));
     }
     if !is_form(&parts.headers) {
-        return Prepared::Reject(OAuthError::invalid_request(
+        return Err(OAuthError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
         ));
     }
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Prepared::Reject(OAuthError::payload_too_large(limit));
+            return Err(OAuthError::payload_too_large(limit));
         }
         Err(e) => {
             tracing::debug!(error = %e, "reading the request body failed");
-            return Prepared::Reject(OAuthError::invalid_request("the body could not be read"));
+            return Err(OAuthError::invalid_request("the body could not be read"));
         }
     };
     let info = match form::parse(&bytes) {
         Ok(info) => info,
         Err(FormError::Repeated(name)) => {
-            return Prepared::Reject(OAuthError::invalid_request(format!(
+            return Err(OAuthError::invalid_request(format!(
                 "{name} must not be repeated"
             )));
         }
         Err(FormError::NotUtf8(name)) => {
-            return Prepared::Reject(OAuthError::invalid_request(format!("{name} is not UTF-8")));
+            return Err(OAuthError::invalid_request(format!("{name} is not UTF-8")));
         }
     };
     // A `client_id` in the query that differs from the body's would let a
@@ -129,7 +149,7 @@ where
                 body_client_id = body_id,
                 "client_id in the query conflicts with the body"
             );
-            return Prepared::Reject(OAuthError::invalid_request(
+            return Err(OAuthError::invalid_request(
                 "client_id in the query differs from the body's",
             ));
         }
@@ -155,15 +175,15 @@ where
                 .authenticate_request(&user_id, cert, other_method)
                 .await;
             if let Err(e @ AuthError::MultipleMethods { .. }) = result {
-                return Prepared::Reject(authenticator.oauth_error(&e));
+                return Err(authenticator.oauth_error(&e));
             }
-            return Prepared::Forward(Request::from_parts(parts, B::from(bytes)));
+            return Ok(B::from(bytes));
         }
         if parts.headers.contains_key(header::AUTHORIZATION) || info.has_client_assertion {
             // Another client authentication method: not ours.
-            return Prepared::Forward(Request::from_parts(parts, B::from(bytes)));
+            return Ok(B::from(bytes));
         }
-        return Prepared::Reject(OAuthError::invalid_request("client_id is required"));
+        return Err(OAuthError::invalid_request("client_id is required"));
     };
     let result = authenticator
         .authenticate_request(&client_id, cert, other_method)
@@ -175,9 +195,9 @@ where
             parts.extensions.insert(client);
         }
         Err(e) if e.is_not_mtls() => {}
-        Err(e) => return Prepared::Reject(authenticator.oauth_error(&e)),
+        Err(e) => return Err(authenticator.oauth_error(&e)),
     }
-    Prepared::Forward(Request::from_parts(parts, B::from(bytes)))
+    Ok(B::from(bytes))
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientAuth<S>

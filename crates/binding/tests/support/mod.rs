@@ -12,13 +12,14 @@ use certbound_binding::Confirmation;
 use certbound_cert::{Certificate, Thumbprint};
 use certbound_extract::{CertSource, ClientCert, ClientCertLayer, PeerCertificatesLayer};
 use certbound_testkit::rcgen::ExtendedKeyUsagePurpose;
+use certbound_testkit::tls::{self, ClientCerts};
 use certbound_testkit::{TestCa, TestCert};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use josekit::jwk::JwkSet;
 use josekit::jws::{ES256, JwsHeader, RS256};
 use josekit::jwt::{self, JwtPayload};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -65,31 +66,10 @@ pub fn client_cert(cert: &TestCert) -> ClientCert {
     )
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
 /// Server TLS: certificate for localhost, client certificates optional and
 /// verified against the CA, ALPN h2 and http/1.1.
 pub fn server_config(pki: &Pki) -> Arc<rustls::ServerConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(pki.ca.cert.der.clone()))
-        .unwrap();
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-            .allow_unauthenticated()
-            .build()
-            .unwrap();
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(
-            vec![CertificateDer::from(pki.server.der.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server.key_der.clone())),
-        )
-        .unwrap();
+    let mut config = tls::server_config(&pki.server, ClientCerts::Optional(&pki.ca));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Arc::new(config)
 }
@@ -153,24 +133,8 @@ where
 
 /// Client TLS trusting the CA, presenting `client` if given.
 pub fn client_config(pki: &Pki, client: Option<&TestCert>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(pki.ca.cert.der.clone()))
-        .unwrap();
-    let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots);
-    let config = match client {
-        Some(c) => builder
-            .with_client_auth_cert(
-                vec![CertificateDer::from(c.der.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(c.key_der.clone())),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    Arc::new(config)
+    let chain: Vec<&TestCert> = client.into_iter().collect();
+    Arc::new(tls::client_config(&pki.ca, &chain))
 }
 
 /// What the client saw.

@@ -39,6 +39,7 @@ pub(crate) mod value;
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
+use x509_parser::asn1_rs::ToDer as _;
 use x509_parser::x509::X509Name;
 
 pub use parse::{DnError, DnErrorKind, MAX_DN_STRING_LEN};
@@ -153,18 +154,8 @@ impl DistinguishedName {
                         };
                         let value = match text {
                             Some(s) => AttributeValue::Text(s),
-                            None => {
-                                let mut der = Vec::with_capacity(any.data.len() + 6);
-                                value::push_header_full(
-                                    &mut der,
-                                    class,
-                                    header.is_constructed(),
-                                    tag,
-                                    any.data.len(),
-                                );
-                                der.extend_from_slice(any.data);
-                                AttributeValue::Der(der)
-                            }
+                            // Writing into a Vec does not fail.
+                            None => AttributeValue::Der(any.to_der_vec().unwrap_or_default()),
                         };
                         Attribute {
                             oid: atv.attr_type().to_id_string(),
@@ -190,24 +181,25 @@ impl DistinguishedName {
         if !options.ignore_rdn_order {
             return self.rdns.iter().zip(&other.rdns).all(|(a, b)| a.matches(b));
         }
-        // Matching is an equivalence, so pairing greedily finds a pairing
-        // whenever one exists.
-        let mut used = vec![false; other.rdns.len()];
-        self.rdns.iter().all(|a| {
-            let found = other
-                .rdns
-                .iter()
-                .enumerate()
-                .find(|(i, b)| !used[*i] && a.matches(b));
-            match found {
-                Some((i, _)) => {
+        pairs_up(&self.rdns, &other.rdns, Rdn::matches)
+    }
+}
+
+/// Whether every item of `a` matches a distinct item of `b`, in any order.
+/// Matching is an equivalence, so pairing greedily finds a pairing
+/// whenever one exists.
+fn pairs_up<T>(a: &[T], b: &[T], matches: impl Fn(&T, &T) -> bool) -> bool {
+    let mut used = vec![false; b.len()];
+    a.len() == b.len()
+        && a.iter().all(
+            |x| match used.iter().zip(b).position(|(&u, y)| !u && matches(x, y)) {
+                Some(i) => {
                     used[i] = true;
                     true
                 }
                 None => false,
-            }
-        })
-    }
+            },
+        )
 }
 
 impl Rdn {
@@ -222,27 +214,7 @@ impl Rdn {
     }
 
     fn matches(&self, other: &Self) -> bool {
-        if self.attributes.len() != other.attributes.len() {
-            return false;
-        }
-        if self.attributes.len() == 1 {
-            return self.attributes[0].matches(&other.attributes[0]);
-        }
-        let mut used = vec![false; other.attributes.len()];
-        self.attributes.iter().all(|a| {
-            let found = other
-                .attributes
-                .iter()
-                .enumerate()
-                .find(|(i, b)| !used[*i] && a.matches(b));
-            match found {
-                Some((i, _)) => {
-                    used[i] = true;
-                    true
-                }
-                None => false,
-            }
-        })
+        pairs_up(&self.attributes, &other.attributes, Attribute::matches)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Attribute values: the ASN.1 string types decoded to text, anything else
 //! kept as DER.
 
+use x509_parser::asn1_rs::ToDer as _;
+
 /// Universal tags of the string types a directory attribute may use.
 const UTF8_STRING: u8 = 12;
 const NUMERIC_STRING: u8 = 18;
@@ -54,53 +56,8 @@ pub(crate) fn split_tlv(der: &[u8]) -> Option<(u8, &[u8])> {
 
 /// DER-encodes text as a UTF8String.
 pub(crate) fn utf8_string_der(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() + 6);
-    push_header(&mut out, UTF8_STRING, s.len());
-    out.extend_from_slice(s.as_bytes());
-    out
-}
-
-/// Writes a DER identifier byte (or bytes) and a definite length.
-pub(crate) fn push_header_full(
-    out: &mut Vec<u8>,
-    class: u8,
-    constructed: bool,
-    tag: u32,
-    len: usize,
-) {
-    let first = (class << 6) | if constructed { 0x20 } else { 0 };
-    if tag < 31 {
-        out.push(first | tag as u8);
-    } else {
-        out.push(first | 0x1f);
-        let mut arcs = Vec::new();
-        let mut t = tag;
-        arcs.push((t & 0x7f) as u8);
-        t >>= 7;
-        while t > 0 {
-            arcs.push(0x80 | (t & 0x7f) as u8);
-            t >>= 7;
-        }
-        arcs.reverse();
-        out.extend(arcs);
-    }
-    push_length(out, len);
-}
-
-fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    out.push(tag);
-    push_length(out, len);
-}
-
-fn push_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
+    // Writing into a Vec does not fail.
+    s.to_der_vec().unwrap_or_default()
 }
 
 #[cfg(test)]

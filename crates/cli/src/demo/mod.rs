@@ -35,7 +35,7 @@ use certbound_auth::{
 };
 use certbound_binding::{JwsAlg, JwtValidator, TypCheck};
 use certbound_cert::Certificate;
-use certbound_discovery::AuthorizationServerMetadata;
+use certbound_discovery::{AuthorizationServerMetadata, Endpoint};
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCertLayer, HeaderSource};
 use http::HeaderName;
@@ -238,12 +238,18 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .collect();
     methods.push(TokenEndpointAuthMethod::None.to_string());
     let metadata = AuthorizationServerMetadata::builder(urls.issuer.clone())
-        .authorization_endpoint(format!("{}/authorize", urls.issuer))
-        .token_endpoint(format!("{}/token", urls.issuer))
-        .introspection_endpoint(format!("{}/introspect", urls.issuer))
-        .revocation_endpoint(format!("{}/revoke", urls.issuer))
-        .userinfo_endpoint(format!("{}/userinfo", urls.issuer))
-        .jwks_uri(format!("{}/jwks", urls.issuer))
+        .endpoint(
+            Endpoint::Authorization,
+            format!("{}/authorize", urls.issuer),
+        )
+        .endpoint(Endpoint::Token, format!("{}/token", urls.issuer))
+        .endpoint(
+            Endpoint::Introspection,
+            format!("{}/introspect", urls.issuer),
+        )
+        .endpoint(Endpoint::Revocation, format!("{}/revoke", urls.issuer))
+        .endpoint(Endpoint::Userinfo, format!("{}/userinfo", urls.issuer))
+        .endpoint(Endpoint::JwksUri, format!("{}/jwks", urls.issuer))
         .auth_methods(methods)
         .tls_client_certificate_bound_access_tokens(true)
         .grant_types(["client_credentials", "authorization_code", "refresh_token"])

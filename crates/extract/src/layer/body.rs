@@ -8,7 +8,9 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 pin_project! {
-    /// The inner service's body, or the short message of a rejection.
+    /// The inner service's body, or the body of a refusal: the response body
+    /// of the layers that refuse requests (`ClientCertLayer`,
+    /// certbound-binding's `BoundTokenLayer`) whatever the inner body type.
     pub struct ResponseBody<B> {
         #[pin]
         inner: Inner<B>,
@@ -29,7 +31,8 @@ pin_project! {
 }
 
 impl<B> ResponseBody<B> {
-    pub(crate) fn body(body: B) -> Self {
+    /// The inner service's body, passed through.
+    pub fn body(body: B) -> Self {
         Self {
             inner: Inner::Body { body },
         }
@@ -41,6 +44,14 @@ impl<B> ResponseBody<B> {
                 data: (!data.is_empty()).then_some(data),
             },
         }
+    }
+}
+
+/// A refusal's body (the JSON of an `OAuthError`, or nothing), so any
+/// layer can answer with [`OAuthError::response_for`](certbound_oauth::OAuthError::response_for).
+impl<B> From<Bytes> for ResponseBody<B> {
+    fn from(data: Bytes) -> Self {
+        Self::message(data)
     }
 }
 

@@ -13,6 +13,10 @@ use crate::header::{HeaderDecoder, HeaderFormat};
 /// Puts the client's [`ClientCert`](crate::ClientCert) into the request
 /// extensions, from the TLS connection or from one trusted proxy header. See
 /// the [module docs](super).
+///
+/// Its service is [`ClientCertService`](super::ClientCertService), not
+/// `ClientCert<S>` as tower-http's `FooLayer`/`Foo<S>` would have it:
+/// [`ClientCert`](crate::ClientCert) is the certificate the layer extracts.
 #[derive(Debug, Clone)]
 pub struct ClientCertLayer {
     pub(crate) source: Arc<Source>,

@@ -162,5 +162,5 @@ fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u
 
 /// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
 fn bad_request(request_headers: &HeaderMap, message: &str) -> Response<Bytes> {
-    OAuthError::invalid_request(message.to_owned()).into_response_for(request_headers)
+    OAuthError::invalid_request(message.to_owned()).response_for(request_headers)
 }

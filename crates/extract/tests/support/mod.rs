@@ -47,30 +47,7 @@ pub fn b64(der: &[u8]) -> String {
 }
 
 pub fn sha256_hex(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, as nginx
-/// `$ssl_client_escaped_cert` and Envoy's XFCC `Cert` do.
-pub fn escape_all(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// AWS ALB: only spaces and newlines are escaped; `+`, `/` and `=` are left
-/// as they are.
-pub fn escape_alb(s: &str) -> String {
-    s.replace(' ', "%20").replace('\n', "%0A")
+    hex::encode(Sha256::digest(der))
 }
 
 pub mod tls;

@@ -5,24 +5,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use certbound_testkit::rcgen::ExtendedKeyUsagePurpose;
+pub use certbound_testkit::tls::provider;
+use certbound_testkit::tls::{self, ClientCerts};
 use certbound_testkit::{TestCa, TestCert};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use rustls::client::ResolvesClientCert;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
 
 pub struct Pki {
     pub server_ca: TestCa,
@@ -33,14 +28,9 @@ pub struct Pki {
 impl Pki {
     pub fn new() -> Self {
         let server_ca = TestCa::new("Server CA");
-        let server = server_ca
-            .leaf("localhost")
-            .san_dns("localhost")
-            .eku(vec![ExtendedKeyUsagePurpose::ServerAuth])
-            .issue();
         Self {
+            server: tls::localhost(&server_ca),
             server_ca,
-            server,
             client_ca: TestCa::new("Client CA"),
         }
     }
@@ -55,56 +45,26 @@ impl Pki {
         verifier: Arc<dyn ClientCertVerifier>,
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Arc<ServerConfig> {
-        let key = PrivateKeyDer::try_from(self.server.key_der.clone()).unwrap();
-        let mut config = ServerConfig::builder_with_provider(provider())
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(vec![CertificateDer::from(self.server.der.clone())], key)
-            .unwrap();
+        let mut config = tls::server_config_with_verifier(&self.server, verifier, versions);
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Arc::new(config)
     }
 
     /// A verifier that validates client chains against the client CA.
     pub fn webpki_verifier(&self) -> Arc<dyn ClientCertVerifier> {
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(self.client_ca.cert.der.clone()))
-            .unwrap();
-        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-            .build()
-            .unwrap()
-    }
-
-    fn client_builder(
-        &self,
-    ) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert> {
-        let mut roots = RootCertStore::empty();
-        roots
-            .add(CertificateDer::from(self.server_ca.cert.der.clone()))
-            .unwrap();
-        ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
+        tls::client_verifier(ClientCerts::Required(&self.client_ca))
     }
 
     /// A client presenting `cert` (and `chain`), signing with its own key.
     pub fn client_config(&self, cert: &TestCert, chain: &[&TestCert]) -> Arc<ClientConfig> {
-        let mut certs = vec![CertificateDer::from(cert.der.clone())];
-        certs.extend(chain.iter().map(|c| CertificateDer::from(c.der.clone())));
-        let key = PrivateKeyDer::try_from(cert.key_der.clone()).unwrap();
-        Arc::new(
-            self.client_builder()
-                .with_client_auth_cert(certs, key)
-                .unwrap(),
-        )
+        let presented: Vec<&TestCert> =
+            std::iter::once(cert).chain(chain.iter().copied()).collect();
+        Arc::new(tls::client_config(&self.server_ca, &presented))
     }
 
     /// A client without a certificate.
     pub fn anonymous_client_config(&self) -> Arc<ClientConfig> {
-        Arc::new(self.client_builder().with_no_client_auth())
+        Arc::new(tls::client_config(&self.server_ca, &[]))
     }
 
     /// A client that presents `cert` but signs the handshake with the key of
@@ -119,8 +79,15 @@ impl Pki {
             .load_private_key(PrivateKeyDer::try_from(key_of.key_der.clone()).unwrap())
             .unwrap();
         let certified = CertifiedKey::new(vec![CertificateDer::from(cert.der.clone())], key);
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(self.server_ca.cert.der.clone()))
+            .unwrap();
         Arc::new(
-            self.client_builder()
+            ClientConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
                 .with_client_cert_resolver(Arc::new(PresentAnyway(Arc::new(certified)))),
         )
     }
