@@ -48,6 +48,7 @@
 mod authenticator;
 mod cache;
 mod clock;
+mod crl;
 mod error;
 mod extract;
 pub mod layer;
@@ -63,6 +64,7 @@ pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, Authent
 pub use certbound_oauth::OAuthError;
 pub use certbound_oauth::{Check, Report, Verdict};
 pub use clock::{Clock, SystemClock};
+pub use crl::{CrlFetchError, CrlFetcher};
 pub use error::AuthError;
 pub use extract::AuthenticatedClientRejection;
 pub use layer::{ClientAuth, ClientAuthLayer};
