@@ -17,6 +17,7 @@ use arc_swap::ArcSwapOption;
 use certbound_cert::Certificate;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use super::{Crl, FileStamp, Source, distribution_points, issued_by_one_of};
 use crate::TlsClientAuth;
@@ -45,17 +46,19 @@ struct SourceState {
     /// The last CRL read that verified.
     crl: Option<Crl>,
     stamp: Option<FileStamp>,
-    /// When to refresh it; never for CRLs given as bytes.
-    due: Option<SystemTime>,
+    /// When to refresh it (on the runtime's clock: the authenticator's
+    /// [`Clock`] may be a test's, standing still); never for CRLs given as
+    /// bytes.
+    due: Option<Instant>,
     failures: u32,
 }
 
 impl SourceState {
-    fn due_now(now: SystemTime) -> Self {
+    fn due_now() -> Self {
         Self {
             crl: None,
             stamp: None,
-            due: Some(now),
+            due: Some(Instant::now()),
             failures: 0,
         }
     }
@@ -110,22 +113,25 @@ fn stamp_of(meta: &std::fs::Metadata, max: usize) -> Result<FileStamp, String> {
     Ok((modified, meta.len()))
 }
 
-/// When to refresh a source next, having just read it at `now`.
-fn schedule(config: &TlsClientAuth, crl: Option<&Crl>, now: SystemTime) -> SystemTime {
+/// When to refresh a source next, having just read it at `now` (the
+/// authenticator's clock, against which nextUpdate is measured).
+fn schedule(config: &TlsClientAuth, crl: Option<&Crl>, now: SystemTime) -> Instant {
     let interval = config.crl_refresh_interval;
     let wait = match crl {
         // Ahead of nextUpdate by the margin, but not in a tight loop when
         // the publisher is late.
-        Some(crl) => crl
+        Some(crl) => match crl
             .next_update
             .checked_sub(config.crl_refresh_margin)
             .and_then(|t| t.duration_since(now).ok())
-            .unwrap_or_default()
-            .max(interval.min(MIN_GAP))
-            .min(interval),
+            .filter(|until| !until.is_zero())
+        {
+            Some(until) => until.min(interval),
+            None => interval.min(MIN_GAP),
+        },
         None => interval.min(RETRY),
     };
-    now + wait
+    Instant::now() + wait
 }
 
 impl LiveTls {
@@ -222,7 +228,7 @@ impl LiveTls {
                     state.crl = state.crl.and_then(|crl| verified(&source, crl));
                     state
                 }
-                None => SourceState::due_now(now),
+                None => SourceState::due_now(),
             };
             sources.insert(source, state);
         };
@@ -304,8 +310,8 @@ impl LiveTls {
 
     /// Reads every refreshable source whose time has come (all of them
     /// when `force`), and returns when the next one is due.
-    pub(crate) async fn refresh(&self, force: bool) -> Option<SystemTime> {
-        let now = self.clock.now();
+    pub(crate) async fn refresh(&self, force: bool) -> Option<Instant> {
+        let now = Instant::now();
         let state = self.load()?;
         let due: Vec<(Source, Option<FileStamp>)> = lock(&self.sources)
             .iter()
@@ -370,7 +376,7 @@ impl LiveTls {
             }
             Err(error) => {
                 entry.failures = entry.failures.saturating_add(1);
-                entry.due = Some(now + config.crl_refresh_interval.min(RETRY));
+                entry.due = Some(Instant::now() + config.crl_refresh_interval.min(RETRY));
                 self.crl_refresh_failures.fetch_add(1, Ordering::Relaxed);
                 match &entry.crl {
                     Some(held) if now >= held.next_update => {
@@ -414,7 +420,6 @@ impl LiveTls {
         if urls.is_empty() {
             return;
         }
-        let now = self.clock.now();
         let mut added = false;
         {
             let mut sources = lock(&self.sources);
@@ -432,7 +437,7 @@ impl LiveTls {
                     continue;
                 }
                 tracing::debug!(source = %source, "following a new CRL distribution point");
-                sources.insert(source, SourceState::due_now(now));
+                sources.insert(source, SourceState::due_now());
                 count += 1;
                 added = true;
             }
@@ -476,15 +481,14 @@ async fn read(
 /// wake-up (a new source), and ends with the authenticator.
 async fn run(live: Weak<LiveTls>, wake: Arc<Notify>) {
     loop {
-        let wait = {
+        let next = {
             let Some(live) = live.upgrade() else {
                 return;
             };
-            let next = live.refresh(false).await;
-            let now = live.clock.now();
-            next.map_or(IDLE, |t| t.duration_since(now).unwrap_or_default())
+            live.refresh(false).await
         };
+        let next = next.unwrap_or_else(|| Instant::now() + IDLE);
         // Either way, look again.
-        let _ = tokio::time::timeout(wait, wake.notified()).await;
+        let _ = tokio::time::timeout_at(next, wake.notified()).await;
     }
 }
