@@ -726,7 +726,11 @@ impl Authenticator {
                              refreshed: revocation status unknown, refused"
                         )
                     });
-                    tracing::debug!(client_id = client.client_id(), issuer, "CRL past its nextUpdate");
+                    tracing::debug!(
+                        client_id = client.client_id(),
+                        issuer,
+                        "CRL past its nextUpdate"
+                    );
                     failed!(AuthError::CrlExpired);
                 }
                 Err(PathError::TooLong { intermediates, max }) => {

@@ -367,7 +367,11 @@ impl TlsClientAuth {
             .iter()
             .map(|c| CertificateDer::from(c.der()))
             .collect();
-        intermediates.extend(self.intermediates.iter().map(|c| CertificateDer::from(c.der())));
+        intermediates.extend(
+            self.intermediates
+                .iter()
+                .map(|c| CertificateDer::from(c.der())),
+        );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().map(Crl::list).collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
@@ -563,8 +567,15 @@ impl ValidatedPath {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PathError {
     Webpki(webpki::Error),
-    TooLong { intermediates: usize, max: usize },
-    IssuerPinMismatch { presented: [u8; 32] },
+    TooLong {
+        intermediates: usize,
+        max: usize,
+    },
+    IssuerPinMismatch {
+        presented: [u8; 32],
+    },
     /// The CRL of a certificate's issuer is past its nextUpdate (and grace).
-    CrlExpired { issuer: String },
+    CrlExpired {
+        issuer: String,
+    },
 }

@@ -118,7 +118,11 @@ fn http_fetcher() -> impl CrlFetcher {
             if res.status() != StatusCode::OK {
                 return Err(CrlFetchError::new(format!("HTTP {}", res.status())));
             }
-            let body = res.into_body().collect().await.map_err(CrlFetchError::new)?;
+            let body = res
+                .into_body()
+                .collect()
+                .await
+                .map_err(CrlFetchError::new)?;
             Ok(body.to_bytes().to_vec())
         };
         tokio::time::timeout(Duration::from_secs(5), fetch)
@@ -158,7 +162,9 @@ async fn eventually(what: &str, mut f: impl AsyncFnMut() -> bool) {
     panic!("not within 20 s: {what}");
 }
 
-fn revocation_verdict(report: &certbound_auth::Report<certbound_auth::AuthenticatedClient, AuthError>) -> (Verdict, String) {
+fn revocation_verdict(
+    report: &certbound_auth::Report<certbound_auth::AuthenticatedClient, AuthError>,
+) -> (Verdict, String) {
     let check = report
         .checks
         .iter()
@@ -189,7 +195,10 @@ async fn crl_url_is_refreshed_before_its_next_update() {
     // The publisher's next CRL revokes the client.
     server.serve(Some(crl(&ca, &[&leaf], Duration::ZERO, HOUR)));
     let cert = presented(&leaf, &[]);
-    eventually("the CRL is refreshed", async || auth.metrics().crl_updates == 2).await;
+    eventually("the CRL is refreshed", async || {
+        auth.metrics().crl_updates == 2
+    })
+    .await;
     let hits = server.hits();
     assert!(hits.len() >= 2);
     assert!(hits[1] < next_update, "refreshed after nextUpdate");
@@ -216,7 +225,11 @@ async fn revocation_is_seen_after_the_refresh_though_the_verification_was_cached
     auth.authenticate("bank-1", Some(&one)).await.unwrap();
     auth.authenticate("bank-1", Some(&one)).await.unwrap();
     auth.authenticate("bank-2", Some(&two)).await.unwrap();
-    assert_eq!(auth.metrics().cache_hits, 1, "cached just before the revocation");
+    assert_eq!(
+        auth.metrics().cache_hits,
+        1,
+        "cached just before the revocation"
+    );
 
     server.serve(Some(crl(&ca, &[&leaf_of(&one)], Duration::ZERO, HOUR)));
     eventually("bank-1 is refused", async || {
@@ -296,7 +309,10 @@ async fn grace_period_accepts_a_stale_crl_within_it_and_refuses_after() {
     auth.refresh_crls().await;
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     // A stale CRL still proves a revocation.
-    let err = auth.authenticate("bank-2", Some(&revoked)).await.unwrap_err();
+    let err = auth
+        .authenticate("bank-2", Some(&revoked))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthError::Revoked), "{err:?}");
 
     clock.advance(2 * HOUR);
@@ -330,7 +346,10 @@ async fn crl_of_the_wrong_issuer_or_with_a_bad_signature_is_not_used() {
             &TestClock::new(),
         );
         let err = given.authenticate("bank-1", Some(&cert)).await.unwrap_err();
-        assert!(matches!(err, AuthError::RevocationStatusUnknown), "{what}: {err:?}");
+        assert!(
+            matches!(err, AuthError::RevocationStatusUnknown),
+            "{what}: {err:?}"
+        );
 
         let server = CrlServer::start(Some(bytes)).await;
         let fetched = authenticator(

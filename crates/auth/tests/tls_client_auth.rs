@@ -740,7 +740,7 @@ async fn unknown_revocation_status_is_refused_when_configured() {
     };
     // The intermediate is configured: a CRL is used only when a CA of the
     // configuration signed it.
-    let base = || TlsClientAuth::new(store(&[&root])).intermediate(cert(&issuing.cert));
+    let base = || TlsClientAuth::new(store(&[&root])).intermediate(common::cert(&issuing.cert));
 
     for tls in [
         // No CRL at all.

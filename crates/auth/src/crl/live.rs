@@ -241,7 +241,9 @@ impl LiveTls {
         if (!config.crl_urls.is_empty() || config.crl_distribution_points)
             && config.crl_fetcher.is_none()
         {
-            tracing::warn!("CRL URLs or distribution points are configured without a CrlFetcher: they cannot be fetched");
+            tracing::warn!(
+                "CRL URLs or distribution points are configured without a CrlFetcher: they cannot be fetched"
+            );
         }
 
         // The cache survives when its settings do: the new generation keeps
@@ -300,7 +302,9 @@ impl LiveTls {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::debug!("no tokio runtime yet: CRL refreshes start with the first verification");
+            tracing::debug!(
+                "no tokio runtime yet: CRL refreshes start with the first verification"
+            );
             return;
         };
         let weak = Arc::downgrade(self);
@@ -383,7 +387,9 @@ impl LiveTls {
                         let until = held.next_update.checked_add(config.crl_grace_period);
                         let verdict = match until {
                             Some(until) if now >= until => "its issuer's certificates are refused",
-                            _ => "its issuer's certificates are accepted within danger_crl_grace_period",
+                            _ => {
+                                "its issuer's certificates are accepted within danger_crl_grace_period"
+                            }
                         };
                         tracing::warn!(
                             source = %source,
@@ -457,9 +463,7 @@ async fn read(
     match source {
         Source::Given(_) => Ok(Read::Unchanged),
         Source::File(path) => {
-            let meta = tokio::fs::metadata(path)
-                .await
-                .map_err(|e| e.to_string())?;
+            let meta = tokio::fs::metadata(path).await.map_err(|e| e.to_string())?;
             let now = stamp_of(&meta, config.max_crl_size)?;
             if Some(now) == stamp {
                 return Ok(Read::Unchanged);

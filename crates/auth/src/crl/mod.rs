@@ -299,8 +299,16 @@ mod tests {
     fn oversized_or_foreign_input_is_refused() {
         let ca = TestCa::new("Parse CA");
         let der = ca.crl(&[]);
-        assert!(Crl::parse(&der, der.len() - 1).unwrap_err().contains("limit"));
-        assert!(Crl::parse(ca.cert.pem.as_bytes(), 1 << 20).unwrap_err().contains("CERTIFICATE"));
+        assert!(
+            Crl::parse(&der, der.len() - 1)
+                .unwrap_err()
+                .contains("limit")
+        );
+        assert!(
+            Crl::parse(ca.cert.pem.as_bytes(), 1 << 20)
+                .unwrap_err()
+                .contains("CERTIFICATE")
+        );
         assert!(Crl::parse(&ca.cert.der, 1 << 20).is_err());
         let mut trailing = der.clone();
         trailing.push(0);
