@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -77,6 +77,11 @@ pub(crate) struct LiveTls {
     sources: Mutex<HashMap<Source, SourceState>>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    /// Whether the configuration has a source to refresh or follows
+    /// distribution points, and whether the task runs: read on every
+    /// verification, so atomics rather than the locks.
+    wants_task: AtomicBool,
+    has_task: AtomicBool,
     task: Mutex<Option<AbortHandle>>,
     crl_updates: AtomicU64,
     crl_refresh_failures: AtomicU64,
@@ -141,6 +146,8 @@ impl LiveTls {
             sources: Mutex::new(HashMap::new()),
             clock,
             wake: Arc::new(Notify::new()),
+            wants_task: AtomicBool::new(false),
+            has_task: AtomicBool::new(false),
             task: Mutex::new(None),
             crl_updates: AtomicU64::new(0),
             crl_refresh_failures: AtomicU64::new(0),
@@ -254,6 +261,9 @@ impl LiveTls {
             .and_then(|p| p.cache.clone())
             .filter(|c| c.settings() == (config.cache_capacity, config.cache_ttl))
             .or_else(|| VerificationCache::for_config(&config).map(Arc::new));
+        let wants_task =
+            config.crl_distribution_points || sources.values().any(|s| s.due.is_some());
+        self.wants_task.fetch_or(wants_task, Ordering::Relaxed);
         self.publish(&sources, config, cache);
         drop(sources);
         self.wake.notify_one();
@@ -288,13 +298,7 @@ impl LiveTls {
     /// source needs refreshing. Without a runtime it starts later (the
     /// authenticator calls this on each verification).
     pub(crate) fn ensure_task(self: &Arc<Self>) {
-        let refreshes = lock(&self.sources).values().any(|s| s.due.is_some());
-        let follows = self
-            .current
-            .load()
-            .as_ref()
-            .is_some_and(|s| s.config.crl_distribution_points);
-        if !refreshes && !follows {
+        if !self.wants_task.load(Ordering::Relaxed) || self.has_task.load(Ordering::Relaxed) {
             return;
         }
         let mut task = lock(&self.task);
@@ -310,6 +314,7 @@ impl LiveTls {
         let weak = Arc::downgrade(self);
         let wake = self.wake.clone();
         *task = Some(runtime.spawn(run(weak, wake)).abort_handle());
+        self.has_task.store(true, Ordering::Relaxed);
     }
 
     /// Reads every refreshable source whose time has come (all of them
