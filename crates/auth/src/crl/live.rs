@@ -501,3 +501,49 @@ async fn run(live: Weak<LiveTls>, wake: Arc<Notify>) {
         let _ = tokio::time::timeout_at(next, wake.notified()).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TrustStore;
+    use certbound_testkit::TestCa;
+
+    /// How long after now `schedule` puts the next refresh, in whole seconds.
+    fn wait(config: &TlsClientAuth, next_update_in: Option<u64>) -> u64 {
+        let ca = TestCa::new("Schedule CA");
+        let now = SystemTime::now();
+        let crl = next_update_in.map(|s| {
+            let der = ca.crl_with(
+                &[],
+                now - Duration::from_secs(60),
+                now + Duration::from_secs(s),
+            );
+            Crl::parse(&der, 1 << 20).unwrap()
+        });
+        let before = Instant::now();
+        let due = schedule(config, crl.as_ref(), now);
+        // The CRL's times are whole seconds: round to the nearest.
+        (due - before + Duration::from_millis(500)).as_secs()
+    }
+
+    #[test]
+    fn refresh_comes_at_the_earlier_of_the_interval_and_next_update_minus_the_margin() {
+        let config = TlsClientAuth::new(TrustStore::new())
+            .crl_refresh_interval(Duration::from_secs(300))
+            .crl_refresh_margin(Duration::from_secs(60));
+        // Far from nextUpdate: the interval.
+        assert_eq!(wait(&config, Some(3600)), 300);
+        // Close to it: the margin ahead of it (give or take the second
+        // nextUpdate was truncated to).
+        assert!((39..=40).contains(&wait(&config, Some(100))));
+        // Within the margin or past it (a late publisher): soon, not in a loop.
+        assert_eq!(wait(&config, Some(30)), 10);
+        assert_eq!(wait(&config, Some(0)), 10);
+        // Nothing read yet (a failure): retried within 30 s.
+        assert_eq!(wait(&config, None), 30);
+        // A short interval bounds every wait.
+        let short = config.crl_refresh_interval(Duration::from_secs(2));
+        assert_eq!(wait(&short, Some(30)), 2);
+        assert_eq!(wait(&short, None), 2);
+    }
+}
