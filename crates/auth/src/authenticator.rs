@@ -87,6 +87,13 @@ struct Inner {
     cache_hits: AtomicU64,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last clone is gone: so is the CRL refresher, even mid-fetch.
+        self.tls.stop();
+    }
+}
+
 /// Authenticates clients with their registered RFC 8705 method.
 /// Cheap to clone (an `Arc`): clones share one authenticator, so a handle
 /// kept by the application sees, and makes, the same updates as the one in

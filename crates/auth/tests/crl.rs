@@ -527,3 +527,42 @@ async fn distribution_points_of_untrusted_certificates_are_not_followed() {
     auth.refresh_crls().await;
     assert!(server.hits().is_empty());
 }
+
+#[tokio::test]
+async fn a_hanging_crl_fetch_does_not_hold_up_requests() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let fetcher = {
+        let asked = asked.clone();
+        move |_url: String| {
+            asked.fetch_add(1, Ordering::Relaxed);
+            std::future::pending::<Result<Vec<u8>, CrlFetchError>>()
+        }
+    };
+    let auth = authenticator(
+        TlsClientAuth::new(store(&[&ca]))
+            .crl_url("http://127.0.0.1:9/never.crl")
+            .crl_fetcher(fetcher),
+        &TestClock::new(),
+    );
+    let cert = presented(&leaf, &[]);
+    eventually("the refresher is fetching", async || {
+        asked.load(Ordering::Relaxed) > 0
+    })
+    .await;
+    // Answered while the refresher waits on the network (status unknown).
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        auth.authenticate("bank-1", Some(&cert)),
+    )
+    .await
+    .expect("not held up by the fetch");
+    answer.unwrap();
+
+    // Dropping the authenticator ends the refresher, even mid-fetch: the
+    // fetcher (owned by the configuration) is released.
+    let weak = Arc::downgrade(&asked);
+    drop((auth, asked));
+    eventually("the refresher ends", async || weak.upgrade().is_none()).await;
+}

@@ -87,14 +87,6 @@ pub(crate) struct LiveTls {
     crl_refresh_failures: AtomicU64,
 }
 
-impl Drop for LiveTls {
-    fn drop(&mut self) {
-        if let Some(task) = lock(&self.task).take() {
-            task.abort();
-        }
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -315,6 +307,14 @@ impl LiveTls {
         let wake = self.wake.clone();
         *task = Some(runtime.spawn(run(weak, wake)).abort_handle());
         self.has_task.store(true, Ordering::Relaxed);
+    }
+
+    /// Ends the refresher (the authenticator is gone). The task holds the
+    /// state while it fetches, so it must be ended from outside.
+    pub(crate) fn stop(&self) {
+        if let Some(task) = lock(&self.task).take() {
+            task.abort();
+        }
     }
 
     /// Reads every refreshable source whose time has come (all of them
