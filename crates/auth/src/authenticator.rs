@@ -13,6 +13,7 @@ use certbound_extract::ClientCert;
 
 use crate::cache::VerificationCache;
 use crate::clock::{Clock, SystemClock};
+use crate::crl::live::{LiveTls, TlsState};
 use crate::registry::ClientRegistry;
 use crate::report::Recorder;
 use crate::self_signed::{SelfSignedTlsClientAuth, SetSource};
@@ -61,7 +62,8 @@ impl AuthenticatedClient {
     }
 }
 
-/// Counters of the work done, for tests and metrics.
+/// Counters of the work done, for tests and metrics. They count from the
+/// authenticator's start, across configuration updates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuthMetrics {
@@ -69,21 +71,39 @@ pub struct AuthMetrics {
     pub path_validations: u64,
     /// `tls_client_auth` authentications answered from the cache.
     pub cache_hits: u64,
+    /// CRLs taken in by a refresh because they differ from the one held.
+    pub crl_updates: u64,
+    /// CRL refreshes that failed (unreachable, unreadable, not verified).
+    pub crl_refresh_failures: u64,
 }
 
 struct Inner {
     registry: Box<dyn ClientRegistry>,
-    tls: Option<TlsClientAuth>,
+    tls: Arc<LiveTls>,
     self_signed: Option<SelfSignedTlsClientAuth>,
     clock: Arc<dyn Clock>,
-    cache: Option<VerificationCache>,
     expose_refusal_reasons: bool,
     path_validations: AtomicU64,
     cache_hits: AtomicU64,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last clone is gone: so is the CRL refresher, even mid-fetch.
+        self.tls.stop();
+    }
+}
+
 /// Authenticates clients with their registered RFC 8705 method.
-/// Cheap to clone (an `Arc`).
+/// Cheap to clone (an `Arc`): clones share one authenticator, so a handle
+/// kept by the application sees, and makes, the same updates as the one in
+/// a [`ClientAuthLayer`](crate::ClientAuthLayer).
+///
+/// The `tls_client_auth` configuration is live: [`update_tls_client_auth`](Self::update_tls_client_auth)
+/// swaps trust anchors, intermediates, CRLs and policy atomically, and CRLs
+/// from files, URLs and distribution points are refreshed by a background
+/// task on the tokio runtime (started with the first CRL source that needs
+/// it, ended with the last clone).
 ///
 /// ```
 /// use certbound_auth::{Authenticator, ClientMetadata, TlsClientAuth, TokenEndpointAuthMethod, TrustStore, registry_from_metadata};
@@ -117,7 +137,10 @@ pub struct Authenticator {
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authenticator")
-            .field("tls_client_auth", &self.inner.tls)
+            .field(
+                "tls_client_auth",
+                &self.inner.tls.load().map(|s| s.config.clone()),
+            )
             .field("self_signed_tls_client_auth", &self.inner.self_signed)
             .finish_non_exhaustive()
     }
@@ -169,18 +192,14 @@ impl AuthenticatorBuilder {
 
     /// The authenticator.
     pub fn build(self) -> Authenticator {
-        let cache = self
-            .tls
-            .as_ref()
-            .filter(|t| t.cache_capacity > 0 && !t.cache_ttl.is_zero())
-            .map(|t| VerificationCache::new(t.cache_capacity, t.cache_ttl));
+        let tls = Arc::new(LiveTls::new(self.tls, self.clock.clone()));
+        tls.ensure_task();
         Authenticator {
             inner: Arc::new(Inner {
                 registry: self.registry,
-                tls: self.tls,
+                tls,
                 self_signed: self.self_signed,
                 clock: self.clock,
-                cache,
                 expose_refusal_reasons: self.expose_refusal_reasons,
                 path_validations: AtomicU64::new(0),
                 cache_hits: AtomicU64::new(0),
@@ -210,6 +229,7 @@ fn map_webpki(e: &webpki::Error) -> AuthError {
         E::UnknownIssuer | E::InvalidSignatureForPublicKey => AuthError::UnknownIssuer,
         E::CertRevoked => AuthError::Revoked,
         E::UnknownRevocationStatus => AuthError::RevocationStatusUnknown,
+        E::CrlExpired { .. } => AuthError::CrlExpired,
         E::RequiredEkuNotFoundContext(_) => AuthError::WrongEku,
         other => AuthError::InvalidPath(other.to_string()),
     }
@@ -294,7 +314,7 @@ impl Authenticator {
     /// (RFC 8414); the application adds the non-mTLS ones it handles.
     pub fn supported_methods(&self) -> Vec<TokenEndpointAuthMethod> {
         let mut out = Vec::new();
-        if self.inner.tls.is_some() {
+        if self.inner.tls.load().is_some() {
             out.push(TokenEndpointAuthMethod::TlsClientAuth);
         }
         if self.inner.self_signed.is_some() {
@@ -308,7 +328,59 @@ impl Authenticator {
         AuthMetrics {
             path_validations: self.inner.path_validations.load(Ordering::Relaxed),
             cache_hits: self.inner.cache_hits.load(Ordering::Relaxed),
+            crl_updates: self.inner.tls.crl_updates(),
+            crl_refresh_failures: self.inner.tls.crl_refresh_failures(),
         }
+    }
+
+    /// Replaces the `tls_client_auth` configuration (trust anchors,
+    /// intermediates, CRLs and their sources, EKU and policy, limits),
+    /// atomically: a request sees the old configuration or the new one,
+    /// never a mix. Enables `tls_client_auth` if it was not. No
+    /// verification made under the old configuration is served from the
+    /// cache afterwards; CRLs of sources both configurations share are
+    /// kept; the metrics go on counting. Call it from within a tokio
+    /// runtime to start the CRL refresher at once (otherwise it starts with
+    /// the next verification).
+    ///
+    /// ```
+    /// use certbound_auth::{Authenticator, ClientMetadata, TlsClientAuth, TokenEndpointAuthMethod, TrustStore, registry_from_metadata};
+    /// use certbound_cert::Certificate;
+    /// use certbound_extract::{CertSource, ClientCert};
+    /// use certbound_testkit::TestCa;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let (old_ca, new_ca) = (TestCa::new("CA 2025"), TestCa::new("CA 2026"));
+    /// let leaf = new_ca.leaf("bank-1").issue();
+    /// let mut m = ClientMetadata::new("bank-1", TokenEndpointAuthMethod::TlsClientAuth);
+    /// m.tls_client_auth_subject_dn = Some("CN=bank-1".into());
+    /// let auth = Authenticator::builder(registry_from_metadata([m])?)
+    ///     .tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&old_ca.cert.pem)?))
+    ///     .build();
+    /// let cert = ClientCert::new(Certificate::from_pem(&leaf.pem)?, vec![], CertSource::Tls);
+    /// assert!(auth.authenticate("bank-1", Some(&cert)).await.is_err());
+    ///
+    /// // The CA rolls over: trust both for a while, without a restart.
+    /// let both = format!("{}{}", old_ca.cert.pem, new_ca.cert.pem);
+    /// auth.update_tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&both)?));
+    /// assert_eq!(auth.authenticate("bank-1", Some(&cert)).await?.client_id(), "bank-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update_tls_client_auth(&self, config: TlsClientAuth) {
+        self.inner.tls.install(config);
+        self.inner.tls.ensure_task();
+    }
+
+    /// Refreshes every CRL file, URL and distribution point now, in the
+    /// caller's task, and returns when done (the background refresher keeps
+    /// its own schedule). For a start-up that should not serve before its
+    /// CRLs are in, or right after a CA published a revocation. Failures
+    /// are logged and counted in [`metrics`](Self::metrics), as in the
+    /// background.
+    pub async fn refresh_crls(&self) {
+        self.inner.tls.refresh(true).await;
     }
 
     /// What the client is told for `err`: [`AuthError::to_oauth_error`],
@@ -407,8 +479,8 @@ impl Authenticator {
             return Err(AuthError::MultipleMethods { other });
         }
         match &method {
-            TokenEndpointAuthMethod::TlsClientAuth => match &self.inner.tls {
-                Some(tls) => self.tls_client_auth(tls, client, cert, rec, use_cache),
+            TokenEndpointAuthMethod::TlsClientAuth => match self.inner.tls.load() {
+                Some(tls) => self.tls_client_auth(&tls, client, cert, rec, use_cache),
                 None => {
                     rec.fail("method", || "tls_client_auth is not enabled".into());
                     Err(AuthError::MethodNotEnabled { method })
@@ -455,12 +527,14 @@ impl Authenticator {
 
     fn tls_client_auth(
         &self,
-        tls: &TlsClientAuth,
+        state: &TlsState,
         client: RegisteredClient,
         cert: Option<&ClientCert>,
         rec: &mut Recorder,
         use_cache: bool,
     ) -> Result<AuthenticatedClient, AuthError> {
+        let tls: &TlsClientAuth = &state.config;
+        self.inner.tls.ensure_task();
         let cert = Self::presented(cert, rec)?;
         let leaf = cert.leaf();
         let (anchors, whose) = match client.trust_anchors() {
@@ -485,12 +559,11 @@ impl Authenticator {
         });
 
         let now = self.inner.clock.now();
-        let cache = self
-            .inner
+        let cache = state
             .cache
             .as_ref()
             .filter(|_| use_cache)
-            .map(|c| (c, VerificationCache::key(&client, &cert)));
+            .map(|c| (c, VerificationCache::key(&client, &cert, state.generation)));
         let hit = cache.as_ref().is_some_and(|(c, key)| c.holds(key, now));
 
         let mut first: Option<AuthError> = None;
@@ -567,7 +640,20 @@ impl Authenticator {
 
             self.inner.path_validations.fetch_add(1, Ordering::Relaxed);
             let pin = client.issuer_spki_sha256();
-            match tls.validate_path(leaf, cert.intermediates(), anchors, pin, now) {
+            let validated =
+                tls.validate_path(leaf, cert.intermediates(), anchors, pin, now, &state.crls);
+            if matches!(
+                validated,
+                Ok(_) | Err(PathError::Webpki(webpki::Error::UnknownRevocationStatus))
+            ) {
+                // The path chained to an anchor (webpki checks revocation
+                // after the signatures): its distribution points may be
+                // followed.
+                let mut certs = vec![leaf];
+                certs.extend(cert.intermediates());
+                self.inner.tls.note_distribution_points(state, &certs);
+            }
+            match validated {
                 Ok(path) => {
                     rec.pass("path", || {
                         format!(
@@ -639,6 +725,20 @@ impl Authenticator {
                     }
                     tracing::debug!(client_id = client.client_id(), error = %e, "path validation failed");
                     failed!(err);
+                }
+                Err(PathError::CrlExpired { issuer }) => {
+                    rec.fail("revocation", || {
+                        format!(
+                            "the CRL of {issuer} is past its nextUpdate and could not be \
+                             refreshed: revocation status unknown, refused"
+                        )
+                    });
+                    tracing::debug!(
+                        client_id = client.client_id(),
+                        issuer,
+                        "CRL past its nextUpdate"
+                    );
+                    failed!(AuthError::CrlExpired);
                 }
                 Err(PathError::TooLong { intermediates, max }) => {
                     rec.fail("path length", || {

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use certbound_extract::ClientCert;
 use sha2::{Digest, Sha256};
 
-use crate::RegisteredClient;
+use crate::{RegisteredClient, TlsClientAuth};
 
 /// A verification, by the SHA-256 of what it depended on: the client, its
 /// trust configuration, the leaf and the presented intermediates.
@@ -14,6 +14,7 @@ pub(crate) type Key = [u8; 32];
 /// Successful verifications and until when each holds.
 pub(crate) struct VerificationCache {
     entries: moka::sync::Cache<Key, SystemTime>,
+    capacity: u64,
     ttl: Duration,
 }
 
@@ -24,12 +25,29 @@ impl VerificationCache {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            capacity,
             ttl,
         }
     }
 
-    pub(crate) fn key(client: &RegisteredClient, cert: &ClientCert) -> Key {
+    /// The cache a configuration asks for, if any.
+    pub(crate) fn for_config(config: &TlsClientAuth) -> Option<Self> {
+        (config.cache_capacity > 0 && !config.cache_ttl.is_zero())
+            .then(|| Self::new(config.cache_capacity, config.cache_ttl))
+    }
+
+    /// Capacity and TTL: a new configuration with the same keeps the cache.
+    pub(crate) fn settings(&self) -> (u64, Duration) {
+        (self.capacity, self.ttl)
+    }
+
+    /// The key of a verification of `cert` for `client` under the
+    /// configuration snapshot `generation`: a change of the configuration,
+    /// of its CRLs, or of the client's registered trust (anchors, pin)
+    /// changes the key.
+    pub(crate) fn key(client: &RegisteredClient, cert: &ClientCert, generation: u64) -> Key {
         let mut h = Sha256::new();
+        h.update(generation.to_be_bytes());
         // Lengths first, so that no two different inputs hash the same bytes.
         h.update((client.client_id().len() as u64).to_be_bytes());
         h.update(client.client_id().as_bytes());
@@ -78,6 +96,17 @@ mod tests {
     }
 
     #[test]
+    fn the_key_changes_with_the_generation() {
+        let ca = TestCa::new("Key CA");
+        let leaf = Certificate::from_der(ca.leaf("client").issue().der).unwrap();
+        let cert = ClientCert::new(leaf, vec![], CertSource::Tls);
+        assert_ne!(
+            VerificationCache::key(&client("bank"), &cert, 1),
+            VerificationCache::key(&client("bank"), &cert, 2)
+        );
+    }
+
+    #[test]
     fn the_key_changes_with_client_leaf_and_chain() {
         let ca = TestCa::new("Key CA");
         let inter = ca.intermediate("Key Issuing");
@@ -87,22 +116,22 @@ mod tests {
         let with = |leaf: &Certificate, chain: &[Certificate]| {
             ClientCert::new(leaf.clone(), chain.to_vec(), CertSource::Tls)
         };
-        let key = VerificationCache::key(&client("bank"), &with(&leaf, &chain));
+        let key = VerificationCache::key(&client("bank"), &with(&leaf, &chain), 1);
         assert_eq!(
             key,
-            VerificationCache::key(&client("bank"), &with(&leaf, &chain))
+            VerificationCache::key(&client("bank"), &with(&leaf, &chain), 1)
         );
         assert_ne!(
             key,
-            VerificationCache::key(&client("bank2"), &with(&leaf, &chain))
+            VerificationCache::key(&client("bank2"), &with(&leaf, &chain), 1)
         );
         assert_ne!(
             key,
-            VerificationCache::key(&client("bank"), &with(&leaf, &[]))
+            VerificationCache::key(&client("bank"), &with(&leaf, &[]), 1)
         );
         assert_ne!(
             key,
-            VerificationCache::key(&client("bank"), &with(&other, &chain))
+            VerificationCache::key(&client("bank"), &with(&other, &chain), 1)
         );
     }
 

@@ -65,6 +65,11 @@ pub enum AuthError {
     /// and unknown revocation status is refused.
     #[error("revocation status unknown: no CRL covers the issuer")]
     RevocationStatusUnknown,
+    /// The CRL of the issuer of a certificate of the path is past its
+    /// nextUpdate (and past the grace period, if one is configured): it
+    /// could not be refreshed, so the status is unknown and refused.
+    #[error("the CRL covering the issuer is past its nextUpdate")]
+    CrlExpired,
     /// The issuing CA's key is not the pinned one.
     #[error("issuing CA does not match the pinned key")]
     IssuerPinMismatch,

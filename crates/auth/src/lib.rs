@@ -13,6 +13,12 @@
 //! the leaf with certbound-cert's rules; `self_signed_tls_client_auth`
 //! compares the leaf's `x5t#S256` with the registered `x5c` certificates.
 //!
+//! Nothing needs a restart: [`Authenticator::update_tls_client_auth`] swaps
+//! trust anchors, intermediates, CRLs and policy atomically, and CRLs from
+//! files, URLs and certificates' distribution points (through a
+//! [`CrlFetcher`]) are refreshed in the background before their nextUpdate.
+//! Past nextUpdate without a fresh CRL, the issuer's clients are refused.
+//!
 //! ```
 //! use certbound_auth::{Authenticator, ClientMetadata, TlsClientAuth, TrustStore, registry_from_metadata};
 //! use certbound_cert::Certificate;
@@ -48,6 +54,7 @@
 mod authenticator;
 mod cache;
 mod clock;
+mod crl;
 mod error;
 mod extract;
 pub mod layer;
@@ -63,6 +70,7 @@ pub use authenticator::{AuthMetrics, AuthenticatedClient, Authenticator, Authent
 pub use certbound_oauth::OAuthError;
 pub use certbound_oauth::{Check, Report, Verdict};
 pub use clock::{Clock, SystemClock};
+pub use crl::{CrlFetchError, CrlFetcher};
 pub use error::AuthError;
 pub use extract::AuthenticatedClientRejection;
 pub use layer::{ClientAuth, ClientAuthLayer};

@@ -2,17 +2,20 @@
 //! authentication (RFC 8705 §2.1), and the path validation it runs.
 
 use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use certbound_cert::Certificate;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use sha2::{Digest, Sha256};
 use webpki::{
-    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
-    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth,
+    RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
 use crate::TrustStore;
+use crate::crl::{Crl, CrlFetcher, FileStamp};
 
 /// What the leaf's extended key usage must say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,7 +33,7 @@ pub enum EkuPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// A CRL could not be read.
+    /// A CRL could not be read (a file: its path comes first).
     #[error("invalid CRL: {0}")]
     Crl(String),
     /// A policy OID is not a dotted OID.
@@ -39,18 +42,40 @@ pub enum ConfigError {
 }
 
 /// The configuration of `tls_client_auth`: trust anchors, configured
-/// intermediates, CRLs, EKU and policy requirements, path length, and the
-/// cache of successful verifications.
+/// intermediates, CRLs and where they come from, EKU and policy
+/// requirements, path length, and the cache of successful verifications.
+///
+/// An [`Authenticator`](crate::Authenticator) takes a new one at run time
+/// with [`update_tls_client_auth`](crate::Authenticator::update_tls_client_auth),
+/// atomically and without losing its caches' other work or its metrics.
+///
+/// CRLs come from bytes ([`crl`](Self::crl)), files read again when they
+/// change ([`crl_file`](Self::crl_file)), URLs ([`crl_url`](Self::crl_url))
+/// and the distribution points of presented certificates
+/// ([`crl_distribution_points`](Self::crl_distribution_points)), the last
+/// two through a [`CrlFetcher`]. A CRL is used only when its signature
+/// verifies with the key of a trust anchor or configured intermediate of
+/// its issuer's name. Each is refreshed in the background before its
+/// nextUpdate; a certificate whose issuer's CRL is past its nextUpdate is
+/// refused (see [`danger_crl_grace_period`](Self::danger_crl_grace_period)).
 ///
 /// ```
 /// use std::time::Duration;
-/// use certbound_auth::{EkuPolicy, TlsClientAuth, TrustStore};
+/// use certbound_auth::{CrlFetchError, EkuPolicy, TlsClientAuth, TrustStore};
 /// use certbound_testkit::TestCa;
 ///
 /// let root = TestCa::new("Example Root");
 /// let issuing = root.intermediate("Example Issuing CA");
 /// let tls = TlsClientAuth::new(TrustStore::from_pem(&root.cert.pem)?)
 ///     .intermediate(certbound_cert::Certificate::from_pem(&issuing.cert.pem)?)
+///     .crl(&issuing.crl(&[]))?
+///     .crl_url("http://crl.example.com/root.crl")
+///     .crl_distribution_points(true)
+///     .crl_fetcher(|url: String| async move {
+///         // Fetch `url` with the HTTP client of your choice.
+///         Err::<Vec<u8>, _>(CrlFetchError::new(format!("no HTTP client to fetch {url}")))
+///     })
+///     .crl_refresh_interval(Duration::from_secs(300))
 ///     .eku(EkuPolicy::ClientAuthRequired)
 ///     .required_policy("1.3.6.1.4.1.99999.1")?
 ///     .max_intermediates(2)
@@ -60,10 +85,18 @@ pub enum ConfigError {
 /// ```
 pub struct TlsClientAuth {
     pub(crate) trust_store: TrustStore,
-    pub(crate) intermediates: Vec<CertificateDer<'static>>,
-    crls: Vec<Crl>,
+    pub(crate) intermediates: Vec<Certificate>,
+    pub(crate) crls: Vec<Crl>,
+    pub(crate) crl_files: Vec<(PathBuf, Crl, FileStamp)>,
+    pub(crate) crl_urls: Vec<String>,
+    pub(crate) crl_distribution_points: bool,
+    pub(crate) crl_fetcher: Option<Arc<dyn CrlFetcher>>,
+    pub(crate) crl_refresh_interval: Duration,
+    pub(crate) crl_refresh_margin: Duration,
+    pub(crate) crl_grace_period: Duration,
+    pub(crate) max_crl_size: usize,
+    pub(crate) max_crl_distribution_points: usize,
     crl_depth: RevocationCheckDepth,
-    enforce_crl_next_update: bool,
     refuse_unknown_revocation_status: bool,
     pub(crate) eku: EkuPolicy,
     pub(crate) required_policies: Vec<String>,
@@ -79,6 +112,15 @@ impl std::fmt::Debug for TlsClientAuth {
             .field("trust_store", &self.trust_store)
             .field("intermediates", &self.intermediates.len())
             .field("crls", &self.crls.len())
+            .field(
+                "crl_files",
+                &self.crl_files.iter().map(|(p, _, _)| p).collect::<Vec<_>>(),
+            )
+            .field("crl_urls", &self.crl_urls)
+            .field("crl_distribution_points", &self.crl_distribution_points)
+            .field("crl_fetcher", &self.crl_fetcher.is_some())
+            .field("crl_refresh_interval", &self.crl_refresh_interval)
+            .field("crl_grace_period", &self.crl_grace_period)
             .field("eku", &self.eku)
             .field("required_policies", &self.required_policies)
             .field("max_intermediates", &self.max_intermediates)
@@ -91,14 +133,25 @@ impl TlsClientAuth {
     /// `tls_client_auth` against these trust anchors, with the defaults:
     /// clientAuth EKU required when present, no CRL, no policy, at most 4
     /// intermediates, the ring signature algorithms of webpki, and a cache of
-    /// 10 000 verifications kept 5 minutes.
+    /// 10 000 verifications kept 5 minutes. When CRLs are added: refreshed
+    /// every 5 minutes and at the latest a minute before their nextUpdate,
+    /// no grace past nextUpdate, at most 10 MiB each, at most 64
+    /// distribution points followed.
     pub fn new(trust_store: TrustStore) -> Self {
         Self {
             trust_store,
             intermediates: Vec::new(),
             crls: Vec::new(),
+            crl_files: Vec::new(),
+            crl_urls: Vec::new(),
+            crl_distribution_points: false,
+            crl_fetcher: None,
+            crl_refresh_interval: Duration::from_secs(300),
+            crl_refresh_margin: Duration::from_secs(60),
+            crl_grace_period: Duration::ZERO,
+            max_crl_size: 10 << 20,
+            max_crl_distribution_points: 64,
             crl_depth: RevocationCheckDepth::Chain,
-            enforce_crl_next_update: true,
             refuse_unknown_revocation_status: false,
             eku: EkuPolicy::default(),
             required_policies: Vec::new(),
@@ -112,30 +165,103 @@ impl TlsClientAuth {
     /// Adds an intermediate CA certificate used to complete chains that
     /// arrive without it (a proxy that forwards only the leaf).
     pub fn intermediate(mut self, cert: Certificate) -> Self {
-        self.intermediates
-            .push(CertificateDer::from(cert.der().to_vec()));
+        self.intermediates.push(cert);
         self
     }
 
-    /// Adds a CRL (DER). Certificates it lists are refused; certificates of
-    /// issuers without a CRL have an unknown revocation status, accepted
-    /// unless [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status).
-    pub fn crl(mut self, der: &[u8]) -> Result<Self, ConfigError> {
-        let crl =
-            OwnedCertRevocationList::from_der(der).map_err(|e| ConfigError::Crl(e.to_string()))?;
-        // webpki keeps nextUpdate to itself; the cache needs it.
-        let next_update = x509_parser::parse_x509_crl(der)
-            .map_err(|e| ConfigError::Crl(e.to_string()))?
-            .1
-            .next_update()
-            .and_then(|t| u64::try_from(t.timestamp()).ok())
-            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
-            .ok_or_else(|| ConfigError::Crl("no nextUpdate".into()))?;
-        self.crls.push(Crl {
-            list: CertRevocationList::Owned(crl),
-            next_update,
-        });
+    /// Adds a CRL (PEM or DER). Certificates it lists are refused;
+    /// certificates of issuers without a CRL have an unknown revocation
+    /// status, accepted unless
+    /// [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status).
+    /// It is used only when its signature verifies with the key of a trust
+    /// anchor or configured intermediate of its issuer's name (checked when
+    /// the authenticator takes the configuration; otherwise logged and left
+    /// out).
+    pub fn crl(mut self, crl: &[u8]) -> Result<Self, ConfigError> {
+        let crl = Crl::parse(crl, self.max_crl_size).map_err(ConfigError::Crl)?;
+        self.crls.push(crl);
         Ok(self)
+    }
+
+    /// Adds a CRL file (PEM or DER), read now and read again, in the
+    /// background, whenever its modification time or length changes (an
+    /// operator's job can replace it). An unreadable file is an error now
+    /// and a logged refresh failure later.
+    pub fn crl_file(mut self, path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref().to_path_buf();
+        let (crl, stamp) = crate::crl::live::read_file(&path, self.max_crl_size)
+            .and_then(|(bytes, stamp)| Ok((Crl::parse(&bytes, self.max_crl_size)?, stamp)))
+            .map_err(|e| ConfigError::Crl(format!("{}: {e}", path.display())))?;
+        self.crl_files.push((path, crl, stamp));
+        Ok(self)
+    }
+
+    /// Adds a CRL published at `url`, fetched with the
+    /// [`crl_fetcher`](Self::crl_fetcher) in the background: until the first
+    /// fetch (at once when the authenticator takes the configuration, or
+    /// [`Authenticator::refresh_crls`](crate::Authenticator::refresh_crls))
+    /// the status of its issuer's certificates is unknown.
+    pub fn crl_url(mut self, url: impl Into<String>) -> Self {
+        self.crl_urls.push(url.into());
+        self
+    }
+
+    /// Follows the CRL distribution points (`http` and `https` URIs) named
+    /// in presented certificates issued by a trust anchor or configured
+    /// intermediate, fetched with the [`crl_fetcher`](Self::crl_fetcher);
+    /// off by default. Only certificates that chained to an anchor are
+    /// read. A distribution point seen for the first time is fetched in the
+    /// background, at once: the request that revealed it is not held up,
+    /// so its revocation status is unknown (refused with
+    /// [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status),
+    /// and the client's next attempt is checked against the CRL).
+    pub fn crl_distribution_points(mut self, follow: bool) -> Self {
+        self.crl_distribution_points = follow;
+        self
+    }
+
+    /// How CRLs at URLs and distribution points are fetched.
+    pub fn crl_fetcher(mut self, fetcher: impl CrlFetcher) -> Self {
+        self.crl_fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
+    /// How often each CRL file is checked for changes and each CRL URL
+    /// fetched again; 5 minutes by default. A CRL is also refreshed ahead of
+    /// its nextUpdate by the [margin](Self::crl_refresh_margin), and a
+    /// failed refresh is retried after at most 30 seconds.
+    pub fn crl_refresh_interval(mut self, interval: Duration) -> Self {
+        self.crl_refresh_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long before its nextUpdate a CRL is refreshed at the latest; one
+    /// minute by default.
+    pub fn crl_refresh_margin(mut self, margin: Duration) -> Self {
+        self.crl_refresh_margin = margin;
+        self
+    }
+
+    /// Keeps using a CRL that could not be refreshed for this long past its
+    /// nextUpdate. The risk is in the name: a certificate revoked after
+    /// the last CRL that arrived is accepted for that long. Zero (the
+    /// default) fails closed: past nextUpdate, the certificates of that
+    /// issuer are refused until a fresh CRL arrives.
+    pub fn danger_crl_grace_period(mut self, grace: Duration) -> Self {
+        self.crl_grace_period = grace;
+        self
+    }
+
+    /// The largest CRL read or fetched, in bytes; 10 MiB by default.
+    pub fn max_crl_size(mut self, bytes: usize) -> Self {
+        self.max_crl_size = bytes;
+        self
+    }
+
+    /// How many distribution points are followed at most; 64 by default.
+    pub fn max_crl_distribution_points(mut self, n: usize) -> Self {
+        self.max_crl_distribution_points = n;
+        self
     }
 
     /// Refuses a certificate of the path when no configured CRL covers its
@@ -149,13 +275,6 @@ impl TlsClientAuth {
     /// Checks only the leaf against the CRLs, not the intermediates.
     pub fn crl_leaf_only(mut self) -> Self {
         self.crl_depth = RevocationCheckDepth::EndEntity;
-        self
-    }
-
-    /// Whether a CRL past its nextUpdate fails verification (the default) or
-    /// is still used.
-    pub fn enforce_crl_next_update(mut self, enforce: bool) -> Self {
-        self.enforce_crl_next_update = enforce;
         self
     }
 
@@ -213,6 +332,23 @@ impl TlsClientAuth {
         &self.trust_store
     }
 
+    /// The CA certificates a CRL may come from: the anchors and the
+    /// configured intermediates.
+    pub(crate) fn known_cas(&self) -> impl Iterator<Item = &Certificate> {
+        self.trust_store
+            .certificates()
+            .iter()
+            .chain(self.intermediates.iter())
+    }
+
+    /// Whether any CRL source is configured.
+    pub(crate) fn has_crl_sources(&self) -> bool {
+        !self.crls.is_empty()
+            || !self.crl_files.is_empty()
+            || !self.crl_urls.is_empty()
+            || self.crl_distribution_points
+    }
+
     /// Path validation with webpki, then the issuer pin, the path length
     /// and the anchor's pathLenConstraint (checked for each candidate path,
     /// so another path may still pass).
@@ -223,6 +359,7 @@ impl TlsClientAuth {
         anchors: &TrustStore,
         pin: Option<&[u8; 32]>,
         now: SystemTime,
+        crls: &[Crl],
     ) -> Result<ValidatedPath, PathError> {
         let leaf_der = CertificateDer::from(leaf.der());
         let ee = EndEntityCert::try_from(&leaf_der).map_err(PathError::Webpki)?;
@@ -233,11 +370,10 @@ impl TlsClientAuth {
         intermediates.extend(
             self.intermediates
                 .iter()
-                .map(|c| CertificateDer::from(c.as_ref())),
+                .map(|c| CertificateDer::from(c.der())),
         );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
-        let crl_refs: Vec<&CertRevocationList<'static>> =
-            self.crls.iter().map(|c| &c.list).collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().map(Crl::list).collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
             Ok(b) => Some(
                 b.with_depth(self.crl_depth)
@@ -246,11 +382,10 @@ impl TlsClientAuth {
                     } else {
                         UnknownStatusPolicy::Allow
                     })
-                    .with_expiration_policy(if self.enforce_crl_next_update {
-                        ExpirationPolicy::Enforce
-                    } else {
-                        ExpirationPolicy::Ignore
-                    })
+                    // A CRL past its nextUpdate still proves a revocation;
+                    // whether it may prove the contrary is decided below,
+                    // with the grace period.
+                    .with_expiration_policy(ExpirationPolicy::Ignore)
                     .build(),
             ),
             // No CRL at all: every status is unknown.
@@ -328,15 +463,32 @@ impl TlsClientAuth {
         }
         let mut unknown = None;
         for issuer in &checked {
-            match self.crls.iter().find(|c| c.list.issuer() == *issuer) {
-                Some(crl) => valid_until = valid_until.min(crl.next_update),
-                None => {
-                    unknown.get_or_insert_with(|| name_from_content(issuer));
-                }
+            // With several CRLs of one issuer (partitioned by issuing
+            // distribution point), the earliest nextUpdate bounds them all.
+            let Some(next_update) = crls
+                .iter()
+                .filter(|c| c.issuer() == *issuer)
+                .map(|c| c.next_update)
+                .min()
+            else {
+                unknown.get_or_insert_with(|| name_from_content(issuer));
+                continue;
+            };
+            // Nothing is cached past a nextUpdate, within a grace period too:
+            // each request looks again whether a fresh CRL arrived.
+            valid_until = valid_until.min(next_update);
+            let stale = now >= next_update
+                && next_update
+                    .checked_add(self.crl_grace_period)
+                    .is_some_and(|end| now >= end);
+            if stale {
+                return Err(PathError::CrlExpired {
+                    issuer: name_from_content(issuer),
+                });
             }
         }
         let revocation = match unknown {
-            _ if self.crls.is_empty() => Revocation::NotConfigured,
+            _ if crls.is_empty() && !self.has_crl_sources() => Revocation::NotConfigured,
             Some(issuer) => Revocation::Unknown { issuer },
             None => Revocation::NotRevoked {
                 certificates: checked.len(),
@@ -352,12 +504,6 @@ impl TlsClientAuth {
     }
 }
 
-/// A configured CRL and its nextUpdate.
-struct Crl {
-    list: CertRevocationList<'static>,
-    next_update: SystemTime,
-}
-
 /// A certificate's notAfter; the epoch when it does not parse, so that
 /// nothing is cached on its account.
 fn not_after(der: &[u8]) -> SystemTime {
@@ -369,7 +515,7 @@ fn not_after(der: &[u8]) -> SystemTime {
 
 /// An RFC 4514 name from webpki's form of it, the DER content of the Name
 /// SEQUENCE.
-fn name_from_content(subject: &[u8]) -> String {
+pub(crate) fn name_from_content(subject: &[u8]) -> String {
     let mut der = vec![0x30];
     let len = subject.len();
     if len < 0x80 {
@@ -421,6 +567,15 @@ impl ValidatedPath {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PathError {
     Webpki(webpki::Error),
-    TooLong { intermediates: usize, max: usize },
-    IssuerPinMismatch { presented: [u8; 32] },
+    TooLong {
+        intermediates: usize,
+        max: usize,
+    },
+    IssuerPinMismatch {
+        presented: [u8; 32],
+    },
+    /// The CRL of a certificate's issuer is past its nextUpdate (and grace).
+    CrlExpired {
+        issuer: String,
+    },
 }

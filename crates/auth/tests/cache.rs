@@ -230,7 +230,7 @@ async fn cache_never_outlives_the_crl_it_relied_on() {
             t.cache_ttl(365 * DAY)
                 .crl(&crl)
                 .unwrap()
-                .enforce_crl_next_update(false)
+                .danger_crl_grace_period(Duration::MAX)
         },
         &clock,
     );

@@ -738,7 +738,9 @@ async fn unknown_revocation_status_is_refused_when_configured() {
             tls.refuse_unknown_revocation_status(true),
         )
     };
-    let base = || TlsClientAuth::new(store(&[&root]));
+    // The intermediate is configured: a CRL is used only when a CA of the
+    // configuration signed it.
+    let base = || TlsClientAuth::new(store(&[&root])).intermediate(common::cert(&issuing.cert));
 
     for tls in [
         // No CRL at all.

@@ -233,9 +233,25 @@ impl TestCa {
     /// serial numbers, as DER.
     pub fn crl(&self, revoked_serials: &[&[u8]]) -> Vec<u8> {
         let now = SystemTime::now();
+        self.crl_with(
+            revoked_serials,
+            now - Duration::from_secs(3600),
+            now + Duration::from_secs(86_400),
+        )
+    }
+
+    /// A CRL signed by this CA that revokes these serial numbers, with the
+    /// given thisUpdate and nextUpdate (whole seconds in the CRL), as DER.
+    pub fn crl_with(
+        &self,
+        revoked_serials: &[&[u8]],
+        this_update: SystemTime,
+        next_update: SystemTime,
+    ) -> Vec<u8> {
+        let now = SystemTime::now();
         let params = CertificateRevocationListParams {
-            this_update: (now - Duration::from_secs(3600)).into(),
-            next_update: (now + Duration::from_secs(86_400)).into(),
+            this_update: this_update.into(),
+            next_update: next_update.into(),
             crl_number: SerialNumber::from(1u64),
             issuing_distribution_point: None,
             revoked_certs: revoked_serials
