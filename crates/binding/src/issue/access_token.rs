@@ -71,7 +71,7 @@ const RESERVED: [&str; 12] = [
 ///     .audience("https://rs.example.com")
 ///     .build()?;
 /// let claims = validator.validate_at(token.as_str(), std::time::SystemTime::now())?;
-/// assert_eq!(claims.claim("client_id"), Some(&"s6BhdRkqt3".into()));
+/// assert_eq!(claims.client_id(), Some("s6BhdRkqt3"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]

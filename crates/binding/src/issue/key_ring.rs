@@ -510,7 +510,10 @@ impl SigningKey {
             JwsAlg::Ps512 => Box::new(jws::PS512.signer_from_jwk(&private).map_err(invalid)?),
             JwsAlg::EdDsa => Box::new(jws::EdDSA.signer_from_jwk(&private).map_err(invalid)?),
         };
+        // josekit's public key keeps only the key's own members.
         let mut public = private.to_public_key().map_err(invalid)?;
+        public.set_key_id(kid.clone());
+        public.set_algorithm(alg.name());
         public.set_key_use("sig");
         Ok(Self {
             kid,
