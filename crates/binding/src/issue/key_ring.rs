@@ -35,9 +35,8 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///   signs nothing more but stays in [`jwks`](Self::jwks) for the longest
 ///   token lifetime plus a leeway for clock skew
 ///   ([`publication_overlap`](Self::publication_overlap)), then leaves it.
-/// - With the `rotation` feature,
-///   [`spawn_rotation`](Self::spawn_rotation) rotates on a schedule in a
-///   tokio task that ends when the last clone of the ring is dropped.
+/// - With the `rotation` feature, `spawn_rotation` rotates on a schedule in
+///   a tokio task that ends when the last clone of the ring is dropped.
 /// - Cheap to clone (one `Arc`) and shared between threads: signing and
 ///   publishing read the keys without a lock; a rotation swaps them in one
 ///   step.
