@@ -212,6 +212,44 @@ fn token_signed_before_a_rotation_validates_until_its_exp() {
 }
 
 #[test]
+fn tokens_signed_on_many_threads_during_rotations_all_validate() {
+    let ring = SigningKeyRing::builder().build().unwrap();
+    let issuer = AccessTokenIssuer::new(ring.clone(), ISSUER);
+    let tokens = std::thread::scope(|scope| {
+        let signers: Vec<_> = (0..4)
+            .map(|_| {
+                let issuer = issuer.clone();
+                scope.spawn(move || {
+                    (0..25)
+                        .map(|_| {
+                            issuer
+                                .access_token("client-1", &TokenBinding::Unbound)
+                                .audience(AUDIENCE)
+                                .sign()
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for _ in 0..10 {
+            ring.rotate().unwrap();
+        }
+        signers
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(kids(&ring.jwks()).len(), 11);
+    let validator = validator(&ring.jwks(), Duration::from_secs(60));
+    for token in &tokens {
+        validator
+            .validate_at(token.as_str(), SystemTime::now())
+            .unwrap();
+    }
+}
+
+#[test]
 fn retired_key_leaves_the_jwks_after_its_retire_time() {
     let clock = TestClock::new();
     let ring = ring_on(&clock, Duration::from_secs(60), Duration::from_secs(5));

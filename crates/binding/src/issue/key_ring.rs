@@ -205,7 +205,7 @@ impl SigningKeyRingBuilder {
             Some(jwk) => SigningKey::from_jwk(self.alg, jwk)?,
             None => SigningKey::generate(self.alg)?,
         });
-        let state = KeyState::new(current, Vec::new())?;
+        let state = KeyState::new(current, Vec::new());
         Ok(SigningKeyRing {
             inner: Arc::new(Inner {
                 alg: self.alg,
@@ -270,41 +270,38 @@ impl SigningKeyRing {
     /// published for [`publication_overlap`](Self::publication_overlap).
     /// Returns the new `kid`.
     pub fn rotate(&self) -> Result<String, IssueError> {
-        self.install(SigningKey::generate(self.inner.alg)?)
+        Ok(self.install(SigningKey::generate(self.inner.alg)?))
     }
 
     /// [`rotate`](Self::rotate) to a key made elsewhere (a private JWK
-    /// suiting the ring's algorithm).
+    /// suiting the ring's algorithm). Rotating to the current key is
+    /// refused.
     pub fn rotate_to(&self, jwk: &Jwk) -> Result<String, IssueError> {
-        self.install(SigningKey::from_jwk(self.inner.alg, jwk)?)
+        let key = SigningKey::from_jwk(self.inner.alg, jwk)?;
+        if key.kid == self.state().current.kid {
+            return Err(IssueError::InvalidKey("already the current key".into()));
+        }
+        Ok(self.install(key))
     }
 
-    fn install(&self, key: SigningKey) -> Result<String, IssueError> {
+    fn install(&self, key: SigningKey) -> String {
         let key = Arc::new(key);
         let now = self.now();
         let retire_at = now + self.inner.overlap;
-        // The document is made outside `rcu`, which may call its closure
-        // again when another rotation wins the race.
-        let mut failed = None;
+        // `rcu` calls the closure again when another rotation wins the
+        // race, so the key is made before.
         self.inner.state.rcu(|old| {
             let mut previous = vec![Retiring {
                 key: old.current.clone(),
                 retire_at,
             }];
+            // A key brought back by `rotate_to` is published once.
             previous.extend(old.live_previous(now));
-            match KeyState::new(key.clone(), previous) {
-                Ok(state) => Arc::new(state),
-                Err(e) => {
-                    failed = Some(e);
-                    Arc::clone(old)
-                }
-            }
+            previous.retain(|p| p.key.kid != key.kid);
+            KeyState::new(key.clone(), previous)
         });
-        if let Some(e) = failed {
-            return Err(e);
-        }
         tracing::info!(kid = %key.kid, alg = %self.inner.alg, "signing key rotated");
-        Ok(key.kid.clone())
+        key.kid.clone()
     }
 
     /// The public keys now published: the current key first, then the
@@ -352,16 +349,8 @@ impl SigningKeyRing {
             if previous.len() == old.previous.len() {
                 return Arc::clone(old);
             }
-            match KeyState::new(old.current.clone(), previous) {
-                Ok(state) => {
-                    tracing::debug!("retired signing keys left the JWKS");
-                    Arc::new(state)
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "JWKS not rebuilt");
-                    Arc::clone(old)
-                }
-            }
+            tracing::debug!("retired signing keys leave the JWKS");
+            Arc::new(KeyState::new(old.current.clone(), previous))
         });
         self.inner.state.load_full()
     }
@@ -389,6 +378,10 @@ impl SigningKeyRing {
     /// previous schedule is replaced. A failed rotation is logged
     /// (`tracing`, warn) and the current key keeps signing until the next
     /// try.
+    ///
+    /// `every` is at least one second. When it is shorter than
+    /// [`publication_overlap`](Self::publication_overlap), several previous
+    /// keys are published at once (about overlap / `every`).
     ///
     /// The returned handle needs no keeping; it tells when the task ended.
     /// Fails outside a tokio runtime.
@@ -435,28 +428,23 @@ impl SigningKeyRing {
 }
 
 impl KeyState {
-    fn new(current: Arc<SigningKey>, previous: Vec<Retiring>) -> Result<Self, IssueError> {
-        let mut state = Self {
-            current,
-            previous,
-            document: Arc::new(JwksDocument {
-                body: Bytes::new(),
-                etag: HeaderValue::from_static("\"\""),
-            }),
-        };
-        let keys: Vec<Value> = state
-            .published()
+    fn new(current: Arc<SigningKey>, previous: Vec<Retiring>) -> Self {
+        let keys: Vec<Value> = std::iter::once(&*current)
+            .chain(previous.iter().map(|p| &*p.key))
             .map(|k| Value::Object(k.public.as_ref().clone()))
             .collect();
-        let body = serde_json::to_vec(&serde_json::json!({ "keys": keys }))
-            .map_err(|e| IssueError::Signing(e.to_string()))?;
+        let body = serde_json::json!({ "keys": keys }).to_string();
         let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(Sha256::digest(&body)));
-        state.document = Arc::new(JwksDocument {
+        let document = Arc::new(JwksDocument {
             body: Bytes::from(body),
             // base64url and quotes are visible ASCII: always a valid value.
-            etag: HeaderValue::from_str(&etag).map_err(|e| IssueError::Signing(e.to_string()))?,
+            etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
         });
-        Ok(state)
+        Self {
+            current,
+            previous,
+            document,
+        }
     }
 
     fn published(&self) -> impl Iterator<Item = &SigningKey> {
@@ -491,6 +479,11 @@ impl SigningKey {
 
     fn from_jwk(alg: JwsAlg, jwk: &Jwk) -> Result<Self, IssueError> {
         let invalid = |e: josekit::JoseError| IssueError::InvalidKey(e.to_string());
+        if let Some(stated) = jwk.algorithm().filter(|a| *a != alg.name()) {
+            return Err(IssueError::InvalidKey(format!(
+                "the key is for {stated}, the ring signs with {alg}"
+            )));
+        }
         let kid = jwk_thumbprint(jwk).ok_or_else(|| {
             IssueError::InvalidKey(format!("a {} key has no RFC 7638 members", jwk.key_type()))
         })?;
@@ -640,6 +633,36 @@ mod tests {
             ring.rotate_to(&public),
             Err(IssueError::InvalidKey(_))
         ));
+    }
+
+    #[test]
+    fn rotating_back_to_a_previous_key_publishes_it_once() {
+        let first = Jwk::generate_ec_key(EcCurve::P256).unwrap();
+        let ring = SigningKeyRing::builder()
+            .key(first.clone())
+            .build()
+            .unwrap();
+        assert!(matches!(
+            ring.rotate_to(&first),
+            Err(IssueError::InvalidKey(_))
+        ));
+        let second = ring.rotate().unwrap();
+        let back = ring.rotate_to(&first).unwrap();
+        let kids: Vec<_> = ring
+            .jwks()
+            .keys()
+            .iter()
+            .filter_map(|k| k.key_id().map(str::to_owned))
+            .collect();
+        assert_eq!(kids, [back, second]);
+    }
+
+    #[test]
+    fn a_key_stating_another_algorithm_is_refused() {
+        let mut jwk = Jwk::generate_ec_key(EcCurve::P256).unwrap();
+        jwk.set_algorithm("ES384");
+        let err = SigningKeyRing::builder().key(jwk).build().unwrap_err();
+        assert!(matches!(err, IssueError::InvalidKey(_)), "{err:?}");
     }
 
     #[test]
