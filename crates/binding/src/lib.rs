@@ -1,9 +1,12 @@
 //! Certificate-bound access tokens for OAuth 2.0 mutual TLS (RFC 8705 §3-4).
 //!
 //! For the authorization server: [`BindingPolicy`] decides which tokens get a
-//! [`Confirmation`] (`cnf` with `x5t#S256`), which goes into a josekit
-//! `JwtPayload` or an introspection response; [`RefreshTokenBinding`] binds
-//! a public client's refresh token.
+//! [`Confirmation`] (`cnf` with `x5t#S256`), as a [`TokenBinding`];
+//! [`AccessTokenIssuer`] puts it into RFC 9068 access tokens signed by a
+//! [`SigningKeyRing`] (rotated on demand or on a schedule, published by
+//! [`JwksService`]), or it goes into an introspection response;
+//! [`RefreshToken`] and [`RefreshTokenBinding`] bind a public client's
+//! refresh token.
 //!
 //! For the resource server: [`BoundTokenLayer`] accepts a bearer token only
 //! when an [`AccessTokenValidator`] ([`JwtValidator`] per RFC 9068, or
@@ -42,6 +45,7 @@
 mod check;
 mod claims;
 mod confirmation;
+mod issue;
 mod layer;
 mod policy;
 mod validator;
@@ -53,6 +57,10 @@ pub use check::{
 };
 pub use claims::{MissingVerifiedToken, TokenClaims, VerifiedToken};
 pub use confirmation::{CNF, Confirmation, ConfirmationError, X5T_S256};
+pub use issue::{
+    AccessToken, AccessTokenBuilder, AccessTokenIssuer, IssueError, JwksService, RefreshToken,
+    SigningKeyRing, SigningKeyRingBuilder,
+};
 pub use layer::{BoundToken, BoundTokenLayer, ResponseFuture, bearer_token};
 pub use policy::{
     BindingPolicy, BindingRefused, ClientBinding, RefreshRefused, RefreshTokenBinding,

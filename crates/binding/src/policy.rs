@@ -3,7 +3,7 @@
 
 use certbound_cert::Thumbprint;
 use certbound_extract::ClientCert;
-use http::StatusCode;
+use josekit::jwt::JwtPayload;
 
 use crate::{BindingMismatch, Confirmation, OAuthError, verify_thumbprint};
 
@@ -84,14 +84,14 @@ impl From<&certbound_auth::AuthenticatedClient> for ClientBinding {
 ///   token is bound to (RFC 8705 §4).
 ///
 /// ```
-/// use certbound_binding::{BindingPolicy, ClientBinding};
+/// use certbound_binding::{BindingPolicy, ClientBinding, TokenBinding};
 ///
 /// let policy = BindingPolicy::new();
 /// let refused = policy.decide(ClientBinding::confidential().bound_tokens_required(true), None);
 /// assert_eq!(refused.unwrap_err().to_oauth_error().code(), Some("invalid_request"));
 ///
 /// let plain = policy.decide(ClientBinding::confidential(), None)?;
-/// assert!(plain.access_token_confirmation().is_none());
+/// assert_eq!(plain, TokenBinding::Unbound);
 /// # Ok::<(), certbound_binding::BindingRefused>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -121,9 +121,9 @@ impl BindingPolicy {
         let thumbprint = cert.map(ClientCert::thumbprint);
         let bind = client.bound_tokens_required || self.bind_when_presented;
         match (bind, thumbprint) {
-            (true, Some(t)) => Ok(TokenBinding {
-                access: Some(Confirmation::from_thumbprint(t)),
-                refresh: client.public_client.then_some(RefreshTokenBinding(t)),
+            (true, Some(t)) => Ok(TokenBinding::Bound {
+                confirmation: Confirmation::from_thumbprint(t),
+                refresh_token: client.public_client.then_some(RefreshTokenBinding(t)),
             }),
             (_, None) if client.bound_tokens_required => {
                 tracing::debug!(
@@ -131,27 +131,81 @@ impl BindingPolicy {
                 );
                 Err(BindingRefused::CertificateRequired)
             }
-            _ => Ok(TokenBinding::default()),
+            _ => Ok(TokenBinding::Unbound),
         }
     }
 }
 
-/// The binding decided for one token response.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenBinding {
-    access: Option<Confirmation>,
-    refresh: Option<RefreshTokenBinding>,
+/// The binding decided for one token response: bound to a certificate, or
+/// not bound. A refusal is the `Err` of [`BindingPolicy::decide`], so there
+/// is no third state to flatten away.
+///
+/// Hand it whole to [`AccessTokenIssuer::access_token`](crate::AccessTokenIssuer::access_token)
+/// and [`RefreshToken::generate`](crate::RefreshToken::generate), or put its
+/// `cnf` into a payload of your own with
+/// [`insert_into_jwt_payload`](Self::insert_into_jwt_payload).
+///
+/// ```
+/// use certbound_binding::{Confirmation, TokenBinding};
+///
+/// let t = "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0".parse()?;
+/// let bound = TokenBinding::Bound {
+///     confirmation: Confirmation::from_thumbprint(t),
+///     refresh_token: None,
+/// };
+/// let mut payload = josekit::jwt::JwtPayload::new();
+/// bound.insert_into_jwt_payload(&mut payload);
+/// assert_eq!(payload.claim("cnf").unwrap()["x5t#S256"], t.to_string());
+///
+/// let mut payload = josekit::jwt::JwtPayload::new();
+/// TokenBinding::Unbound.insert_into_jwt_payload(&mut payload);
+/// assert!(payload.claim("cnf").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a binding decision that is not put into the token drops the binding"]
+pub enum TokenBinding {
+    /// The tokens are bound to the client's certificate (RFC 8705 §3).
+    Bound {
+        /// The `cnf` to put into the access token.
+        confirmation: Confirmation,
+        /// What to record with the refresh token: set for a public client
+        /// (RFC 8705 §4); a confidential client's refresh token is bound
+        /// by its client authentication instead.
+        refresh_token: Option<RefreshTokenBinding>,
+    },
+    /// The tokens are not bound.
+    Unbound,
 }
 
 impl TokenBinding {
-    /// The `cnf` to put into the access token, if it is to be bound.
-    pub fn access_token_confirmation(&self) -> Option<&Confirmation> {
-        self.access.as_ref()
+    /// Whether the tokens are bound.
+    pub fn is_bound(&self) -> bool {
+        matches!(self, Self::Bound { .. })
     }
 
-    /// What to record with the refresh token, if it is to be bound.
+    /// The `cnf` to put into the access token, when it is bound.
+    pub fn access_token_confirmation(&self) -> Option<&Confirmation> {
+        match self {
+            Self::Bound { confirmation, .. } => Some(confirmation),
+            Self::Unbound => None,
+        }
+    }
+
+    /// What to record with the refresh token, when it is bound.
     pub fn refresh_token_binding(&self) -> Option<&RefreshTokenBinding> {
-        self.refresh.as_ref()
+        match self {
+            Self::Bound { refresh_token, .. } => refresh_token.as_ref(),
+            Self::Unbound => None,
+        }
+    }
+
+    /// Puts the `cnf` claim into `payload` when the token is bound
+    /// (replacing any `cnf` there); leaves it alone when it is not.
+    pub fn insert_into_jwt_payload(&self, payload: &mut JwtPayload) {
+        if let Some(cnf) = self.access_token_confirmation() {
+            cnf.insert_into_jwt_payload(payload);
+        }
     }
 }
 
@@ -235,11 +289,7 @@ impl RefreshRefused {
 
     /// The token endpoint's answer: `invalid_grant`, 400 (RFC 6749 §5.2).
     pub fn to_oauth_error(&self) -> OAuthError {
-        OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            Some("the refresh token is bound to another client certificate".into()),
-        )
+        OAuthError::invalid_grant("the refresh token is bound to another client certificate")
     }
 }
 
@@ -317,7 +367,7 @@ mod tests {
             .bind_whenever_certificate_presented(true)
             .decide(client, None)
             .unwrap();
-        assert_eq!(no_cert, TokenBinding::default());
+        assert_eq!(no_cert, TokenBinding::Unbound);
     }
 
     #[cfg(feature = "auth")]

@@ -1,0 +1,73 @@
+//! Issuing: the authorization server's signing keys, their JWKS, and RFC
+//! 9068 access tokens that carry the binding decided by
+//! [`BindingPolicy`](crate::BindingPolicy).
+//!
+//! - [`SigningKeyRing`]: the current key signs, previous keys stay
+//!   published until the tokens they signed have expired; rotation on
+//!   demand or (feature `rotation`) on a schedule.
+//! - [`JwksService`]: the ring's public keys over HTTP, with `ETag` and
+//!   `Cache-Control`.
+//! - [`AccessTokenIssuer`]: JWT access tokens per RFC 9068 (`typ: at+jwt`,
+//!   integer dates, `jti`, `cnf` from the [`TokenBinding`](crate::TokenBinding));
+//!   [`RefreshToken`]: an opaque refresh token and what to record with it
+//!   (RFC 8705 §4).
+//!
+//! The token endpoint's errors (RFC 6749 §5.2) are
+//! [`OAuthError`](crate::OAuthError)'s constructors: `invalid_request`,
+//! `invalid_client`, `invalid_grant`, `unauthorized_client`,
+//! `unsupported_grant_type`, `invalid_scope`.
+
+mod access_token;
+mod jwks;
+mod key_ring;
+
+pub use access_token::{AccessToken, AccessTokenBuilder, AccessTokenIssuer, RefreshToken};
+pub use jwks::JwksService;
+pub use key_ring::{SigningKeyRing, SigningKeyRingBuilder};
+
+use std::time::Duration;
+
+/// Why a key could not be made or a token could not be issued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The key could not be generated.
+    #[error("signing key generation failed: {0}")]
+    KeyGeneration(String),
+    /// The key given does not suit the ring's algorithm, or has no private
+    /// part.
+    #[error("signing key refused: {0}")]
+    InvalidKey(String),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// The operating system gave no random bytes for a `jti` or a refresh
+    /// token.
+    #[error("no random bytes: {0}")]
+    Random(String),
+    /// RFC 9068 §2.2 requires `aud`; none was given.
+    #[error("an access token needs an audience (RFC 9068 §2.2)")]
+    MissingAudience,
+    /// The token would outlive the time its key stays published.
+    #[error("token lifetime {requested:?} exceeds the key ring's maximum {max:?}")]
+    LifetimeTooLong {
+        /// The lifetime asked for.
+        requested: Duration,
+        /// The ring's [`max_token_lifetime`](SigningKeyRing::max_token_lifetime).
+        max: Duration,
+    },
+    /// An extra claim would overwrite one the issuer sets.
+    #[error("claim {0:?} is set by the issuer")]
+    ReservedClaim(String),
+    /// Scheduled rotation needs a tokio runtime; there was none.
+    #[error("scheduled rotation needs a tokio runtime")]
+    NoRuntime,
+}
+
+/// `len` random bytes from the operating system, base64url.
+fn random_base64url(len: usize) -> Result<String, IssueError> {
+    use base64::Engine as _;
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).map_err(|e| IssueError::Random(e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
