@@ -50,6 +50,8 @@ mod cache;
 mod clock;
 mod error;
 mod extract;
+#[cfg(feature = "http")]
+mod http;
 pub mod layer;
 mod metadata;
 mod method;
