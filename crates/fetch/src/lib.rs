@@ -87,7 +87,14 @@ impl Fetched {
 }
 
 /// Credentials for HTTP Basic authentication (`client_secret_basic`,
-/// RFC 6749 §2.3.1).
+/// RFC 6749 §2.3.1). `Debug` does not show the password.
+///
+/// ```
+/// use certbound_fetch::BasicAuth;
+///
+/// let basic = BasicAuth::new("rs-1", "s3cret");
+/// assert!(!format!("{basic:?}").contains("s3cret"));
+/// ```
 #[derive(Clone)]
 pub struct BasicAuth {
     username: String,
@@ -115,6 +122,38 @@ impl fmt::Debug for BasicAuth {
 }
 
 /// The hardened fetcher. Cheap to clone (the connection pool is shared).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use certbound_fetch::{BasicAuth, FetchError, Fetcher};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = Arc::new(rustls::crypto::ring::default_provider());
+/// // The authorization server's URLs, with the resource server's own CA.
+/// # let as_ca_der: Vec<u8> = Vec::new();
+/// let operator = Fetcher::for_operator_urls()
+///     .crypto_provider(provider.clone())
+///     .add_root_certificate(as_ca_der.into())
+///     .build()?;
+/// let metadata = operator
+///     .get("https://as.example.com/.well-known/oauth-authorization-server")
+///     .await?;
+/// let introspection = operator
+///     .post_form(
+///         "https://as.example.com/introspect",
+///         &[("token", "..."), ("token_type_hint", "access_token")],
+///         Some(&BasicAuth::new("rs-1", "secret")),
+///     )
+///     .await?;
+///
+/// // A client's jwks_uri: private and loopback addresses are refused.
+/// let clients = Fetcher::for_client_urls().crypto_provider(provider).build()?;
+/// let refused = clients.get("https://127.0.0.1/jwks.json").await;
+/// assert!(matches!(refused, Err(FetchError::ForbiddenAddress { .. })));
+/// # let _ = (metadata, introspection);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,

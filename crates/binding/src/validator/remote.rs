@@ -53,6 +53,14 @@ where
 }
 
 /// A fetched document and its `Cache-Control: max-age`, if any.
+///
+/// ```
+/// use std::time::Duration;
+/// use certbound_binding::FetchedDocument;
+///
+/// let doc = FetchedDocument::new(r#"{"keys":[]}"#, Some(Duration::from_secs(300)));
+/// # let _ = doc;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedDocument {
     body: Vec<u8>,
@@ -70,6 +78,13 @@ impl FetchedDocument {
 }
 
 /// A document could not be fetched.
+///
+/// ```
+/// use certbound_binding::KeySetFetchError;
+///
+/// let err = KeySetFetchError::new("connection refused");
+/// assert_eq!(err.to_string(), "connection refused");
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct KeySetFetchError(Arc<dyn std::error::Error + Send + Sync>);
