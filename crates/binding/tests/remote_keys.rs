@@ -532,3 +532,45 @@ async fn http_introspector_authenticates_by_mtls_and_works_under_the_cache() {
     assert!(matches!(err, TokenError::Unavailable(_)), "{err:?}");
     assert_eq!(err.to_oauth_error().status(), 503);
 }
+
+#[tokio::test]
+async fn http_introspector_authenticates_with_client_secret_basic() {
+    let pki = Pki::new();
+    let app = Router::new().route(
+        "/introspect",
+        post(|headers: http::HeaderMap, body: String| async move {
+            // base64("rs-1:s3cret")
+            let authorized = headers.get(header::AUTHORIZATION)
+                == Some(&http::HeaderValue::from_static("Basic cnMtMTpzM2NyZXQ="));
+            let form = url_pairs(&body);
+            let has_client_id = form.iter().any(|(k, _)| k == "client_id");
+            if !authorized || has_client_id {
+                return (StatusCode::UNAUTHORIZED, String::new()).into_response();
+            }
+            let body = serde_json::json!({"active": true, "iss": ISSUER, "aud": AUDIENCE});
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }),
+    );
+    let server = serve_tls(server_config(&pki), app).await;
+    let endpoint = format!("https://localhost:{}/introspect", server.addr.port());
+    let validator = |secret: &str| {
+        IntrospectionValidator::new(HttpIntrospector::client_secret_basic(
+            fetcher(&pki),
+            endpoint.clone(),
+            "rs-1",
+            secret,
+        ))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+    };
+    assert!(validator("s3cret").validate("any").await.is_ok());
+    // A wrong secret is the AS's 401: the token cannot be checked (503).
+    assert!(matches!(
+        validator("wrong").validate("any").await,
+        Err(TokenError::Unavailable(_))
+    ));
+}
