@@ -11,6 +11,7 @@
 //! | `discovery` (default) | `certbound-discovery` (module `discovery`) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths; with `auth` too, method lists that follow an `Authenticator` (`discovery` alone does not pull in the PKI stack of `certbound-auth`) |
 //! | `binding` (default) | `certbound-binding` (module `binding`) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
 //! | `auth` (default) | `certbound-auth` (module `auth`) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
+//! | `http` (default) | `certbound-fetch` (module `fetch`) | one hardened HTTP fetcher (timeouts, size limits, no redirects, no private addresses for client URLs, mTLS identity); with `binding`, `JwtValidator::from_jwks_uri` / `from_issuer` (keys refreshed live) and `HttpIntrospector`; with `auth`, a `JwksFetcher` for clients' `jwks_uri` |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;
@@ -48,6 +49,11 @@ pub use certbound_binding as binding;
 /// Mutual TLS client authentication (RFC 8705 §2).
 #[cfg(feature = "auth")]
 pub use certbound_auth as auth;
+
+/// The hardened HTTP fetcher: a client's `jwks_uri`, the authorization
+/// server's metadata and keys, introspection, CRLs.
+#[cfg(feature = "http")]
+pub use certbound_fetch as fetch;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

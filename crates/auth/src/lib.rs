@@ -57,6 +57,8 @@ mod clock;
 mod crl;
 mod error;
 mod extract;
+#[cfg(feature = "http")]
+mod http;
 pub mod layer;
 mod metadata;
 mod method;

@@ -3,7 +3,8 @@
 //! `JwtValidator`, then `cnf` against the presented certificate) against raw
 //! josekit verification of the same token, and the whole stack header ->
 //! `ClientCertLayer` -> `BoundTokenLayer` -> handler beside the bare handler.
-//! The allocation profiler counts allocations per iteration.
+//! The allocation profiler counts allocations per iteration. The same check
+//! with a remote key source (keys in memory) sits beside the fixed-set one.
 //!
 //! `cargo bench -j2 -p certbound-binding --bench binding`
 
@@ -15,8 +16,8 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use certbound_binding::{
-    AccessTokenValidator, BoundTokenLayer, CachedValidator, Confirmation, JwtValidator,
-    VerifiedToken, verify_binding,
+    AccessTokenValidator, BoundTokenLayer, CachedValidator, Confirmation, FetchedDocument,
+    JwtValidator, KeyRefresh, KeySetFetchError, VerifiedToken, verify_binding,
 };
 use certbound_cert::Certificate;
 use certbound_extract::header::HeaderFormat;
@@ -133,6 +134,44 @@ fn bound_token_check_cached(b: divan::Bencher) {
         verify_binding(claims.confirmation(), Some(cert)).unwrap_or_else(|e| unreachable!("{e}"))
     });
     assert!(v.hits() > 0);
+}
+
+/// The bound-token check with the keys from a fixed set and from a remote
+/// key source (`JwtValidator::from_jwks_uri`, loaded once from memory and
+/// swapped in with arc-swap): both verify against keys in memory, so the
+/// two should be equal within noise.
+#[divan::bench(args = ["fixed", "remote"])]
+fn bound_token_check_key_source(b: divan::Bencher, source: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let v = match source {
+        "fixed" => validator(),
+        _ => runtime.block_on(async {
+            let jwks = FIXTURE.jwks.to_string();
+            let v =
+                JwtValidator::from_jwks_uri("https://as.example.com/jwks", move |_url: String| {
+                    let jwks = jwks.clone();
+                    async move { Ok::<_, KeySetFetchError>(FetchedDocument::new(jwks, None)) }
+                })
+                .issuer(ISSUER)
+                .audience(AUDIENCE)
+                .key_refresh(KeyRefresh::default().interval(Duration::from_secs(3600)))
+                .build()
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            v.ready().await;
+            v
+        }),
+    };
+    let token = FIXTURE.token.as_str();
+    let cert = &FIXTURE.cert;
+    b.bench(|| {
+        let claims = block_on(v.validate(black_box(token))).unwrap_or_else(|e| unreachable!("{e}"));
+        verify_binding(claims.confirmation(), Some(cert)).unwrap_or_else(|e| unreachable!("{e}"))
+    });
+    drop(v);
+    drop(runtime);
 }
 
 fn request() -> Request<()> {

@@ -67,6 +67,13 @@ pub use policy::{
     TokenBinding, check_refresh_token,
 };
 pub use validator::{
-    AccessTokenValidator, CachedValidator, IntrospectionValidator, JwsAlg, JwtValidator,
-    JwtValidatorBuilder, JwtValidatorError, TokenError, TypCheck, verify_introspection_response,
+    AccessTokenValidator, CachedValidator, Introspect, IntrospectionValidator, JwsAlg,
+    JwtValidator, JwtValidatorBuilder, JwtValidatorError, TokenError, TypCheck,
+    verify_introspection_response,
 };
+#[cfg(feature = "remote-keys")]
+pub use validator::{
+    BoxFuture, FetchedDocument, KeyRefresh, KeySetFetchError, KeySetFetcher, KeySetStatus,
+};
+#[cfg(feature = "http")]
+pub use validator::{HttpIntrospectionError, HttpIntrospector};

@@ -13,9 +13,10 @@ use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding}
 
 /// Validates tokens by asking the authorization server (RFC 7662).
 ///
-/// The call is yours (`Fn(String) -> impl Future<Output = Result<Value, E>>`),
-/// so the HTTP client, its TLS and the resource server's own authentication
-/// are too. The response must say `"active": true`; `exp` and `nbf`, when
+/// The call is an [`Introspect`]: your own
+/// (`Fn(String) -> impl Future<Output = Result<Value, E>>`, with the HTTP
+/// client, TLS and resource server authentication of your choice), or
+/// (feature `http`) an `HttpIntrospector`. The response must say `"active": true`; `exp` and `nbf`, when
 /// present, are checked with a leeway; `iss`, when configured and present
 /// in the response, must match. When an audience is configured the
 /// response must have an `aud` that contains it (RFC 7662 makes `aud`
@@ -147,14 +148,35 @@ impl<F> IntrospectionValidator<F> {
     }
 }
 
-impl<F, Fut, E> AccessTokenValidator for IntrospectionValidator<F>
+/// The introspection call of an [`IntrospectionValidator`]: POST the token
+/// to the authorization server (RFC 7662 §2.1) and return the JSON
+/// response. Implemented for async closures
+/// `Fn(String) -> impl Future<Output = Result<Value, E>>`, and (feature
+/// `http`) by `HttpIntrospector`.
+pub trait Introspect: Send + Sync + 'static {
+    /// Why the call failed (logged, never shown to the client).
+    type Error: fmt::Display;
+
+    /// The introspection response for `token`.
+    fn introspect(&self, token: &str) -> impl Future<Output = Result<Value, Self::Error>> + Send;
+}
+
+impl<F, Fut, E> Introspect for F
 where
     F: Fn(String) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, E>> + Send,
     E: fmt::Display,
 {
+    type Error = E;
+
+    fn introspect(&self, token: &str) -> impl Future<Output = Result<Value, E>> + Send {
+        self(token.to_owned())
+    }
+}
+
+impl<I: Introspect> AccessTokenValidator for IntrospectionValidator<I> {
     async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
-        let response = (self.introspect)(token.to_owned()).await.map_err(|e| {
+        let response = self.introspect.introspect(token).await.map_err(|e| {
             tracing::debug!(error = %e, "introspection call failed");
             TokenError::Unavailable(e.to_string())
         })?;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use certbound_oauth::{Check, Report, Verdict};
 
+use super::keys::{KeySource, KeyStore};
 use super::{AccessTokenValidator, TokenError};
 use crate::{Confirmation, TokenClaims};
 
@@ -134,10 +135,55 @@ pub enum TypCheck {
     Lenient,
 }
 
-struct Key {
+pub(super) struct Key {
     kid: Option<String>,
     alg: JwsAlg,
     verifier: Box<dyn JwsVerifier>,
+}
+
+/// The verifiers built from one JWK set: what a refresh replaces, apart
+/// from the validator's settings.
+pub(super) struct KeySet {
+    keys: Vec<Key>,
+}
+
+impl KeySet {
+    /// One verifier per key of `jwks` and allowed algorithm that fits it
+    /// (a key's own `alg` narrows that down; keys for encryption are
+    /// skipped).
+    pub(super) fn build(jwks: &JwkSet, algorithms: &[JwsAlg]) -> Result<Self, JwtValidatorError> {
+        let mut keys = Vec::new();
+        for jwk in jwks.keys() {
+            if jwk.key_use().is_some_and(|u| u != "sig") {
+                continue;
+            }
+            for &alg in algorithms {
+                if !alg.fits(jwk) || jwk.algorithm().is_some_and(|a| a != alg.name()) {
+                    continue;
+                }
+                match alg.verifier(jwk) {
+                    Ok(verifier) => keys.push(Key {
+                        kid: jwk.key_id().map(str::to_owned),
+                        alg,
+                        verifier,
+                    }),
+                    Err(e) => tracing::debug!(kid = ?jwk.key_id(), %alg, error = %e, "JWK skipped"),
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(JwtValidatorError::NoUsableKey);
+        }
+        Ok(Self { keys })
+    }
+
+    /// The `kid` and algorithm of each verifier, for display.
+    pub(super) fn describe(&self) -> Vec<(Option<&str>, JwsAlg)> {
+        self.keys
+            .iter()
+            .map(|k| (k.kid.as_deref(), k.alg))
+            .collect()
+    }
 }
 
 /// Validates JWT access tokens (RFC 9068) signed with a key of a JWKS.
@@ -165,7 +211,7 @@ struct Key {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct JwtValidator {
-    keys: Vec<Key>,
+    pub(super) keys: KeyStore,
     algorithms: Vec<JwsAlg>,
     issuer: Option<String>,
     audience: Option<String>,
@@ -176,14 +222,7 @@ pub struct JwtValidator {
 impl fmt::Debug for JwtValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtValidator")
-            .field(
-                "keys",
-                &self
-                    .keys
-                    .iter()
-                    .map(|k| (k.kid.as_deref(), k.alg))
-                    .collect::<Vec<_>>(),
-            )
+            .field("keys", &self.keys)
             .field("algorithms", &self.algorithms)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
@@ -196,7 +235,7 @@ impl fmt::Debug for JwtValidator {
 /// Builds a [`JwtValidator`].
 #[derive(Debug, Clone)]
 pub struct JwtValidatorBuilder {
-    jwks: JwkSet,
+    pub(super) keys: KeySource,
     algorithms: Vec<JwsAlg>,
     issuer: Option<String>,
     audience: Option<String>,
@@ -228,13 +267,26 @@ pub enum JwtValidatorError {
     /// [`danger_accept_any_audience`](JwtValidatorBuilder::danger_accept_any_audience).
     #[error("no audience set (RFC 9068 §4 requires checking aud)")]
     MissingAudience,
+    /// A remote key source needs a tokio runtime for its background
+    /// refresh: build inside one.
+    #[error("a remote key source must be built inside a tokio runtime")]
+    NoRuntime,
+    /// The issuer is not an https URL without query and fragment
+    /// (RFC 8414 §2), so it has no metadata URL.
+    #[error("invalid issuer {0}")]
+    InvalidIssuer(String),
 }
 
 impl JwtValidator {
     /// Starts a validator trusting the public keys of `jwks`.
     pub fn builder(jwks: &JwkSet) -> JwtValidatorBuilder {
+        Self::builder_with_keys(KeySource::Fixed(jwks.clone()))
+    }
+
+    /// Starts a validator with keys from `keys`.
+    pub(super) fn builder_with_keys(keys: KeySource) -> JwtValidatorBuilder {
         JwtValidatorBuilder {
-            jwks: jwks.clone(),
+            keys,
             algorithms: JwsAlg::ALL.to_vec(),
             issuer: None,
             audience: None,
@@ -289,13 +341,16 @@ impl JwtValidator {
             typ.unwrap_or("(none)").into()
         });
         match alg {
-            Ok(alg) => {
-                let key = self.check_signature(alg, &header, message, &signature);
-                run.record("signature", &key, |key| match &key.kid {
-                    Some(kid) => format!("{alg} with key {kid:?}"),
-                    None => format!("{alg} with a key without kid"),
-                });
-            }
+            Ok(alg) => match self.keys.current() {
+                Ok(keys) => {
+                    let key = self.check_signature(&keys, alg, &header, message, &signature);
+                    run.record("signature", &key, |key| match &key.kid {
+                        Some(kid) => format!("{alg} with key {kid:?}"),
+                        None => format!("{alg} with a key without kid"),
+                    });
+                }
+                Err(e) => run.record("signature", &Err::<(), _>(e), |_| String::new()),
+            },
             Err(_) => run.skip("signature", "algorithm not accepted"),
         }
         let confirmation = check_confirmation(&payload);
@@ -353,7 +408,8 @@ impl JwtValidator {
         let message = token.as_bytes().get(..message_len).unwrap_or_default();
         let alg = self.check_alg(&header)?;
         self.check_typ(&header)?;
-        self.check_signature(alg, &header, message, &signature)?;
+        let keys = self.keys.current()?;
+        self.check_signature(&keys, alg, &header, message, &signature)?;
         let confirmation = check_confirmation(&payload)?;
         self.check_issuer(&payload)?;
         self.check_audience(&payload)?;
@@ -423,22 +479,24 @@ impl JwtValidator {
     /// The signature, with the key named by `kid` (or, without `kid` or
     /// when no key has that `kid`, the keys that have none, a JWKS may omit
     /// them; without `kid`, every key fitting `alg`); the key that verified.
-    fn check_signature(
+    fn check_signature<'k>(
         &self,
+        keys: &'k KeySet,
         alg: JwsAlg,
         header: &Map<String, Value>,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<&Key, TokenError> {
+    ) -> Result<&'k Key, TokenError> {
         let kid = header.get("kid").and_then(Value::as_str);
+        let keys = &keys.keys;
         let named = |k: &&Key| k.alg == alg && kid.is_some() && k.kid.as_deref() == kid;
         let unnamed = |k: &&Key| k.alg == alg && (kid.is_none() || k.kid.is_none());
-        let filter: &dyn Fn(&&Key) -> bool = if self.keys.iter().any(|k| named(&k)) {
+        let filter: &dyn Fn(&&Key) -> bool = if keys.iter().any(|k| named(&k)) {
             &named
         } else {
             &unnamed
         };
-        let mut candidates = self.keys.iter().filter(filter).peekable();
+        let mut candidates = keys.iter().filter(filter).peekable();
         if candidates.peek().is_none() {
             return Err(TokenError::UnknownKey {
                 kid: kid.map(str::to_owned),
@@ -620,28 +678,9 @@ impl JwtValidatorBuilder {
         if self.audience.is_none() && !self.accept_any_audience {
             return Err(JwtValidatorError::MissingAudience);
         }
-        let mut keys = Vec::new();
-        for jwk in self.jwks.keys() {
-            if jwk.key_use().is_some_and(|u| u != "sig") {
-                continue;
-            }
-            for &alg in &self.algorithms {
-                if !alg.fits(jwk) || jwk.algorithm().is_some_and(|a| a != alg.name()) {
-                    continue;
-                }
-                match alg.verifier(jwk) {
-                    Ok(verifier) => keys.push(Key {
-                        kid: jwk.key_id().map(str::to_owned),
-                        alg,
-                        verifier,
-                    }),
-                    Err(e) => tracing::debug!(kid = ?jwk.key_id(), %alg, error = %e, "JWK skipped"),
-                }
-            }
-        }
-        if keys.is_empty() {
-            return Err(JwtValidatorError::NoUsableKey);
-        }
+        #[cfg(feature = "remote-keys")]
+        self.keys.check()?;
+        let keys = self.keys.into_store(&self.algorithms)?;
         Ok(JwtValidator {
             keys,
             algorithms: self.algorithms,
@@ -655,7 +694,18 @@ impl JwtValidatorBuilder {
 
 impl AccessTokenValidator for JwtValidator {
     async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
-        self.validate_at(token, SystemTime::now())
+        let result = self.validate_at(token, SystemTime::now());
+        #[cfg(feature = "remote-keys")]
+        if let (Err(TokenError::UnknownKey { .. } | TokenError::Unavailable(_)), Some(remote)) =
+            (&result, self.keys.remote())
+        {
+            // The one request that may wait on the network: a key the
+            // authorization server may have just published.
+            if remote.refetch_for_unknown_key().await {
+                return self.validate_at(token, SystemTime::now());
+            }
+        }
+        result
     }
 }
 

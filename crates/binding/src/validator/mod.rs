@@ -5,13 +5,24 @@ use std::future::Future;
 use crate::{OAuthError, TokenClaims};
 
 mod cache;
+#[cfg(feature = "http")]
+mod http;
 mod introspection;
 mod jwt;
+mod keys;
+#[cfg(feature = "remote-keys")]
+mod remote;
 
 pub use cache::CachedValidator;
 
-pub use introspection::{IntrospectionValidator, verify_introspection_response};
+#[cfg(feature = "http")]
+pub use http::{HttpIntrospectionError, HttpIntrospector};
+pub use introspection::{Introspect, IntrospectionValidator, verify_introspection_response};
 pub use jwt::{JwsAlg, JwtValidator, JwtValidatorBuilder, JwtValidatorError, TypCheck};
+#[cfg(feature = "remote-keys")]
+pub use remote::{
+    BoxFuture, FetchedDocument, KeyRefresh, KeySetFetchError, KeySetFetcher, KeySetStatus,
+};
 
 /// Turns a bearer token into its claims, with its confirmation (`cnf`) if
 /// it has one. The binding to the request's certificate is checked after,
