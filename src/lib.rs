@@ -11,7 +11,8 @@
 //! | `discovery` (default) | `certbound-discovery` (module `discovery`) | authorization server metadata with `mtls_endpoint_aliases`, validation, a tower service for the well-known paths; with `auth` too, method lists that follow an `Authenticator` (`discovery` alone does not pull in the PKI stack of `certbound-auth`) |
 //! | `binding` (default) | `certbound-binding` (module `binding`) | certificate-bound access tokens: `cnf`, binding policy, JWT and introspection validators, `BoundTokenLayer` |
 //! | `auth` (default) | `certbound-auth` (module `auth`) | client authentication (RFC 8705 §2): client metadata and registry, `Authenticator`, `ClientAuthLayer`, `AuthenticatedClient` |
-//! | `http` (default) | `certbound-fetch` (module `fetch`) | one hardened HTTP fetcher (timeouts, size limits, no redirects, no private addresses for client URLs, mTLS identity); with `binding`, `JwtValidator::from_jwks_uri` / `from_issuer` (keys refreshed live) and `HttpIntrospector`; with `auth`, a `JwksFetcher` for clients' `jwks_uri` |
+//! | `http` (default) | `certbound-fetch` (module `fetch`) | one hardened HTTP fetcher (timeouts, size limits, no redirects, no private addresses for client URLs, mTLS identity); with `binding`, `JwtValidator::from_jwks_uri` / `from_issuer` (keys refreshed live) and `HttpIntrospector`; with `auth`, a `JwksFetcher` for clients' `jwks_uri` and a `CrlFetcher` for CRLs |
+//! | `rotation` | | `binding::issue::SigningKeyRing::spawn_rotation`: the signing key rotated on a schedule in a tokio task |
 //!
 //! ```
 //! use certbound::cert::Thumbprint;

@@ -1,12 +1,16 @@
-//! [`JwksFetcher`] for certbound-fetch's [`Fetcher`]: a client's
-//! `jwks_uri` fetched with timeouts, a size limit, no redirects, https
-//! only, and no loopback, private or link-local address unless allowed by
-//! name (the URL is the client's, the network is the server's).
+//! [`JwksFetcher`] and [`CrlFetcher`] for certbound-fetch's [`Fetcher`].
+//!
+//! A client's `jwks_uri` is fetched with timeouts, a size limit, no
+//! redirects, https only, and no loopback, private or link-local address
+//! unless allowed by name (the URL is the client's, the network is the
+//! server's). CRLs are the operator's URLs (configured, or named in
+//! certificates that chain to the operator's trust anchors): fetched with
+//! the same limits, plain http allowed, since a CRL is signed by its issuer.
 
 use certbound_fetch::Fetcher;
 
 use crate::registry::BoxFuture;
-use crate::{Jwks, JwksFetchError, JwksFetcher};
+use crate::{CrlFetchError, CrlFetcher, Jwks, JwksFetchError, JwksFetcher};
 
 /// Fetches a client's `jwks_uri`. The fetcher must be built with
 /// [`Fetcher::for_client_urls`]: one built for operator URLs is refused at
@@ -33,6 +37,30 @@ impl JwksFetcher for Fetcher {
             }
             let fetched = self.get(jwks_uri).await.map_err(JwksFetchError::new)?;
             serde_json::from_slice(fetched.body()).map_err(JwksFetchError::new)
+        })
+    }
+}
+
+/// Fetches CRLs with [`Fetcher::get_crl`]: build the fetcher with
+/// [`Fetcher::for_operator_urls`] so that the usual `http://` distribution
+/// points are reachable (a client-URL fetcher allows https only).
+///
+/// ```
+/// use certbound_auth::{TlsClientAuth, TrustStore};
+/// use certbound_fetch::Fetcher;
+///
+/// # let _ = rustls::crypto::ring::default_provider().install_default();
+/// let tls = TlsClientAuth::new(TrustStore::new())
+///     .crl_distribution_points(true)
+///     .crl_fetcher(Fetcher::for_operator_urls().build()?);
+/// # let _ = tls;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl CrlFetcher for Fetcher {
+    fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, CrlFetchError>> {
+        Box::pin(async move {
+            let fetched = self.get_crl(url).await.map_err(CrlFetchError::new)?;
+            Ok(fetched.into_body().to_vec())
         })
     }
 }

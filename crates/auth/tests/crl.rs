@@ -17,14 +17,15 @@ use certbound_auth::{
     AuthError, Authenticator, CrlFetchError, CrlFetcher, TlsClientAuth, Verdict,
     registry_from_metadata,
 };
+use certbound_fetch::Fetcher;
 use certbound_testkit::rcgen::CrlDistributionPoint;
 use certbound_testkit::{TestCa, TestCert};
 use common::*;
-use http_body_util::{BodyExt as _, Empty, Full};
+use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -97,38 +98,13 @@ impl Drop for CrlServer {
     }
 }
 
-/// A plain HTTP/1.1 GET with hyper's client, bounded in time.
+/// certbound-fetch's operator fetcher: plain http allowed for CRLs.
 fn http_fetcher() -> impl CrlFetcher {
-    |url: String| async move {
-        let fetch = async {
-            let rest = url
-                .strip_prefix("http://")
-                .ok_or_else(|| CrlFetchError::new("not http"))?;
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let stream = TcpStream::connect(host).await.map_err(CrlFetchError::new)?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(CrlFetchError::new)?;
-            tokio::spawn(conn);
-            let req = Request::get(format!("/{path}"))
-                .header("host", host)
-                .body(Empty::<Bytes>::new())
-                .map_err(CrlFetchError::new)?;
-            let res = sender.send_request(req).await.map_err(CrlFetchError::new)?;
-            if res.status() != StatusCode::OK {
-                return Err(CrlFetchError::new(format!("HTTP {}", res.status())));
-            }
-            let body = res
-                .into_body()
-                .collect()
-                .await
-                .map_err(CrlFetchError::new)?;
-            Ok(body.to_bytes().to_vec())
-        };
-        tokio::time::timeout(Duration::from_secs(5), fetch)
-            .await
-            .map_err(CrlFetchError::new)?
-    }
+    Fetcher::for_operator_urls()
+        .crypto_provider(certbound_testkit::tls::provider())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
 }
 
 fn authenticator(tls: TlsClientAuth, clock: &TestClock) -> Authenticator {
