@@ -5,13 +5,10 @@ use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use certbound_oauth::JsonDocument;
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
-use sha2::{Digest as _, Sha256};
 use tower_service::Service;
 
 use crate::metadata::AuthorizationServerMetadata;
@@ -56,14 +53,12 @@ pub struct MetadataService {
 
 #[derive(Debug, Clone)]
 struct Shared {
-    body: Bytes,
-    etag: HeaderValue,
+    document: JsonDocument,
     cache_control: HeaderValue,
     paths: Vec<String>,
 }
 
 const DEFAULT_CACHE_CONTROL: &str = "public, max-age=3600";
-const ALLOWED: &str = "GET, HEAD";
 
 impl MetadataService {
     /// Serves `metadata` at both well-known paths of its issuer.
@@ -84,14 +79,9 @@ impl MetadataService {
         documents: &[WellKnown],
     ) -> Result<Self, InvalidIssuer> {
         let paths = well_known::paths(&metadata.issuer, documents)?;
-        let body = Bytes::from(metadata.to_json());
-        let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(Sha256::digest(&body)));
-        // base64url and quotes are visible ASCII: always a valid header value.
-        let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
         Ok(Self {
             shared: Arc::new(Shared {
-                body,
-                etag,
+                document: JsonDocument::new(metadata.to_json()),
                 cache_control: HeaderValue::from_static(DEFAULT_CACHE_CONTROL),
                 paths,
             }),
@@ -112,7 +102,7 @@ impl MetadataService {
 
     /// The strong entity tag of the document, quotes included.
     pub fn etag(&self) -> &HeaderValue {
-        &self.shared.etag
+        self.shared.document.etag()
     }
 
     /// The response to `request`.
@@ -121,34 +111,9 @@ impl MetadataService {
         if !shared.paths.iter().any(|p| p == request.uri().path()) {
             return empty(StatusCode::NOT_FOUND);
         }
-        let method = request.method();
-        if method != Method::GET && method != Method::HEAD {
-            tracing::debug!(%method, "metadata: method not allowed");
-            let mut response = empty(StatusCode::METHOD_NOT_ALLOWED);
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(ALLOWED));
-            return response;
-        }
-
-        let not_modified = if_none_match(request.headers(), &shared.etag);
-        let (status, body) = if not_modified {
-            (StatusCode::NOT_MODIFIED, Bytes::new())
-        } else if method == Method::HEAD {
-            (StatusCode::OK, Bytes::new())
-        } else {
-            (StatusCode::OK, shared.body.clone())
-        };
-        let mut response = Response::new(Full::new(body));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(ETAG, shared.etag.clone());
-        headers.insert(CACHE_CONTROL, shared.cache_control.clone());
-        if !not_modified {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(shared.body.len()));
-        }
-        response
+        shared
+            .document
+            .respond(request, shared.cache_control.clone())
     }
 }
 
@@ -170,40 +135,4 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
     response
-}
-
-/// RFC 9110 §13.1.2: `*`, or any listed entity tag equal to ours under the
-/// weak comparison (a `W/` prefix is ignored).
-fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let ours = etag.as_bytes();
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).as_bytes() == ours)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tag(v: &'static str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.append(IF_NONE_MATCH, HeaderValue::from_static(v));
-        h
-    }
-
-    #[test]
-    fn if_none_match_uses_the_weak_comparison() {
-        let etag = HeaderValue::from_static("\"abc\"");
-        assert!(if_none_match(&tag("\"abc\""), &etag));
-        assert!(if_none_match(&tag("W/\"abc\""), &etag));
-        assert!(if_none_match(&tag("\"x\", \"abc\""), &etag));
-        assert!(if_none_match(&tag("*"), &etag));
-        assert!(!if_none_match(&tag("\"abcd\""), &etag));
-        assert!(!if_none_match(&tag("abc"), &etag));
-        assert!(!if_none_match(&HeaderMap::new(), &etag));
-    }
 }

@@ -1,9 +1,11 @@
 //! The OAuth 2.0 errors certbound answers with, in one place for every
 //! certbound crate: [`OAuthError`] for the token endpoint (RFC 6749 §5.2),
 //! client registration (RFC 7591 §3.2.2) and resource servers (RFC 6750
-//! §3), each also in its gRPC form for gRPC requests ([`is_grpc`]); and
+//! §3), each also in its gRPC form for gRPC requests ([`is_grpc`]);
 //! [`Report`], the one answer to "why was this refused" that the
-//! authenticator and the token validator give operators.
+//! authenticator and the token validator give operators; and
+//! [`JsonDocument`], how the metadata and the JWKS are served (`ETag`,
+//! `304`, `HEAD`).
 //!
 //! ```
 //! use certbound_oauth::OAuthError;
@@ -34,7 +36,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod document;
 mod error;
+
+pub use document::JsonDocument;
 
 pub use error::{OAuthError, is_grpc};
 mod report;

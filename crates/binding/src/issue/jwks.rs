@@ -6,15 +6,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use tower_service::Service;
 
 use super::SigningKeyRing;
 
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
-const ALLOWED: &str = "GET, HEAD";
 
 /// A tower service that answers `GET` and `HEAD` with the
 /// [`SigningKeyRing`]'s public JWKS, at whatever path it is mounted.
@@ -66,39 +64,10 @@ impl JwksService {
 
     /// The response to `request`.
     pub fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
-        let method = request.method();
-        if method != Method::GET && method != Method::HEAD {
-            tracing::debug!(%method, "jwks: method not allowed");
-            let mut response = Response::new(Full::new(Bytes::new()));
-            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(ALLOWED));
-            return response;
-        }
-        let document = self.ring.document();
-        let not_modified = if_none_match(request.headers(), &document.etag);
-        let (status, body) = if not_modified {
-            (StatusCode::NOT_MODIFIED, Bytes::new())
-        } else if method == Method::HEAD {
-            (StatusCode::OK, Bytes::new())
-        } else {
-            (StatusCode::OK, document.body.clone())
-        };
-        let mut response = Response::new(Full::new(body));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(ETAG, document.etag.clone());
-        headers.insert(
-            CACHE_CONTROL,
+        let cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", self.max_age_now().as_secs()))
-                .unwrap_or(HeaderValue::from_static("no-cache")),
-        );
-        if !not_modified {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(document.body.len()));
-        }
-        response
+                .unwrap_or(HeaderValue::from_static("no-cache"));
+        self.ring.document().respond(request, cache_control)
     }
 
     fn max_age_now(&self) -> Duration {
@@ -127,22 +96,11 @@ impl<B> Service<Request<B>> for JwksService {
     }
 }
 
-/// RFC 9110 §13.1.2: `*`, or any listed entity tag equal to ours under the
-/// weak comparison (a `W/` prefix is ignored).
-fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let ours = etag.as_bytes();
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag).as_bytes() == ours)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
+    use http::header::{ALLOW, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
     use std::sync::{Arc, Mutex};
     use std::time::SystemTime;
 

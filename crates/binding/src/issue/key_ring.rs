@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
-use http::HeaderValue;
+use certbound_oauth::JsonDocument;
 use josekit::jwk::alg::ec::EcCurve;
 use josekit::jwk::alg::ed::EdCurve;
 use josekit::jwk::{Jwk, JwkSet};
@@ -97,7 +97,8 @@ struct KeyState {
     current: Arc<SigningKey>,
     /// Newest first.
     previous: Vec<Retiring>,
-    document: Arc<JwksDocument>,
+    /// The public JWKS, serialized once per change of the key set.
+    document: Arc<JsonDocument>,
 }
 
 #[derive(Clone)]
@@ -111,14 +112,6 @@ struct SigningKey {
     signer: Box<dyn JwsSigner>,
     /// The public JWK as published: `kid`, `alg` and `use` set.
     public: Jwk,
-}
-
-/// The public JWKS, serialized once per change of the key set.
-#[derive(Debug)]
-pub(crate) struct JwksDocument {
-    pub(crate) body: Bytes,
-    /// A strong entity tag: the SHA-256 of the body, base64url, quoted.
-    pub(crate) etag: HeaderValue,
 }
 
 impl fmt::Debug for SigningKeyRing {
@@ -318,7 +311,7 @@ impl SigningKeyRing {
     /// The published JWKS as JSON (`{"keys": [...]}`), exactly as
     /// [`JwksService`](crate::JwksService) serves it.
     pub fn jwks_json(&self) -> Bytes {
-        self.state().document.body.clone()
+        self.state().document.body().clone()
     }
 
     /// Signs `payload` with the current key, with `typ` in the JWS header
@@ -355,7 +348,7 @@ impl SigningKeyRing {
         self.inner.state.load_full()
     }
 
-    pub(crate) fn document(&self) -> Arc<JwksDocument> {
+    pub(crate) fn document(&self) -> Arc<JsonDocument> {
         self.state().document.clone()
     }
 
@@ -434,12 +427,7 @@ impl KeyState {
             .map(|k| Value::Object(k.public.as_ref().clone()))
             .collect();
         let body = serde_json::json!({ "keys": keys }).to_string();
-        let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(Sha256::digest(&body)));
-        let document = Arc::new(JwksDocument {
-            body: Bytes::from(body),
-            // base64url and quotes are visible ASCII: always a valid value.
-            etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
-        });
+        let document = Arc::new(JsonDocument::new(body));
         Self {
             current,
             previous,
@@ -683,9 +671,9 @@ mod tests {
             .build()
             .unwrap();
         let first = ring.current_kid();
-        let etag_one = ring.document().etag.clone();
+        let etag_one = ring.document().etag().clone();
         let second = ring.rotate().unwrap();
-        assert_ne!(ring.document().etag, etag_one);
+        assert_ne!(ring.document().etag(), &etag_one);
         *now.lock().unwrap() += Duration::from_secs(50);
         let third = ring.rotate().unwrap();
         assert_eq!(ring.jwks().keys().len(), 3);
