@@ -511,7 +511,8 @@ pub fn instructions(demo: &RunningDemo, out: &std::path::Path) -> String {
   issuer (discovery, /authorize): {issuer}
   mTLS endpoints (token, introspection, revocation, userinfo): {mtls}
   resource server: {resource}
-  PKI and registrations: {d}/ (ca.pem, *.pem/*.key, clients.json, urls.json)
+  the demo CA's CRL (the client certificates' distribution point): {crl}
+  PKI and registrations: {d}/ (ca.pem, ca.key, ca.crl, *.pem/*.key, clients.json, urls.json)
 
 Discovery:
   curl -s --cacert {d}/ca.pem {issuer}/.well-known/oauth-authorization-server
@@ -540,6 +541,10 @@ Public client (authorization_code with PKCE S256, auto-approved; tokens and refr
   {public} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token     # 200
   {intruder} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token   # 400 invalid_grant
 
+Revoke pki-client: the demo refuses it after its next CRL refresh (--crl-refresh), no restart:
+  certbound demo revoke --out {d} pki-client
+  {pki} -d grant_type=client_credentials -d client_id=pki-client {mtls}/token   # then 401 invalid_client
+
 Every scenario at once: certbound demo --self-test
 
 Stop with Ctrl-C.
@@ -547,6 +552,7 @@ Stop with Ctrl-C.
         issuer = u.issuer,
         mtls = u.mtls_base,
         resource = u.resource,
+        crl = u.crl,
         pki = curl("pki-client"),
         san = curl("san-client"),
         ss = curl("self-signed-client"),
