@@ -65,6 +65,8 @@ async fn start(format: &str, header: &'static str) -> Demo {
                 cert_header: header.parse().unwrap(),
                 cert_format: format.parse().unwrap(),
             }),
+            crl_addr: "127.0.0.1:0".parse().unwrap(),
+            ..DemoConfig::default()
         };
         match demo::start(&config).await {
             Ok(running) => {

@@ -1,6 +1,7 @@
 //! Every `certbound demo --self-test` scenario, as a test over real TLS on
-//! loopback: the demo's three hosts in-process, its built-in client in
-//! front.
+//! loopback: the demo's hosts in-process (its CRL listener included), its
+//! built-in client in front. The day-2 scenarios (key rotation, a revoked
+//! client) run last.
 
 use std::collections::BTreeSet;
 
@@ -21,12 +22,16 @@ async fn every_demo_scenario_holds_over_real_tls() {
         mtls_addr: "127.0.0.1:0".parse().unwrap(),
         rs_addr: "127.0.0.1:0".parse().unwrap(),
         behind_proxy: None,
+        crl_addr: "127.0.0.1:0".parse().unwrap(),
+        ..DemoConfig::default()
     };
     let running = demo::start(&config).await.unwrap();
 
     // The files a user scripts against.
     for file in [
         "ca.pem",
+        "ca.key",
+        "ca.crl",
         "pki-client.pem",
         "pki-client.key",
         "san-client.pem",
@@ -64,7 +69,7 @@ async fn every_demo_scenario_holds_over_real_tls() {
         ])
     );
 
-    let rows = selftest::run(&running.urls, &running.pki).await;
+    let rows = selftest::run_all(&running).await;
     let failed: Vec<_> = rows.iter().filter(|r| !r.ok).collect();
     assert!(failed.is_empty(), "{}", selftest::table(&rows));
     // Each scenario the demo promises is in the table.
@@ -80,6 +85,10 @@ async fn every_demo_scenario_holds_over_real_tls() {
         "introspection of pki-client's token",
         "refresh of public-client's token with intruder's certificate",
         "refresh of public-client's token with its certificate",
+        "resource with a token signed by the rotated-in key",
+        "resource with a token signed before the rotation",
+        "token for san-client after `demo revoke san-client` and a CRL refresh",
+        "token for pki-client after san-client's revocation",
     ] {
         assert!(
             rows.iter().any(|r| r.scenario.contains(needle)),

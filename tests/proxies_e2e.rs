@@ -285,6 +285,8 @@ async fn try_start(
             cert_header: kind.header.parse().unwrap(),
             cert_format: kind.format.parse().unwrap(),
         }),
+        crl_addr: "127.0.0.1:0".parse().unwrap(),
+        ..DemoConfig::default()
     };
     let running = demo::start(&config).await.map_err(|e| {
         let _ = std::fs::remove_dir_all(&dir);

@@ -12,6 +12,8 @@
 //!     mtls_addr: "127.0.0.1:0".parse().unwrap(),
 //!     rs_addr: "127.0.0.1:0".parse().unwrap(),
 //!     behind_proxy: None,
+//!     crl_addr: "127.0.0.1:0".parse().unwrap(),
+//!     ..DemoConfig::default()
 //! };
 //! let running = demo::start(&config).await?;
 //! let rows = demo::selftest::run(&running.urls, &running.pki).await;

@@ -13,18 +13,16 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use certbound_auth::OAuthError;
 use certbound_auth::{
     AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, TokenEndpointAuthMethod,
 };
 use certbound_binding::{
-    BindingPolicy, BoundTokenLayer, ClientBinding, JwtValidator, RefreshTokenBinding, VerifiedToken,
+    AccessToken, AccessTokenIssuer, BindingPolicy, BoundTokenLayer, ClientBinding, JwksService,
+    JwtValidator, RefreshToken, RefreshTokenBinding, TokenBinding, VerifiedToken,
 };
 use certbound_discovery::{AuthorizationServerMetadata, MetadataService};
 use certbound_extract::ClientCert;
-use josekit::jws::JwsHeader;
-use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
-use josekit::jwt::JwtPayload;
+use certbound_oauth::OAuthError;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tower::Layer as _;
@@ -51,10 +49,9 @@ struct IssuedToken {
 
 /// The authorization server's state.
 pub(crate) struct AsState {
-    pub(crate) issuer: String,
+    /// Mints the access tokens, with the ring's current key.
+    pub(crate) tokens: AccessTokenIssuer,
     pub(crate) audience: String,
-    pub(crate) signer: EcdsaJwsSigner,
-    pub(crate) kid: String,
     pub(crate) clients: HashMap<String, ClientMetadata>,
     pub(crate) policy: BindingPolicy,
     codes: Mutex<HashMap<String, CodeGrant>>,
@@ -65,17 +62,13 @@ pub(crate) struct AsState {
 
 impl AsState {
     pub(crate) fn new(
-        issuer: String,
+        tokens: AccessTokenIssuer,
         audience: String,
-        signer: EcdsaJwsSigner,
-        kid: String,
         clients: HashMap<String, ClientMetadata>,
     ) -> Self {
         Self {
-            issuer,
+            tokens,
             audience,
-            signer,
-            kid,
             clients,
             // RFC 8705 §4: tokens of public clients are bound to the
             // certificate they present, so bind whenever one is presented.
@@ -96,12 +89,6 @@ impl AsState {
 }
 
 type Shared = Arc<AsState>;
-
-/// An OAuth error response (RFC 6749 §5.2), built where every certbound
-/// layer builds its own.
-fn oauth_error(status: StatusCode, code: &'static str, description: &'static str) -> Response {
-    OAuthError::new(status, code, Some(description.into())).into_response()
-}
 
 fn random_token() -> String {
     let mut bytes = [0u8; 24];
@@ -129,14 +116,14 @@ fn now_secs() -> u64 {
 pub(crate) fn front_router(
     state: Shared,
     metadata: &AuthorizationServerMetadata,
-    jwks: Value,
+    jwks: JwksService,
 ) -> Result<Router, DemoError> {
     let discovery = MetadataService::new(metadata).map_err(|e| DemoError::Config(e.to_string()))?;
     Ok(Router::new()
         .route_service("/.well-known/oauth-authorization-server", discovery.clone())
         .route_service("/.well-known/openid-configuration", discovery)
         .route("/authorize", get(authorize))
-        .route("/jwks", get(move || async move { Json(jwks) }))
+        .route_service("/jwks", jwks)
         .with_state(state))
 }
 
@@ -175,11 +162,7 @@ async fn authorize(
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
     let client_id = get("client_id");
     let Some(client) = state.clients.get(client_id) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "unknown client_id",
-        );
+        return OAuthError::invalid_request("unknown client_id").into_response();
     };
     let redirect_uri = get("redirect_uri");
     let registered = client
@@ -188,25 +171,13 @@ async fn authorize(
         .and_then(Value::as_array)
         .is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(redirect_uri)));
     if !registered {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "redirect_uri is not registered",
-        );
+        return OAuthError::invalid_request("redirect_uri is not registered").into_response();
     }
     if get("response_type") != "code" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_response_type",
-            "only code is supported",
-        );
+        return OAuthError::unsupported_response_type("only code is supported").into_response();
     }
     if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "PKCE with S256 is required",
-        );
+        return OAuthError::invalid_request("PKCE with S256 is required").into_response();
     }
     let code = random_token();
     if let Ok(mut codes) = state.codes.lock() {
@@ -243,11 +214,10 @@ async fn token(
     match get("grant_type") {
         "client_credentials" => {
             let Some(Extension(client)) = client else {
-                return oauth_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
+                return OAuthError::invalid_client(
                     "client_credentials needs an authenticated confidential client",
-                );
+                )
+                .into_response();
             };
             let binding =
                 ClientBinding::confidential().bound_tokens_required(client.bound_access_tokens());
@@ -255,24 +225,17 @@ async fn token(
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            let access = issue_access_token(
-                &state,
-                client.client_id(),
-                decided.access_token_confirmation(),
-                get("scope"),
-            );
-            token_response(access, None)
+            match issue_access_token(&state, client.client_id(), &decided, get("scope")) {
+                Ok(access) => token_response(&access, None),
+                Err(e) => e.into_response(),
+            }
         }
         "authorization_code" => {
             let client_id = get("client_id");
             let Some(registration) =
                 public_or_authenticated(&state, client_id, client.as_ref().map(|c| &c.0))
             else {
-                return oauth_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "client authentication failed",
-                );
+                return OAuthError::invalid_client("client authentication failed").into_response();
             };
             let grant = state
                 .codes
@@ -280,68 +243,58 @@ async fn token(
                 .ok()
                 .and_then(|mut c| c.remove(get("code")));
             let Some(grant) = grant else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown or used code",
-                );
+                return OAuthError::invalid_grant("unknown or used code").into_response();
             };
             if grant.client_id != client_id || grant.redirect_uri != get("redirect_uri") {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
+                return OAuthError::invalid_grant(
                     "code was issued to another client or redirect_uri",
-                );
+                )
+                .into_response();
             }
             let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(get("code_verifier").as_bytes()));
             if challenge != grant.code_challenge {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "PKCE verification failed",
-                );
+                return OAuthError::invalid_grant("PKCE verification failed").into_response();
             }
             let binding = client_binding(&registration);
             let decided = match state.policy.decide(binding, cert.as_ref()) {
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            let access = issue_access_token(
-                &state,
-                client_id,
-                decided.access_token_confirmation(),
-                get("scope"),
-            );
-            let refresh = random_token();
+            let access = match issue_access_token(&state, client_id, &decided, get("scope")) {
+                Ok(access) => access,
+                Err(e) => return e.into_response(),
+            };
+            // RFC 8705 §4: a public client's refresh token is bound to the
+            // certificate its access token is bound to.
+            let refresh = match RefreshToken::generate(&decided) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "refresh token generation failed");
+                    return OAuthError::server_error("token generation failed").into_response();
+                }
+            };
             if let Ok(mut r) = state.refresh.lock() {
+                let (value, binding) = refresh.clone().into_parts();
                 r.insert(
-                    refresh.clone(),
+                    value,
                     RefreshGrant {
                         client_id: client_id.to_owned(),
-                        binding: decided.refresh_token_binding().copied(),
+                        binding,
                     },
                 );
             }
-            token_response(access, Some(refresh))
+            token_response(&access, Some(&refresh))
         }
         "refresh_token" => {
             let client_id = get("client_id");
             let Some(registration) =
                 public_or_authenticated(&state, client_id, client.as_ref().map(|c| &c.0))
             else {
-                return oauth_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "client authentication failed",
-                );
+                return OAuthError::invalid_client("client authentication failed").into_response();
             };
             let binding_of_grant = {
                 let Ok(grants) = state.refresh.lock() else {
-                    return oauth_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "server_error",
-                        "state unavailable",
-                    );
+                    return OAuthError::server_error("state unavailable").into_response();
                 };
                 match grants.get(get("refresh_token")) {
                     Some(g) if g.client_id == client_id => Some(g.binding),
@@ -349,11 +302,7 @@ async fn token(
                 }
             };
             let Some(refresh_binding) = binding_of_grant else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "unknown refresh token",
-                );
+                return OAuthError::invalid_grant("unknown refresh token").into_response();
             };
             // RFC 8705 §4: a bound refresh token is only good with its certificate.
             if let Some(b) = &refresh_binding {
@@ -368,24 +317,13 @@ async fn token(
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            let access = issue_access_token(
-                &state,
-                client_id,
-                decided.access_token_confirmation(),
-                get("scope"),
-            );
-            token_response(access, None)
+            match issue_access_token(&state, client_id, &decided, get("scope")) {
+                Ok(access) => token_response(&access, None),
+                Err(e) => e.into_response(),
+            }
         }
-        "" => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "grant_type is missing",
-        ),
-        _ => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "unsupported grant_type",
-        ),
+        "" => OAuthError::invalid_request("grant_type is missing").into_response(),
+        _ => OAuthError::unsupported_grant_type("unsupported grant_type").into_response(),
     }
 }
 
@@ -415,66 +353,55 @@ fn client_binding(registration: &ClientMetadata) -> ClientBinding {
     base.bound_tokens_required(registration.tls_client_certificate_bound_access_tokens)
 }
 
+/// Mints an RFC 9068 access token with the key ring's current key, and
+/// records what introspection answers about it.
 fn issue_access_token(
     state: &AsState,
     client_id: &str,
-    cnf: Option<&certbound_binding::Confirmation>,
+    binding: &TokenBinding,
     scope: &str,
-) -> String {
-    let now = now_secs();
-    let exp = now + ACCESS_TOKEN_TTL.as_secs();
-    let jti = random_token();
-    let mut payload = JwtPayload::new();
-    payload.set_issuer(&state.issuer);
-    payload.set_subject(client_id);
-    payload.set_audience(vec![state.audience.clone()]);
-    payload.set_issued_at(&(UNIX_EPOCH + Duration::from_secs(now)));
-    payload.set_expires_at(&(UNIX_EPOCH + Duration::from_secs(exp)));
-    payload.set_jwt_id(&jti);
-    let _ = payload.set_claim("client_id", Some(json!(client_id)));
+) -> Result<AccessToken, OAuthError> {
+    let mut builder = state
+        .tokens
+        .access_token(client_id, binding)
+        .audience(state.audience.clone())
+        .lifetime(ACCESS_TOKEN_TTL);
     if !scope.is_empty() {
-        let _ = payload.set_claim("scope", Some(json!(scope)));
+        builder = builder.scope(scope);
     }
-    if let Some(cnf) = cnf {
-        cnf.insert_into_jwt_payload(&mut payload);
-    }
-    let mut header = JwsHeader::new();
-    header.set_token_type("at+jwt");
-    header.set_key_id(&state.kid);
-    let token =
-        josekit::jwt::encode_with_signer(&payload, &header, &state.signer).unwrap_or_default();
+    let token = builder.sign().map_err(|e| {
+        tracing::warn!(error = %e, "access token signing failed");
+        OAuthError::server_error("token generation failed")
+    })?;
 
     let mut record = Map::new();
     record.insert("active".into(), json!(true));
-    record.insert("iss".into(), json!(state.issuer));
+    record.insert("iss".into(), json!(state.tokens.issuer()));
     record.insert("sub".into(), json!(client_id));
     record.insert("client_id".into(), json!(client_id));
     record.insert("aud".into(), json!(state.audience));
-    record.insert("iat".into(), json!(now));
-    record.insert("exp".into(), json!(exp));
+    record.insert("iat".into(), json!(secs(token.issued_at())));
+    record.insert("exp".into(), json!(secs(token.expires_at())));
+    record.insert("jti".into(), json!(token.jti()));
     record.insert("token_type".into(), json!("Bearer"));
     if !scope.is_empty() {
         record.insert("scope".into(), json!(scope));
     }
-    if let Some(cnf) = cnf {
+    if let Some(cnf) = binding.access_token_confirmation() {
         cnf.insert_into_introspection(&mut record);
     }
     if let Ok(mut issued) = state.issued.lock() {
-        issued.insert(token.clone(), IssuedToken { record });
+        issued.insert(token.as_str().to_owned(), IssuedToken { record });
     }
-    token
+    Ok(token)
 }
 
-fn token_response(access: String, refresh: Option<String>) -> Response {
-    let mut body = json!({
-        "access_token": access,
-        "token_type": "Bearer",
-        "expires_in": ACCESS_TOKEN_TTL.as_secs(),
-    });
-    if let Some(r) = refresh {
-        body["refresh_token"] = json!(r);
-    }
-    no_store_json(body)
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+fn token_response(access: &AccessToken, refresh: Option<&RefreshToken>) -> Response {
+    no_store_json(access.token_response(refresh))
 }
 
 /// A JSON answer that must not be cached (RFC 6749 §5.1, RFC 7662 §2.2).
@@ -534,23 +461,4 @@ async fn userinfo(
     let bound = token.bound_thumbprint().map(|t| t.to_string());
     let _ = &state;
     Json(json!({"sub": sub, "x5t#S256": bound})).into_response()
-}
-
-/// The ES256 signing key of the demo and its public JWKS.
-pub(crate) fn signing_key() -> Result<(EcdsaJwsSigner, Value, String), DemoError> {
-    let alg = josekit::jws::ES256;
-    let pair = alg
-        .generate_key_pair()
-        .map_err(|e| DemoError::Pki(e.to_string()))?;
-    let kid = "certbound-demo-es256".to_owned();
-    let mut jwk = pair.to_jwk_public_key();
-    jwk.set_key_id(&kid);
-    jwk.set_algorithm("ES256");
-    jwk.set_key_use("sig");
-    let signer = alg
-        .signer_from_der(pair.to_der_private_key())
-        .map_err(|e| DemoError::Pki(e.to_string()))?;
-    let jwk_value =
-        serde_json::to_value(jwk.as_ref()).map_err(|e| DemoError::Pki(e.to_string()))?;
-    Ok((signer, json!({"keys": [jwk_value]}), kid))
 }

@@ -12,7 +12,12 @@
 //!   `/token`, `/introspect`, `/revoke`, `/userinfo`; any client certificate
 //!   accepted by TLS (`AcceptAnyClientCert`), the application decides;
 //! - the resource server (`127.0.0.1:8445`): `GET /resource` answers only to
-//!   a token bound to the certificate presented with it.
+//!   a token bound to the certificate presented with it. It learns the
+//!   authorization server's signing keys from its `jwks_uri` over HTTPS
+//!   (RFC 8414 metadata, then the JWKS), refetching on an unknown `kid`;
+//! - the demo CA's CRL over plain HTTP (`127.0.0.1:8446`, `/ca.crl`), the
+//!   CRL distribution point of the client certificates it issues; the
+//!   authorization server follows it and refreshes it on a schedule.
 //!
 //! With `behind_proxy`, all of it is served on one plain-HTTP listener for a
 //! TLS-terminating proxy that forwards the client certificate in a header.
@@ -28,22 +33,27 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use certbound_auth::{
     Authenticator, ClientMetadata, Jwks, SelfSignedTlsClientAuth, TlsClientAuth,
     TokenEndpointAuthMethod, TrustStore, registry_from_metadata,
 };
-use certbound_binding::{JwsAlg, JwtValidator, TypCheck};
+use certbound_binding::{
+    AccessTokenIssuer, FetchedDocument, JwksService, JwsAlg, JwtValidator, KeyRefresh,
+    KeySetFetchError, SigningKeyRing, TypCheck,
+};
 use certbound_cert::Certificate;
 use certbound_discovery::{AuthorizationServerMetadata, Endpoint};
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCertLayer, HeaderSource};
+use certbound_fetch::Fetcher;
 use http::HeaderName;
 use ipnet::IpNet;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-pub use pki::{DemoPki, Identity};
+pub use pki::{DemoPki, Identity, revoke};
 
 /// Why the demo could not start or run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -94,6 +104,18 @@ pub struct DemoConfig {
     pub rs_addr: SocketAddr,
     /// Behind a proxy instead of terminating TLS.
     pub behind_proxy: Option<ProxyMode>,
+    /// The plain-HTTP listener that publishes the demo CA's CRL (`/ca.crl`,
+    /// read from `out` on each request); port `0` picks a free port, and the
+    /// client certificates name the port actually bound.
+    pub crl_addr: SocketAddr,
+    /// How often the authorization server fetches the CRL again.
+    pub crl_refresh: Duration,
+    /// Rotates the authorization server's signing key on this schedule.
+    pub rotate_signing_key: Option<Duration>,
+    /// The shortest time between two JWKS fetches of the resource server
+    /// for tokens whose `kid` it does not know; never more than
+    /// `rotate_signing_key`.
+    pub unknown_kid_interval: Duration,
 }
 
 impl Default for DemoConfig {
@@ -104,6 +126,10 @@ impl Default for DemoConfig {
             mtls_addr: SocketAddr::from(([127, 0, 0, 1], 8444)),
             rs_addr: SocketAddr::from(([127, 0, 0, 1], 8445)),
             behind_proxy: None,
+            crl_addr: SocketAddr::from(([127, 0, 0, 1], 8446)),
+            crl_refresh: Duration::from_secs(300),
+            rotate_signing_key: None,
+            unknown_kid_interval: Duration::from_secs(10),
         }
     }
 }
@@ -117,6 +143,9 @@ pub struct DemoUrls {
     pub mtls_base: String,
     /// The full URL of `GET /resource`.
     pub resource: String,
+    /// The demo CA's CRL (plain HTTP), named as the CRL distribution point
+    /// of the client certificates it issues.
+    pub crl: String,
 }
 
 /// A running demo; dropping it stops the servers.
@@ -128,7 +157,41 @@ pub struct RunningDemo {
     pub pki: DemoPki,
     /// The registrations it serves.
     pub clients: Vec<ClientMetadata>,
+    out: PathBuf,
+    signing_keys: SigningKeyRing,
+    authenticator: Authenticator,
     tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningDemo {
+    /// The authorization server's signing key ring: the key that signs the
+    /// access tokens, and the keys its `/jwks` publishes.
+    pub fn signing_keys(&self) -> &SigningKeyRing {
+        &self.signing_keys
+    }
+
+    /// Rotates the authorization server's signing key now (as
+    /// `--rotate-signing-key` does on a schedule); the previous key stays
+    /// published until the tokens it signed have expired. Returns the new
+    /// `kid`.
+    pub fn rotate_signing_key(&self) -> Result<String, DemoError> {
+        self.signing_keys
+            .rotate()
+            .map_err(|e| DemoError::Pki(e.to_string()))
+    }
+
+    /// Adds `client`'s certificate to the demo CA's CRL in the output
+    /// directory, as `certbound demo revoke` does; the authorization server
+    /// sees it at its next CRL refresh (or [`refresh_crls`](Self::refresh_crls)).
+    pub fn revoke(&self, client: &str) -> Result<(), DemoError> {
+        pki::revoke(&self.out, client)
+    }
+
+    /// Makes the authorization server fetch the CRL now, and returns when
+    /// done.
+    pub async fn refresh_crls(&self) {
+        self.authenticator.refresh_crls().await;
+    }
 }
 
 impl Drop for RunningDemo {
@@ -186,7 +249,14 @@ fn url_of(scheme: &str, addr: SocketAddr) -> String {
 /// Starts the demo: generates the PKI, writes the files, binds the
 /// listeners and serves until the returned value is dropped.
 pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
-    let pki = DemoPki::generate()?;
+    // The CRL's URL goes into the client certificates: bind its listener
+    // first, so that port 0 resolves before the PKI is made.
+    let crl_listener = tls::bind(config.crl_addr).await?;
+    let crl_local = crl_listener
+        .local_addr()
+        .map_err(|e| DemoError::Io(e.to_string()))?;
+    let crl_url = format!("http://{crl_local}/{}", pki::CRL_FILE);
+    let pki = DemoPki::generate_with_crl(Some(&crl_url))?;
     pki.write(&config.out)?;
     let clients = registrations(&pki)?;
     let clients_json =
@@ -195,7 +265,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .map_err(|e| DemoError::Io(format!("{}: {e}", config.out.display())))?;
 
     // Bind first, so that port 0 resolves before the URLs are published.
-    let mut tasks = Vec::new();
+    let mut tasks = vec![serve_crl(crl_listener, config.out.clone())];
     let (front, mtls, rs, urls) = match &config.behind_proxy {
         None => {
             let front = tls::bind(config.addr).await?;
@@ -208,6 +278,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 issuer: url_of("https", local(&front)?),
                 mtls_base: url_of("https", local(&mtls)?),
                 resource: format!("{}/resource", url_of("https", local(&rs)?)),
+                crl: crl_url.clone(),
             };
             (Some(front), Some(mtls), Some(rs), urls)
         }
@@ -217,6 +288,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 issuer: base.clone(),
                 mtls_base: base.clone(),
                 resource: format!("{base}/resource"),
+                crl: crl_url.clone(),
             };
             (None, None, None, urls)
         }
@@ -226,8 +298,18 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         registry_from_metadata(clients.clone()).map_err(|e| DemoError::Config(e.to_string()))?;
     let trust =
         TrustStore::from_pem(&pki.ca.cert_pem).map_err(|e| DemoError::Config(e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // CRLs are operator URLs: plain http allowed for them alone.
+    let crl_fetcher = Fetcher::for_operator_urls()
+        .crypto_provider(provider.clone())
+        .build()
+        .map_err(|e| DemoError::Config(e.to_string()))?;
+    let tls_client_auth = TlsClientAuth::new(trust)
+        .crl_distribution_points(true)
+        .crl_fetcher(crl_fetcher)
+        .crl_refresh_interval(config.crl_refresh);
     let authenticator = Authenticator::builder(registry)
-        .tls_client_auth(TlsClientAuth::new(trust))
+        .tls_client_auth(tls_client_auth)
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
         .build();
 
@@ -259,16 +341,53 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .build()
         .map_err(|e| DemoError::Config(e.to_string()))?;
 
-    let (signer, jwks, kid) = authz::signing_key()?;
-    let jwk_set = josekit::jwk::JwkSet::from_map(jwks.as_object().cloned().unwrap_or_default())
-        .map_err(|e| DemoError::Config(e.to_string()))?;
+    let ring = SigningKeyRing::builder()
+        .algorithm(JwsAlg::Es256)
+        .max_token_lifetime(authz::ACCESS_TOKEN_TTL)
+        .build()
+        .map_err(|e| DemoError::Pki(e.to_string()))?;
+    let mut unknown_kid_interval = config.unknown_kid_interval;
+    if let Some(every) = config.rotate_signing_key {
+        tasks.push(
+            ring.spawn_rotation(every)
+                .map_err(|e| DemoError::Config(e.to_string()))?,
+        );
+        unknown_kid_interval = unknown_kid_interval.min(every);
+    }
     let rs_base = urls.resource.trim_end_matches("/resource").to_owned();
-    let validator = Arc::new(
-        JwtValidator::builder(&jwk_set)
+    let key_refresh = KeyRefresh::default()
+        .unknown_kid_interval(unknown_kid_interval)
+        .retry_interval(Duration::from_secs(1));
+    let validator = match &config.behind_proxy {
+        // The resource server knows the authorization server only by its
+        // issuer: RFC 8414 metadata, then the jwks_uri, over HTTPS with the
+        // demo CA as the extra trust anchor.
+        None => {
+            let fetcher = Fetcher::for_operator_urls()
+                .crypto_provider(provider)
+                .add_root_certificate(pki.ca.cert_der.clone().into())
+                .build()
+                .map_err(|e| DemoError::Config(e.to_string()))?;
+            JwtValidator::from_issuer(urls.issuer.clone(), fetcher)
+        }
+        // Behind a proxy the public URL may be plain http, and the proxy
+        // may start after the demo: the keys come from the ring's JWKS
+        // document in process, through the same refreshing key source.
+        Some(_) => {
+            let ring = ring.clone();
+            JwtValidator::from_jwks_uri(format!("{}/jwks", urls.issuer), move |_url: String| {
+                let body = ring.jwks_json();
+                async move { Ok::<_, KeySetFetchError>(FetchedDocument::new(body.to_vec(), None)) }
+            })
             .issuer(urls.issuer.clone())
+        }
+    };
+    let validator = Arc::new(
+        validator
             .audience(rs_base.clone())
             .algorithms([JwsAlg::Es256])
             .typ(TypCheck::Strict)
+            .key_refresh(key_refresh)
             .build()
             .map_err(|e| DemoError::Config(e.to_string()))?,
     );
@@ -277,15 +396,13 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .map(|c| (c.client_id.clone(), c.clone()))
         .collect();
     let state = Arc::new(authz::AsState::new(
-        urls.issuer.clone(),
+        AccessTokenIssuer::new(ring.clone(), urls.issuer.clone()),
         rs_base,
-        signer,
-        kid,
         clients_by_id,
     ));
 
-    let front_app = authz::front_router(state.clone(), &metadata, jwks)?;
-    let mtls_app = authz::mtls_router(state.clone(), authenticator, validator.clone());
+    let front_app = authz::front_router(state.clone(), &metadata, JwksService::new(ring.clone()))?;
+    let mtls_app = authz::mtls_router(state.clone(), authenticator.clone(), validator.clone());
 
     match (front, mtls, rs, &config.behind_proxy) {
         (Some(front), Some(mtls), Some(rs), None) => {
@@ -302,7 +419,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 mutual.clone(),
                 mtls_app.layer(from_tls.clone()),
             ));
-            let rs_app = resource::service(validator, from_tls);
+            let rs_app = resource::service(validator.clone(), from_tls);
             tasks.push(tls::serve_tls(rs, mutual, rs_app));
         }
         (_, _, _, Some(proxy)) => {
@@ -312,7 +429,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
                 .trusted_proxies(proxy.trusted_proxies.iter().copied());
             let app = front_app
                 .merge(mtls_app)
-                .merge(resource::router(validator))
+                .merge(resource::router(validator.clone()))
                 .layer(ClientCertLayer::header(source));
             tasks.push(tls::serve_plain(listener, app));
         }
@@ -324,12 +441,61 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
     std::fs::write(config.out.join("urls.json"), urls_json + "\n")
         .map_err(|e| DemoError::Io(format!("{}: {e}", config.out.display())))?;
 
+    // Serve only once the resource server has the keys (a bounded wait:
+    // it keeps fetching in the background either way).
+    if tokio::time::timeout(Duration::from_secs(10), validator.ready())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the resource server has not loaded the authorization server's keys yet");
+    }
+
     Ok(RunningDemo {
         urls,
         pki,
         clients,
+        out: config.out.clone(),
+        signing_keys: ring,
+        authenticator,
         tasks,
     })
+}
+
+/// The largest CRL file the CRL listener serves.
+const MAX_CRL_FILE: u64 = 10 << 20;
+
+/// Serves `out/ca.crl` at `/ca.crl` over plain HTTP, read on each request
+/// (so `certbound demo revoke` needs no restart).
+fn serve_crl(listener: tokio::net::TcpListener, out: PathBuf) -> JoinHandle<()> {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+
+    let path = out.join(pki::CRL_FILE);
+    let app = axum::Router::new().route(
+        &format!("/{}", pki::CRL_FILE),
+        axum::routing::get(move || {
+            let path = path.clone();
+            async move {
+                let read = std::fs::metadata(&path).and_then(|m| {
+                    if m.len() > MAX_CRL_FILE {
+                        Err(std::io::Error::other("CRL file too large"))
+                    } else {
+                        std::fs::read(&path)
+                    }
+                });
+                match read {
+                    Ok(der) => {
+                        ([(header::CONTENT_TYPE, "application/pkix-crl")], der).into_response()
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "CRL file unreadable");
+                        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    }
+                }
+            }
+        }),
+    );
+    tls::serve_plain(listener, app)
 }
 
 /// What to try, with a `curl` command per scenario.
@@ -345,7 +511,8 @@ pub fn instructions(demo: &RunningDemo, out: &std::path::Path) -> String {
   issuer (discovery, /authorize): {issuer}
   mTLS endpoints (token, introspection, revocation, userinfo): {mtls}
   resource server: {resource}
-  PKI and registrations: {d}/ (ca.pem, *.pem/*.key, clients.json, urls.json)
+  the demo CA's CRL (the client certificates' distribution point): {crl}
+  PKI and registrations: {d}/ (ca.pem, ca.key, ca.crl, *.pem/*.key, clients.json, urls.json)
 
 Discovery:
   curl -s --cacert {d}/ca.pem {issuer}/.well-known/oauth-authorization-server
@@ -374,6 +541,10 @@ Public client (authorization_code with PKCE S256, auto-approved; tokens and refr
   {public} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token     # 200
   {intruder} -d grant_type=refresh_token -d client_id=public-client -d refresh_token=REFRESH {mtls}/token   # 400 invalid_grant
 
+Revoke pki-client: the demo refuses it after its next CRL refresh (--crl-refresh), no restart:
+  certbound demo revoke --out {d} pki-client
+  {pki} -d grant_type=client_credentials -d client_id=pki-client {mtls}/token   # then 401 invalid_client
+
 Every scenario at once: certbound demo --self-test
 
 Stop with Ctrl-C.
@@ -381,6 +552,7 @@ Stop with Ctrl-C.
         issuer = u.issuer,
         mtls = u.mtls_base,
         resource = u.resource,
+        crl = u.crl,
         pki = curl("pki-client"),
         san = curl("san-client"),
         ss = curl("self-signed-client"),

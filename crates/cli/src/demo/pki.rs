@@ -5,8 +5,9 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
 };
 
 use super::DemoError;
@@ -42,6 +43,18 @@ pub struct DemoPki {
     /// `intruder`: issued by the same CA, registered nowhere.
     pub intruder: Identity,
 }
+
+/// The demo CA's CRL (DER) in the output directory, and its path on the
+/// CRL listener.
+pub const CRL_FILE: &str = "ca.crl";
+/// The demo CA's private key in the output directory (`demo revoke` signs
+/// the CRL with it).
+pub const CA_KEY_FILE: &str = "ca.key";
+/// The clients whose certificates the demo CA issued: the ones `demo
+/// revoke` can revoke.
+pub const REVOCABLE: [&str; 3] = ["pki-client", "san-client", "intruder"];
+/// How long a CRL the demo writes is valid (as long as its certificates).
+const CRL_VALIDITY: Duration = Duration::from_secs(30 * 86_400);
 
 /// The subject DN `pki-client` is registered with (RFC 4514).
 pub const PKI_CLIENT_DN: &str = "CN=pki-client,O=certbound demo,C=GB";
@@ -83,8 +96,15 @@ fn rcgen_err(e: rcgen::Error) -> DemoError {
 }
 
 impl DemoPki {
-    /// Generates a new PKI.
+    /// Generates a new PKI whose CA-issued client certificates name no CRL
+    /// distribution point.
     pub fn generate() -> Result<Self, DemoError> {
+        Self::generate_with_crl(None)
+    }
+
+    /// Generates a new PKI; the client certificates the CA issues name
+    /// `crl_url` as their CRL distribution point, when given.
+    pub fn generate_with_crl(crl_url: Option<&str>) -> Result<Self, DemoError> {
         let ca_key = KeyPair::generate().map_err(rcgen_err)?;
         let mut ca_params = CertificateParams::default();
         let mut ca_dn = DistinguishedName::new();
@@ -99,7 +119,14 @@ impl DemoPki {
         let ca = identity(&ca_cert, &ca_key);
         let issuer = Issuer::new(ca_params, ca_key);
 
-        let issue = |params: CertificateParams| -> Result<Identity, DemoError> {
+        let issue = |mut params: CertificateParams| -> Result<Identity, DemoError> {
+            if let (Some(url), Some(ExtendedKeyUsagePurpose::ClientAuth)) =
+                (crl_url, params.extended_key_usages.first())
+            {
+                params.crl_distribution_points = vec![CrlDistributionPoint {
+                    uris: vec![url.to_owned()],
+                }];
+            }
             let key = KeyPair::generate().map_err(rcgen_err)?;
             let cert = params.signed_by(&key, &issuer).map_err(rcgen_err)?;
             Ok(identity(&cert, &key))
@@ -169,12 +196,15 @@ impl DemoPki {
         })
     }
 
-    /// Writes `ca.pem`, `server.pem`/`.key` and `NAME.pem`/`.key` for each
-    /// client into `dir`.
+    /// Writes `ca.pem`, the CA's key `ca.key` (`demo revoke` signs the CRL
+    /// with it), an empty CRL `ca.crl`, `server.pem`/`.key` and
+    /// `NAME.pem`/`.key` for each client into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), DemoError> {
         let io = |e: std::io::Error| DemoError::Io(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
         std::fs::write(dir.join("ca.pem"), &self.ca.cert_pem).map_err(io)?;
+        std::fs::write(dir.join(CA_KEY_FILE), &self.ca.key_pem).map_err(io)?;
+        write_crl(dir, &self.ca.cert_pem, &self.ca.key_pem, Vec::new())?;
         for (name, id) in self.named() {
             std::fs::write(dir.join(format!("{name}.pem")), &id.cert_pem).map_err(io)?;
             std::fs::write(dir.join(format!("{name}.key")), &id.key_pem).map_err(io)?;
@@ -193,4 +223,91 @@ impl DemoPki {
             ("intruder", &self.intruder),
         ]
     }
+}
+
+/// Adds `client`'s certificate (`DIR/CLIENT.pem`) to the demo CA's CRL in
+/// `dir` (`ca.crl`, signed with `ca.key`), keeping the certificates already
+/// listed. The file is replaced in one rename, so the CRL listener never
+/// serves half of it.
+pub fn revoke(dir: &Path, client: &str) -> Result<(), DemoError> {
+    if !REVOCABLE.contains(&client) {
+        return Err(DemoError::Config(format!(
+            "{client:?} has no certificate of the demo CA (one of: {})",
+            REVOCABLE.join(", ")
+        )));
+    }
+    let read = |name: &str| {
+        std::fs::read(dir.join(name))
+            .map_err(|e| DemoError::Io(format!("{}: {e}", dir.join(name).display())))
+    };
+    let text = |name: &str| {
+        read(name).and_then(|b| {
+            String::from_utf8(b).map_err(|_| DemoError::Pki(format!("{name} is not PEM")))
+        })
+    };
+    let ca_pem = text("ca.pem")?;
+    let ca_key = text(CA_KEY_FILE)?;
+    let cert_pem = read(&format!("{client}.pem"))?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&cert_pem)
+        .map_err(|e| DemoError::Pki(format!("{client}.pem: {e}")))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| DemoError::Pki(format!("{client}.pem: {e}")))?;
+    let serial = cert.raw_serial().to_vec();
+
+    let crl_der = read(CRL_FILE)?;
+    let (_, crl) = x509_parser::parse_x509_crl(&crl_der)
+        .map_err(|e| DemoError::Pki(format!("{CRL_FILE}: {e}")))?;
+    let mut revoked: Vec<(Vec<u8>, SystemTime)> = crl
+        .iter_revoked_certificates()
+        .map(|r| {
+            let secs = u64::try_from(r.revocation_date.timestamp()).unwrap_or(0);
+            (
+                r.raw_serial().to_vec(),
+                SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+            )
+        })
+        .collect();
+    if !revoked.iter().any(|(s, _)| *s == serial) {
+        revoked.push((serial, SystemTime::now()));
+    }
+    write_crl(dir, &ca_pem, &ca_key, revoked)
+}
+
+/// Signs a CRL listing `revoked` (serial, revocation time) with the CA and
+/// writes it to `dir/ca.crl` (DER).
+fn write_crl(
+    dir: &Path,
+    ca_pem: &str,
+    ca_key_pem: &str,
+    revoked: Vec<(Vec<u8>, SystemTime)>,
+) -> Result<(), DemoError> {
+    let key = KeyPair::from_pem(ca_key_pem).map_err(rcgen_err)?;
+    let issuer = Issuer::from_ca_cert_pem(ca_pem, key).map_err(rcgen_err)?;
+    let now = SystemTime::now();
+    // A CRL number that grows with each CRL written: the time in seconds.
+    let number = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs());
+    let params = CertificateRevocationListParams {
+        this_update: now.into(),
+        next_update: (now + CRL_VALIDITY).into(),
+        crl_number: SerialNumber::from(number),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .into_iter()
+            .map(|(serial, at)| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&serial),
+                revocation_time: at.into(),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    let crl = params.signed_by(&issuer).map_err(rcgen_err)?;
+    let io = |e: std::io::Error| DemoError::Io(format!("{}: {e}", dir.display()));
+    let tmp = dir.join(format!("{CRL_FILE}.tmp"));
+    std::fs::write(&tmp, crl.der()).map_err(io)?;
+    std::fs::rename(&tmp, dir.join(CRL_FILE)).map_err(io)
 }

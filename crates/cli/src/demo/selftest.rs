@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::client::{DemoClient, Response};
 use super::pki::{DemoPki, Identity};
-use super::{DemoError, DemoUrls, PUBLIC_CLIENT_REDIRECT_URI};
+use super::{DemoError, DemoUrls, PUBLIC_CLIENT_REDIRECT_URI, RunningDemo};
 
 /// One scenario's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +83,13 @@ fn summary(res: &Result<Response, DemoError>) -> String {
 }
 
 fn jwt_claims(token: &str) -> Value {
+    jwt_part(token, 1)
+}
+
+fn jwt_part(token: &str, n: usize) -> Value {
     token
         .split('.')
-        .nth(1)
+        .nth(n)
         .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null)
@@ -164,6 +168,122 @@ pub async fn run(urls: &DemoUrls, pki: &DemoPki) -> Vec<Row> {
         run.record("self-test client", "runs", format!("error: {e}"), false);
     }
     run.rows
+}
+
+/// Runs every scenario of [`run`], then the day-2 ones, which change the
+/// running demo: a token signed after a rotation of the signing key is
+/// accepted at the resource server, and `san-client`, once revoked, is
+/// refused while the other clients keep working. Run it last: `san-client`
+/// stays revoked.
+pub async fn run_all(demo: &RunningDemo) -> Vec<Row> {
+    let mut run = Run {
+        urls: &demo.urls,
+        pki: &demo.pki,
+        rows: Vec::new(),
+    };
+    if let Err(e) = scenarios(&mut run).await {
+        run.record("self-test client", "runs", format!("error: {e}"), false);
+    }
+    if let Err(e) = rotation(&mut run, demo).await {
+        run.record(
+            "self-test client (rotation)",
+            "runs",
+            format!("error: {e}"),
+            false,
+        );
+    }
+    if let Err(e) = revocation(&mut run, demo).await {
+        run.record(
+            "self-test client (revocation)",
+            "runs",
+            format!("error: {e}"),
+            false,
+        );
+    }
+    run.rows
+}
+
+/// How long a day-2 scenario waits for the demo to catch up (a refetch of
+/// the keys, a refresh of the CRL) before it records a failure.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(15);
+const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+async fn rotation(run: &mut Run<'_>, demo: &RunningDemo) -> Result<(), DemoError> {
+    let pki = run.pki.clone();
+    let before = run.token(&pki.pki_client, "pki-client").await?;
+    let before = before.json()["access_token"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let new_kid = demo.rotate_signing_key()?;
+    let res = run.token(&pki.pki_client, "pki-client").await;
+    let token = res
+        .as_ref()
+        .map(|r| r.json()["access_token"].as_str().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let kid = jwt_part(&token, 0)["kid"].as_str().unwrap_or("").to_owned();
+    run.record(
+        "token for pki-client after a signing-key rotation",
+        "200, signed with the new kid",
+        format!("{} kid is new: {}", summary(&res), kid == new_kid),
+        !token.is_empty() && kid == new_kid,
+    );
+    // The resource server has not seen the new kid: it refetches the
+    // AS's jwks_uri (at most once per its unknown-kid interval).
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    let mut res = run.resource(Some(&pki.pki_client), &token).await;
+    while summary(&res) != "200" && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(POLL).await;
+        res = run.resource(Some(&pki.pki_client), &token).await;
+    }
+    run.expect(
+        "resource with a token signed by the rotated-in key",
+        "200",
+        &res,
+    );
+    let res = run.resource(Some(&pki.pki_client), &before).await;
+    run.expect(
+        "resource with a token signed before the rotation",
+        "200",
+        &res,
+    );
+    Ok(())
+}
+
+async fn revocation(run: &mut Run<'_>, demo: &RunningDemo) -> Result<(), DemoError> {
+    let pki = run.pki.clone();
+    // A verification of san-client's certificate, cached a moment before.
+    let res = run.token(&pki.san_client, "san-client").await;
+    run.expect("token for san-client before its revocation", "200", &res);
+    demo.refresh_crls().await;
+    demo.revoke("san-client")?;
+    let deadline = tokio::time::Instant::now() + CATCH_UP;
+    let mut res;
+    loop {
+        demo.refresh_crls().await;
+        res = run.token(&pki.san_client, "san-client").await;
+        if summary(&res) != "200" || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    run.expect(
+        "token for san-client after `demo revoke san-client` and a CRL refresh",
+        "401 invalid_client",
+        &res,
+    );
+    for (name, id) in [
+        ("pki-client", &pki.pki_client),
+        ("self-signed-client", &pki.self_signed_client),
+    ] {
+        let res = run.token(id, name).await;
+        run.expect(
+            &format!("token for {name} after san-client's revocation"),
+            "200",
+            &res,
+        );
+    }
+    Ok(())
 }
 
 async fn scenarios(run: &mut Run<'_>) -> Result<(), DemoError> {
