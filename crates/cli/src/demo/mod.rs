@@ -304,7 +304,11 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .crypto_provider(provider.clone())
         .build()
         .map_err(|e| DemoError::Config(e.to_string()))?;
+    // The CRL at its URL is fetched at start-up, so that a client's first
+    // request is checked too; the distribution points in presented
+    // certificates are followed besides (they name the same URL here).
     let tls_client_auth = TlsClientAuth::new(trust)
+        .crl_url(crl_url.clone())
         .crl_distribution_points(true)
         .crl_fetcher(crl_fetcher)
         .crl_refresh_interval(config.crl_refresh);
