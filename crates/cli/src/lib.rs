@@ -25,3 +25,4 @@
 )]
 
 pub mod demo;
+pub mod forward_auth;
