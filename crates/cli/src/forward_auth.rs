@@ -278,7 +278,9 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ForwardAuthError> {
         path: path.to_owned(),
         message,
     };
-    let len = std::fs::metadata(path).map_err(|e| err(e.to_string()))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| err(e.to_string()))?
+        .len();
     if len > MAX_FILE_LEN {
         return Err(err(format!("larger than {MAX_FILE_LEN} bytes")));
     }
@@ -307,12 +309,11 @@ impl Settings {
     pub fn from_args(args: Args) -> Result<Self, ForwardAuthError> {
         let file = match &args.config {
             Some(path) => {
-                let text = String::from_utf8(read_file(path)?).map_err(|e| {
-                    ForwardAuthError::File {
+                let text =
+                    String::from_utf8(read_file(path)?).map_err(|e| ForwardAuthError::File {
                         path: path.clone(),
                         message: e.to_string(),
-                    }
-                })?;
+                    })?;
                 toml::from_str::<FileConfig>(&text).map_err(|e| ForwardAuthError::File {
                     path: path.clone(),
                     message: e.to_string(),
@@ -366,59 +367,60 @@ impl Settings {
             }
             source = source.xfcc_hop(hop);
         }
-        let validation = match args.introspection_endpoint.or(file.introspection_endpoint) {
-            None => Validation::Jwt,
-            Some(endpoint) => {
-                let client_id = args.client_id.or(file.client_id).ok_or_else(|| {
-                    config_error("--introspection-endpoint needs --client-id")
-                })?;
-                let cert = args.client_cert.or(file.client_cert);
-                let key = args.client_key.or(file.client_key);
-                let secret = args.client_secret_file.or(file.client_secret_file);
-                let credentials = match (cert, key, secret) {
-                    (Some(cert), Some(key), None) => {
-                        let chain = certificates(&cert)?;
-                        let key = PrivateKeyDer::from_pem_slice(&read_file(&key)?).map_err(
-                            |e| ForwardAuthError::File {
-                                path: key.clone(),
-                                message: e.to_string(),
-                            },
-                        )?;
-                        Credentials::Mtls {
-                            chain,
-                            key: Arc::new(key),
-                        }
-                    }
-                    (None, None, Some(secret)) => {
-                        let text = String::from_utf8(read_file(&secret)?).map_err(|e| {
-                            ForwardAuthError::File {
-                                path: secret.clone(),
-                                message: e.to_string(),
+        let validation =
+            match args.introspection_endpoint.or(file.introspection_endpoint) {
+                None => Validation::Jwt,
+                Some(endpoint) => {
+                    let client_id = args.client_id.or(file.client_id).ok_or_else(|| {
+                        config_error("--introspection-endpoint needs --client-id")
+                    })?;
+                    let cert = args.client_cert.or(file.client_cert);
+                    let key = args.client_key.or(file.client_key);
+                    let secret = args.client_secret_file.or(file.client_secret_file);
+                    let credentials =
+                        match (cert, key, secret) {
+                            (Some(cert), Some(key), None) => {
+                                let chain = certificates(&cert)?;
+                                let key = PrivateKeyDer::from_pem_slice(&read_file(&key)?)
+                                    .map_err(|e| ForwardAuthError::File {
+                                        path: key.clone(),
+                                        message: e.to_string(),
+                                    })?;
+                                Credentials::Mtls {
+                                    chain,
+                                    key: Arc::new(key),
+                                }
                             }
-                        })?;
-                        let text = text.trim_end_matches(['\r', '\n']).to_owned();
-                        if text.is_empty() {
-                            return Err(ForwardAuthError::File {
-                                path: secret,
-                                message: "empty client secret".into(),
-                            });
-                        }
-                        Credentials::Secret(text)
-                    }
-                    _ => {
-                        return Err(config_error(
-                            "--introspection-endpoint needs either --client-cert with \
+                            (None, None, Some(secret)) => {
+                                let text = String::from_utf8(read_file(&secret)?).map_err(|e| {
+                                    ForwardAuthError::File {
+                                        path: secret.clone(),
+                                        message: e.to_string(),
+                                    }
+                                })?;
+                                let text = text.trim_end_matches(['\r', '\n']).to_owned();
+                                if text.is_empty() {
+                                    return Err(ForwardAuthError::File {
+                                        path: secret,
+                                        message: "empty client secret".into(),
+                                    });
+                                }
+                                Credentials::Secret(text)
+                            }
+                            _ => {
+                                return Err(config_error(
+                                    "--introspection-endpoint needs either --client-cert with \
                              --client-key, or --client-secret-file",
-                        ));
+                                ));
+                            }
+                        };
+                    Validation::Introspection {
+                        endpoint,
+                        client_id,
+                        credentials,
                     }
-                };
-                Validation::Introspection {
-                    endpoint,
-                    client_id,
-                    credentials,
                 }
-            }
-        };
+            };
         let interval = args
             .key_refresh_interval
             .or(file.key_refresh_interval)
@@ -610,10 +612,12 @@ pub async fn start(settings: Settings) -> Result<Running, ForwardAuthError> {
                 addr: settings.listen,
                 message: e.to_string(),
             })?;
-    let addr = listener.local_addr().map_err(|e| ForwardAuthError::Listen {
-        addr: settings.listen,
-        message: e.to_string(),
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ForwardAuthError::Listen {
+            addr: settings.listen,
+            message: e.to_string(),
+        })?;
     tracing::info!(%addr, issuer = %settings.issuer, require_binding = settings.require_binding, "forward-auth listening");
     let service = auth.clone();
     let task = tokio::spawn(async move {
@@ -733,7 +737,9 @@ fn metrics(auth: &ForwardAuth<Validator>) -> String {
             "certbound_forward_auth_key_refreshes_total{{result=\"error\"}} {failures}"
         );
     }
-    out.push_str("# HELP certbound_forward_auth_ready Whether tokens can be checked (keys loaded).\n");
+    out.push_str(
+        "# HELP certbound_forward_auth_ready Whether tokens can be checked (keys loaded).\n",
+    );
     out.push_str("# TYPE certbound_forward_auth_ready gauge\n");
     let _ = writeln!(
         out,
