@@ -2,25 +2,7 @@
 //! a reverse proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik
 //! `ForwardAuth`, Envoy `ext_authz` in HTTP mode).
 //!
-//! The proxy terminates the client's TLS connection, puts the client
-//! certificate into a header and asks the service about each request with
-//! the original headers. The service answers:
-//!
-//! | case | status | headers |
-//! | --- | --- | --- |
-//! | the asking peer is not a trusted proxy | 403 | none |
-//! | valid token, bound to the certificate (or unbound, binding not required) | 200 | `X-Certbound-Client-Id`, `-Subject`, `-Scope`, `-Cnf` |
-//! | no bearer token | 401 | `WWW-Authenticate: Bearer` |
-//! | malformed `Authorization` or certificate header | 401 | `WWW-Authenticate: Bearer error="invalid_request", ...` |
-//! | invalid token, not bound, bound to another certificate | 401 | `WWW-Authenticate: Bearer error="invalid_token", ...` |
-//! | keys or introspection endpoint unreachable | 503 | none |
-//!
-//! A malformed request is answered `401` rather than RFC 6750's `400`
-//! because nginx's `auth_request` turns any status but 2xx, 401 and 403
-//! into a 500. The reason of a refusal goes to the log (`tracing`, at debug
-//! level), not into the response. The request's `Content-Type` is ignored,
-//! so a gRPC request never gets a gRPC-style (`200` with `grpc-status`)
-//! refusal that a proxy would read as "allowed".
+//! See [`ForwardAuth`].
 
 use std::convert::Infallible;
 use std::fmt;
@@ -61,7 +43,27 @@ type Check<V> = ClientCertService<BoundToken<Allow, V>>;
 /// A tower [`Service`] answering a proxy's authorization subrequests: `200`
 /// with the token's identity in `X-Certbound-*` headers when the bearer
 /// token is valid and bound to the certificate the proxy passed, `401`,
-/// `403` or `503` otherwise (see the [module docs](self)).
+/// `403` or `503` otherwise.
+///
+/// The proxy terminates the client's TLS connection, puts the client
+/// certificate into a header and asks the service about each request with
+/// the original headers. The service answers:
+///
+/// | case | status | headers |
+/// | --- | --- | --- |
+/// | the asking peer is not a trusted proxy | 403 | none |
+/// | valid token, bound to the certificate (or unbound, binding not required) | 200 | `X-Certbound-Client-Id`, `-Subject`, `-Scope`, `-Cnf` |
+/// | no bearer token | 401 | `WWW-Authenticate: Bearer` |
+/// | malformed `Authorization` or certificate header | 401 | `WWW-Authenticate: Bearer error="invalid_request", ...` |
+/// | invalid token, not bound, bound to another certificate | 401 | `WWW-Authenticate: Bearer error="invalid_token", ...` |
+/// | keys or introspection endpoint unreachable | 503 | none |
+///
+/// A malformed request is answered `401` rather than RFC 6750's `400`
+/// because nginx's `auth_request` turns any status but 2xx, 401 and 403
+/// into a 500. The reason of a refusal goes to the log (`tracing`, at debug
+/// level), not into the response. The request's `Content-Type` is ignored,
+/// so a gRPC request never gets a gRPC-style (`200` with `grpc-status`)
+/// refusal that a proxy would read as "allowed".
 ///
 /// Inside, it is certbound-extract's [`ClientCertLayer::header`] and
 /// [`BoundTokenLayer`] around a service that answers `200`: the same check a

@@ -11,16 +11,18 @@
 //! ```no_run
 //! # async fn run() -> Result<(), certbound_cli::forward_auth::ForwardAuthError> {
 //! use certbound_cli::forward_auth::{self, Args, Settings};
-//! use clap::Parser;
 //!
-//! let args = Args::parse_from([
-//!     "forward-auth", "--listen", "127.0.0.1:9180", "--issuer", "https://as.example.com",
-//!     "--audience", "https://api.example.com", "--cert-format", "pem-urlencoded",
-//!     "--trusted-proxy", "127.0.0.1/32",
-//! ]);
+//! let args = Args {
+//!     listen: Some("127.0.0.1:9180".parse().unwrap()),
+//!     issuer: Some("https://as.example.com".into()),
+//!     audience: Some("https://api.example.com".into()),
+//!     cert_format: Some("pem-urlencoded".parse().unwrap()),
+//!     trusted_proxy: vec!["127.0.0.1/32".parse().unwrap()],
+//!     ..Args::default()
+//! };
 //! let settings = Settings::from_args(args)?;
 //! let running = forward_auth::start(settings).await?;
-//! println!("listening on {}", running.addr);
+//! assert_eq!(running.addr.port(), 9180);
 //! # Ok(()) }
 //! ```
 
