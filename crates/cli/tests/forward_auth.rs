@@ -207,3 +207,91 @@ require_binding = false
     assert!(err.to_string().contains("--client-secret-file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn introspection_over_mtls_at_the_demo_judges_bound_tokens() {
+    let dir = std::env::temp_dir().join(format!("certbound-fa-introspect-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("demo");
+    let running = demo::start(&DemoConfig {
+        out: out.clone(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        mtls_addr: "127.0.0.1:0".parse().unwrap(),
+        rs_addr: "127.0.0.1:0".parse().unwrap(),
+        behind_proxy: None,
+    })
+    .await
+    .unwrap();
+    let pki = running.pki.clone();
+    let token =
+        certbound_cli::demo::client::DemoClient::new(&pki.ca.cert_pem, Some(&pki.pki_client))
+            .unwrap()
+            .post_form(
+                &format!("{}/token", running.urls.mtls_base),
+                &[],
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", "pki-client"),
+                ],
+            )
+            .await
+            .unwrap()
+            .json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    // The resource server authenticates to the introspection endpoint as
+    // pki-client, by mTLS.
+    let fa = certbound_cli::forward_auth::start(
+        Settings::from_args(Args {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            issuer: Some(running.urls.issuer.clone()),
+            ca: vec![out.join("ca.pem")],
+            audience: Some(
+                running
+                    .urls
+                    .resource
+                    .trim_end_matches("/resource")
+                    .to_owned(),
+            ),
+            cert_format: Some("pem-urlencoded".parse().unwrap()),
+            trusted_proxy: vec!["127.0.0.1/32".parse().unwrap()],
+            introspection_endpoint: Some(format!("{}/introspect", running.urls.mtls_base)),
+            client_id: Some("pki-client".into()),
+            client_cert: Some(out.join("pki-client.pem")),
+            client_key: Some(out.join("pki-client.key")),
+            ..Args::default()
+        })
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let auth = format!("Bearer {token}");
+    let own = certbound_testkit::nginx_escaped_cert(&pki.pki_client.cert_pem);
+    let other = certbound_testkit::nginx_escaped_cert(&pki.intruder.cert_pem);
+    let (status, _) = get(
+        fa.addr,
+        "/auth",
+        &[("authorization", &auth), ("x-ssl-client-cert", &own)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let (status, _) = get(
+        fa.addr,
+        "/auth",
+        &[("authorization", &auth), ("x-ssl-client-cert", &other)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 401);
+    // The second check was answered from the token cache.
+    let (_, metrics) = get(fa.addr, "/metrics", &[]).await.unwrap();
+    assert!(
+        metrics.contains("certbound_forward_auth_cache_hits_total 1\n"),
+        "{metrics}"
+    );
+    drop(fa);
+    drop(running);
+    let _ = std::fs::remove_dir_all(&dir);
+}
