@@ -45,6 +45,7 @@
 mod check;
 mod claims;
 mod confirmation;
+mod forward_auth;
 mod issue;
 mod layer;
 mod policy;
@@ -57,6 +58,10 @@ pub use check::{
 };
 pub use claims::{MissingVerifiedToken, TokenClaims, VerifiedToken};
 pub use confirmation::{CNF, Confirmation, ConfirmationError, X5T_S256};
+pub use forward_auth::{
+    Allow, CLIENT_ID_HEADER, CNF_HEADER, ForwardAuth, ForwardAuthBody, ForwardAuthCounts,
+    ForwardAuthMetrics, SCOPE_HEADER, SUBJECT_HEADER,
+};
 pub use issue::{
     AccessToken, AccessTokenBuilder, AccessTokenIssuer, IssueError, JwksService, RefreshToken,
     SigningKeyRing, SigningKeyRingBuilder,

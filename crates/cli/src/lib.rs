@@ -27,3 +27,4 @@
 )]
 
 pub mod demo;
+pub mod forward_auth;

@@ -38,6 +38,7 @@ macro_rules! errln {
 mod check_client;
 mod demo_cmd;
 mod dn;
+mod forward_auth_cmd;
 mod input;
 mod inspect;
 mod metadata;
@@ -58,6 +59,8 @@ enum Command {
     CheckClient(check_client::Args),
     /// Run an authorization server and a resource server on loopback over real TLS.
     Demo(demo_cmd::Args),
+    /// Answer a reverse proxy's authorization subrequests: certificate-bound tokens for any service.
+    ForwardAuth(certbound_cli::forward_auth::Args),
     /// Print the x5t#S256 thumbprint of each certificate, one per line.
     Thumbprint(thumbprint::Args),
     /// Normalize, compare and extract RFC 4514 distinguished names.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::CheckClient(args) => check_client::run(args),
         Command::Demo(args) => demo_cmd::run(args),
+        Command::ForwardAuth(args) => forward_auth_cmd::run(args),
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::Dn(cmd) => dn::run(cmd),
         Command::Inspect(args) => inspect::run(args),

@@ -86,6 +86,28 @@ fn malformed_header(name: &HeaderName, e: &HeaderError) -> String {
 }
 
 impl HeaderSource {
+    /// Whether the request came from a trusted proxy: its peer address (a
+    /// [`PeerAddr`](crate::PeerAddr), axum's `ConnectInfo`, or tonic's
+    /// connect info, read as [`ClientCertLayer`] reads it) is inside one of
+    /// the [trusted networks](Self::trusted_proxies). An unknown address is
+    /// not trusted.
+    ///
+    /// ```
+    /// use certbound_extract::{HeaderSource, PeerAddr, header::HeaderFormat};
+    ///
+    /// let source = HeaderSource::new(HeaderFormat::Pem)
+    ///     .trusted_proxies(["127.0.0.0/8".parse().unwrap()]);
+    /// let mut req = http::Request::new(());
+    /// assert!(!source.trusts(req.extensions()));
+    /// req.extensions_mut().insert(PeerAddr("127.0.0.1:4000".parse().unwrap()));
+    /// assert!(source.trusts(req.extensions()));
+    /// req.extensions_mut().insert(PeerAddr("192.0.2.1:4000".parse().unwrap()));
+    /// assert!(!source.trusts(req.extensions()));
+    /// ```
+    pub fn trusts(&self, extensions: &http::Extensions) -> bool {
+        conn::peer_ip(extensions).is_some_and(|ip| self.trusted.iter().any(|net| net.contains(&ip)))
+    }
+
     /// The certificate from the configured headers, after the peer check.
     /// On error, the name of the header that was wrong.
     fn extract<B>(
@@ -95,7 +117,7 @@ impl HeaderSource {
     ) -> Result<Option<ClientCert>, (HeaderName, HeaderError)> {
         let name = self.decoder.header_name();
         let peer = conn::peer_ip(req.extensions());
-        let trusted = peer.is_some_and(|ip| self.trusted.iter().any(|net| net.contains(&ip)));
+        let trusted = self.trusts(req.extensions());
         let headers = req.headers_mut();
         if !trusted {
             let mut removed = remove_all(headers, name);
