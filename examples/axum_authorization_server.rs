@@ -148,7 +148,7 @@ impl ClientRegistry for SqliteRegistry {
                         .optional()?)
                 })
                 .await
-                .map_err(|e| RegistryError::new(std::io::Error::other(e)))?;
+                .map_err(RegistryError::new)?;
             let Some(json) = row else { return Ok(None) };
             let metadata: ClientMetadata =
                 serde_json::from_str(&json).map_err(RegistryError::new)?;
