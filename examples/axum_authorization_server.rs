@@ -714,7 +714,7 @@ async fn scenarios(pki: &Pki, db: &Path) -> Result<(), Error> {
         &base,
         json!({
             "token_endpoint_auth_method": "self_signed_tls_client_auth",
-            "jwks": certbound::auth::Jwks::from_certificates([&self_signed]),
+            "jwks": certbound::auth::ClientJwks::from_certificates([&self_signed]),
         }),
     )
     .await?;
