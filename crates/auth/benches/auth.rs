@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use certbound_auth::{
-    AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, Jwks,
+    AuthenticatedClient, Authenticator, ClientAuthLayer, ClientJwks, ClientMetadata,
     SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod, TrustStore,
     registry_from_metadata,
 };
@@ -302,7 +302,7 @@ fn tls_client_auth_cached_without_header_memo(b: divan::Bencher, alg: &str) {
 fn self_signed_tls_client_auth(b: divan::Bencher) {
     let device = self_signed("device-7").issue();
     let mut m = ClientMetadata::new("device-7", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-    m.jwks = Some(Jwks::from_certificates(&[cert(&device.der)]));
+    m.jwks = Some(ClientJwks::from_certificates(&[cert(&device.der)]));
     let auth =
         Authenticator::builder(registry_from_metadata([m]).unwrap_or_else(|e| unreachable!("{e}")))
             .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())

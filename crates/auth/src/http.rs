@@ -10,7 +10,7 @@
 use certbound_fetch::Fetcher;
 
 use crate::registry::BoxFuture;
-use crate::{CrlFetchError, CrlFetcher, Jwks, JwksFetchError, JwksFetcher};
+use crate::{ClientJwks, CrlFetchError, CrlFetcher, JwksFetchError, JwksFetcher};
 
 /// Fetches a client's `jwks_uri`. The fetcher must be built with
 /// [`Fetcher::for_client_urls`]: one built for operator URLs is refused at
@@ -28,7 +28,7 @@ use crate::{CrlFetchError, CrlFetcher, Jwks, JwksFetchError, JwksFetcher};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 impl JwksFetcher for Fetcher {
-    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Jwks, JwksFetchError>> {
+    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<ClientJwks, JwksFetchError>> {
         Box::pin(async move {
             if !self.is_for_client_urls() {
                 return Err(JwksFetchError::new(

@@ -77,7 +77,7 @@ pub use error::AuthError;
 pub use extract::AuthenticatedClientRejection;
 pub use layer::{ClientAuth, ClientAuthLayer};
 pub use metadata::{
-    ClientMetadata, ClientMetadataError, Jwk, Jwks, RegisteredClient, SubjectParameter,
+    ClientJwk, ClientJwks, ClientMetadata, ClientMetadataError, RegisteredClient, SubjectParameter,
     ValidationOptions, spki_sha256,
 };
 pub use method::TokenEndpointAuthMethod;

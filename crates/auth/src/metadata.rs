@@ -59,7 +59,7 @@ pub struct ClientMetadata {
     pub tls_client_auth_san_email: Option<String>,
     /// `jwks`: the client's key set, by value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwks: Option<Jwks>,
+    pub jwks: Option<ClientJwks>,
     /// `jwks_uri`: where the client's key set is published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
@@ -81,18 +81,21 @@ pub struct ClientMetadata {
     pub other: Map<String, Value>,
 }
 
-/// A JSON Web Key Set (RFC 7517 §5). Only `x5c` is read; everything else is kept.
+/// A client's registered `jwks` (RFC 7517 §5 key set, RFC 8705 §2.2): only
+/// `x5c` is read, everything else is kept. Named apart from josekit's
+/// `JwkSet`, the signing key set that certbound-binding's `JwtValidator`
+/// takes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Jwks {
+pub struct ClientJwks {
     /// `keys`.
-    pub keys: Vec<Jwk>,
+    pub keys: Vec<ClientJwk>,
 }
 
-/// One JSON Web Key. Only `x5c` is read; everything else is kept.
+/// One key of a [`ClientJwks`]. Only `x5c` is read; everything else is kept.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Jwk {
+pub struct ClientJwk {
     /// `kid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
@@ -105,14 +108,14 @@ pub struct Jwk {
     pub other: Map<String, Value>,
 }
 
-impl Jwks {
+impl ClientJwks {
     /// A key set with one key per certificate, each with `x5c` holding that
     /// certificate alone.
     pub fn from_certificates<'a>(certs: impl IntoIterator<Item = &'a Certificate>) -> Self {
         Self {
             keys: certs
                 .into_iter()
-                .map(|c| Jwk {
+                .map(|c| ClientJwk {
                     kid: None,
                     x5c: Some(vec![STANDARD.encode(c.der())]),
                     other: Map::new(),
@@ -680,21 +683,21 @@ mod tests {
     fn self_signed_needs_jwks_with_x5c_or_jwks_uri() {
         let mut m = ClientMetadata::new("c", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
         assert_eq!(m.clone().validate().unwrap_err().field(), "jwks");
-        m.jwks = Some(Jwks {
-            keys: vec![Jwk::default()],
+        m.jwks = Some(ClientJwks {
+            keys: vec![ClientJwk::default()],
         });
         let err = m.clone().validate().unwrap_err();
         assert_eq!(err.field(), "jwks");
         assert!(err.description().contains("x5c"));
-        m.jwks = Some(Jwks {
-            keys: vec![Jwk {
+        m.jwks = Some(ClientJwks {
+            keys: vec![ClientJwk {
                 x5c: Some(vec!["bm90IGEgY2VydA==".into()]),
-                ..Jwk::default()
+                ..ClientJwk::default()
             }],
         });
         assert_eq!(m.clone().validate().unwrap_err().field(), "jwks");
         let cert = Certificate::from_pem(&self_signed("c").issue().pem).unwrap();
-        m.jwks = Some(Jwks::from_certificates([&cert]));
+        m.jwks = Some(ClientJwks::from_certificates([&cert]));
         let client = m.clone().validate().unwrap();
         assert_eq!(client.jwks_thumbprints(), [cert.thumbprint()]);
         m.jwks_uri = Some("https://c.example/jwks".into());

@@ -1,7 +1,6 @@
 //! [`TokenEndpointAuthMethod`]: the registered client authentication method.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// A `token_endpoint_auth_method` value (RFC 7591 §2, RFC 8705 §2.1.1 and
 /// §2.2.1). Unknown values are kept as [`Other`](Self::Other).
@@ -55,11 +54,18 @@ impl Default for TokenEndpointAuthMethod {
     }
 }
 
-impl FromStr for TokenEndpointAuthMethod {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
+/// Every string is a method: an unregistered name is kept as
+/// [`Other`](TokenEndpointAuthMethod::Other).
+///
+/// ```
+/// use certbound_auth::TokenEndpointAuthMethod;
+///
+/// assert_eq!(TokenEndpointAuthMethod::from("tls_client_auth"), TokenEndpointAuthMethod::TlsClientAuth);
+/// assert_eq!(TokenEndpointAuthMethod::from("x"), TokenEndpointAuthMethod::Other("x".into()));
+/// ```
+impl From<&str> for TokenEndpointAuthMethod {
+    fn from(s: &str) -> Self {
+        match s {
             "tls_client_auth" => Self::TlsClientAuth,
             "self_signed_tls_client_auth" => Self::SelfSignedTlsClientAuth,
             "client_secret_basic" => Self::ClientSecretBasic,
@@ -68,7 +74,7 @@ impl FromStr for TokenEndpointAuthMethod {
             "private_key_jwt" => Self::PrivateKeyJwt,
             "none" => Self::None,
             other => Self::Other(other.to_owned()),
-        })
+        }
     }
 }
 
@@ -87,7 +93,7 @@ impl serde::Serialize for TokenEndpointAuthMethod {
 impl<'de> serde::Deserialize<'de> for TokenEndpointAuthMethod {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+        Ok(Self::from(s.as_ref()))
     }
 }
 

@@ -40,9 +40,18 @@ pub trait ClientRegistry: Send + Sync + 'static {
 pub struct RegistryError(Arc<dyn std::error::Error + Send + Sync>);
 
 impl RegistryError {
-    /// Wraps the store's error.
-    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self(Arc::new(err))
+    /// Wraps the store's error: any error type, or a message.
+    ///
+    /// ```
+    /// use certbound_auth::RegistryError;
+    ///
+    /// let from_io = RegistryError::new(std::io::Error::other("disk full"));
+    /// let from_text = RegistryError::new("connection pool exhausted");
+    /// assert_eq!(from_text.to_string(), "client registry failed: connection pool exhausted");
+    /// # let _ = from_io;
+    /// ```
+    pub fn new(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(Arc::from(err.into()))
     }
 }
 

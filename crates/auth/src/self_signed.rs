@@ -9,23 +9,23 @@ use moka::ops::compute::Op;
 
 use certbound_cert::Thumbprint;
 
-use crate::Jwks;
+use crate::ClientJwks;
 use crate::registry::BoxFuture;
 
 /// Fetches the key set published at a client's `jwks_uri`. The HTTP client
 /// is the application's choice; implemented for async closures
-/// `Fn(String) -> impl Future<Output = Result<Jwks, JwksFetchError>>`.
+/// `Fn(String) -> impl Future<Output = Result<ClientJwks, JwksFetchError>>`.
 pub trait JwksFetcher: Send + Sync + 'static {
     /// The key set at `jwks_uri`.
-    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Jwks, JwksFetchError>>;
+    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<ClientJwks, JwksFetchError>>;
 }
 
 impl<F, Fut> JwksFetcher for F
 where
     F: Fn(String) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Jwks, JwksFetchError>> + Send + 'static,
+    Fut: Future<Output = Result<ClientJwks, JwksFetchError>> + Send + 'static,
 {
-    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<Jwks, JwksFetchError>> {
+    fn fetch<'a>(&'a self, jwks_uri: &'a str) -> BoxFuture<'a, Result<ClientJwks, JwksFetchError>> {
         Box::pin(self(jwks_uri.to_owned()))
     }
 }
@@ -49,12 +49,12 @@ impl JwksFetchError {
 ///
 /// ```
 /// use std::time::Duration;
-/// use certbound_auth::{Jwks, JwksFetchError, SelfSignedTlsClientAuth};
+/// use certbound_auth::{ClientJwks, JwksFetchError, SelfSignedTlsClientAuth};
 ///
 /// let self_signed = SelfSignedTlsClientAuth::new()
 ///     .jwks_fetcher(|uri: String| async move {
 ///         // Fetch `uri` with the HTTP client of your choice.
-///         Err::<Jwks, _>(JwksFetchError::new(format!("no HTTP client to fetch {uri}")))
+///         Err::<ClientJwks, _>(JwksFetchError::new(format!("no HTTP client to fetch {uri}")))
 ///     })
 ///     .jwks_ttl(Duration::from_secs(3600))
 ///     .jwks_max_age(Duration::from_secs(6 * 3600))

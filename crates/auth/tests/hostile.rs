@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::routing::post;
 use certbound_auth::{
-    AuthError, AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, Jwks,
+    AuthError, AuthenticatedClient, Authenticator, ClientAuthLayer, ClientJwks, ClientMetadata,
     SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_cert::Certificate;
@@ -602,7 +602,7 @@ async fn v1_certificates_are_refused_for_tls_client_auth_and_accepted_self_signe
     // self_signed_tls_client_auth neither matters (RFC 8705 §2.2).
     let appendix_a = Certificate::from_pem(vectors::RFC8705_APPENDIX_A_PEM).unwrap();
     let mut m = ClientMetadata::new("ss", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-    m.jwks = Some(Jwks::from_certificates([&appendix_a]));
+    m.jwks = Some(ClientJwks::from_certificates([&appendix_a]));
     let ca = Resigner::new("Hostile CA");
     let leaf = ca.issue(ca.leaf("v1 client"), |tbs| {
         tbs.remove(TBS_EXTENSIONS);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use certbound_auth::{
-    Authenticator, ClientMetadata, Jwks, JwksFetcher, SelfSignedTlsClientAuth,
+    Authenticator, ClientJwks, ClientMetadata, JwksFetcher, SelfSignedTlsClientAuth,
     TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_fetch::{Fetcher, FetcherBuilder};
@@ -66,7 +66,7 @@ fn authenticator(jwks_uri: String, fetcher: Fetcher) -> Authenticator {
 async fn a_loopback_jwks_uri_is_fetched_when_its_host_is_allowed_by_name() {
     let ca = TestCa::new("Server CA");
     let device = self_signed("device-1").issue();
-    let jwks = serde_json::to_string(&Jwks::from_certificates([&cert(&device)])).unwrap();
+    let jwks = serde_json::to_string(&ClientJwks::from_certificates([&cert(&device)])).unwrap();
     let (addr, server) = serve_jwks(&ca, jwks).await;
     let uri = format!("https://localhost:{}/jwks.json", addr.port());
 
@@ -84,7 +84,7 @@ async fn a_loopback_jwks_uri_is_fetched_when_its_host_is_allowed_by_name() {
 async fn an_https_jwks_uri_resolving_to_127_0_0_1_is_refused_by_default() {
     let ca = TestCa::new("Server CA");
     let device = self_signed("device-1").issue();
-    let jwks = serde_json::to_string(&Jwks::from_certificates([&cert(&device)])).unwrap();
+    let jwks = serde_json::to_string(&ClientJwks::from_certificates([&cert(&device)])).unwrap();
     let (addr, server) = serve_jwks(&ca, jwks).await;
     let uri = format!("https://localhost:{}/jwks.json", addr.port());
 
@@ -107,7 +107,7 @@ async fn an_https_jwks_uri_resolving_to_127_0_0_1_is_refused_by_default() {
 async fn an_operator_fetcher_is_refused_for_a_clients_jwks_uri() {
     let ca = TestCa::new("Server CA");
     let device = self_signed("device-1").issue();
-    let jwks = serde_json::to_string(&Jwks::from_certificates([&cert(&device)])).unwrap();
+    let jwks = serde_json::to_string(&ClientJwks::from_certificates([&cert(&device)])).unwrap();
     let (addr, server) = serve_jwks(&ca, jwks).await;
     let uri = format!("https://localhost:{}/jwks.json", addr.port());
 

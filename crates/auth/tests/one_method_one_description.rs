@@ -12,8 +12,9 @@ use axum::body::Bytes;
 use axum::routing::post;
 use base64::Engine as _;
 use certbound_auth::{
-    AuthenticatedClient, Authenticator, AuthenticatorBuilder, ClientAuthLayer, ClientMetadata,
-    Jwks, SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod, registry_from_metadata,
+    AuthenticatedClient, Authenticator, AuthenticatorBuilder, ClientAuthLayer, ClientJwks,
+    ClientMetadata, SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod,
+    registry_from_metadata,
 };
 use certbound_extract::header::HeaderFormat;
 use certbound_extract::{ClientCertLayer, HeaderSource};
@@ -47,7 +48,7 @@ impl Fixture {
     fn app(&self, configure: impl FnOnce(AuthenticatorBuilder) -> AuthenticatorBuilder) -> Router {
         let mut device =
             ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-        device.jwks = Some(Jwks::from_certificates([&cert(&self.device)]));
+        device.jwks = Some(ClientJwks::from_certificates([&cert(&self.device)]));
         // Its key set is published at a URI no fetcher can reach.
         let mut remote =
             ClientMetadata::new("device-2", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
 use certbound_auth::{
-    AuthenticatedClient, Authenticator, ClientAuthLayer, ClientMetadata, Jwks,
+    AuthenticatedClient, Authenticator, ClientAuthLayer, ClientJwks, ClientMetadata,
     SelfSignedTlsClientAuth, TlsClientAuth, TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_extract::danger::AcceptAnyClientCert;
@@ -52,7 +52,7 @@ async fn serve() -> Server {
 
     let mut device_client =
         ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-    device_client.jwks = Some(Jwks::from_certificates([&cert(&device)]));
+    device_client.jwks = Some(ClientJwks::from_certificates([&cert(&device)]));
     let auth = Authenticator::builder(
         registry_from_metadata([
             tls_client("bank-1", "tls_client_auth_subject_dn", "CN=bank-1"),

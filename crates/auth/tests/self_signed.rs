@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use certbound_auth::{
-    AuthError, Authenticator, ClientMetadata, Jwks, JwksFetchError, SelfSignedTlsClientAuth,
+    AuthError, Authenticator, ClientJwks, ClientMetadata, JwksFetchError, SelfSignedTlsClientAuth,
     TokenEndpointAuthMethod, registry_from_metadata,
 };
 use certbound_testkit::{TestCert, self_signed};
@@ -18,7 +18,7 @@ use common::*;
 fn inline_client(certs: &[&TestCert]) -> ClientMetadata {
     let mut m = ClientMetadata::new("device-1", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
     let certs: Vec<_> = certs.iter().map(|c| cert(c)).collect();
-    m.jwks = Some(Jwks::from_certificates(&certs));
+    m.jwks = Some(ClientJwks::from_certificates(&certs));
     m
 }
 
@@ -148,7 +148,7 @@ impl KeySet {
                     return Err(JwksFetchError::new("connection refused"));
                 }
                 let certs: Vec<_> = keys.certs.lock().unwrap().iter().map(cert).collect();
-                Ok(Jwks::from_certificates(&certs))
+                Ok(ClientJwks::from_certificates(&certs))
             }
         };
         Authenticator::builder(registry_from_metadata([m]).unwrap())
@@ -370,7 +370,10 @@ fn many_jwks_uris(
         m
     });
     let fetches = Arc::new(AtomicUsize::new(0));
-    let (count, set) = (fetches.clone(), Jwks::from_certificates([&cert(mine)]));
+    let (count, set) = (
+        fetches.clone(),
+        ClientJwks::from_certificates([&cert(mine)]),
+    );
     let fetcher = move |_uri: String| {
         count.fetch_add(1, Ordering::SeqCst);
         std::future::ready(Ok::<_, JwksFetchError>(set.clone()))

@@ -361,7 +361,9 @@ async fn method_comes_from_the_registration_not_the_chain() {
     // judged by thumbprint only.
     let leaf = ca.leaf("anything").issue();
     let mut m = ClientMetadata::new("ss", TokenEndpointAuthMethod::SelfSignedTlsClientAuth);
-    m.jwks = Some(certbound_auth::Jwks::from_certificates([&cert(&leaf)]));
+    m.jwks = Some(certbound_auth::ClientJwks::from_certificates([&cert(
+        &leaf,
+    )]));
     let auth = tls_authenticator(vec![m], TlsClientAuth::new(store(&[])));
     let got = auth
         .authenticate("ss", Some(&presented(&leaf, &[])))

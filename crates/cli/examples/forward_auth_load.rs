@@ -185,6 +185,8 @@ async fn main() -> Result<(), Error> {
         mtls_addr: "127.0.0.1:0".parse()?,
         rs_addr: "127.0.0.1:0".parse()?,
         behind_proxy: None,
+        crl_addr: "127.0.0.1:0".parse()?,
+        ..DemoConfig::default()
     })
     .await?;
     let pki = demo.pki.clone();

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use certbound_auth::{
-    Authenticator, ClientMetadata, Jwks, SelfSignedTlsClientAuth, TlsClientAuth,
+    Authenticator, ClientJwks, ClientMetadata, SelfSignedTlsClientAuth, TlsClientAuth,
     TokenEndpointAuthMethod, TrustStore, registry_from_metadata,
 };
 use certbound_binding::{
@@ -208,7 +208,7 @@ pub const PUBLIC_CLIENT_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 fn registrations(pki: &DemoPki) -> Result<Vec<ClientMetadata>, DemoError> {
     let self_signed = Certificate::from_der(pki.self_signed_client.cert_der.clone())
         .map_err(|e| DemoError::Pki(e.to_string()))?;
-    let jwks = Jwks::from_certificates([&self_signed]);
+    let jwks = ClientJwks::from_certificates([&self_signed]);
     let value = json!([
         {
             "client_id": "pki-client",
