@@ -8,9 +8,9 @@
 //! | format | written by |
 //! | --- | --- |
 //! | [`Rfc9440`](HeaderFormat::Rfc9440) | RFC 9440 `Client-Cert: :MIIB...:` and `Client-Cert-Chain` |
-//! | [`PemUrlEncoded`](HeaderFormat::PemUrlEncoded) | nginx `$ssl_client_escaped_cert`, ingress-nginx, AWS ALB `X-Amzn-Mtls-Clientcert[-Leaf]`, older Traefik |
+//! | [`PemUrlEncoded`](HeaderFormat::PemUrlEncoded) | nginx `$ssl_client_escaped_cert`, ingress-nginx, AWS ALB `X-Amzn-Mtls-Clientcert[-Leaf]` |
 //! | [`Pem`](HeaderFormat::Pem) | Apache `%{SSL_CLIENT_CERT}s`, nginx `$ssl_client_cert` |
-//! | [`DerBase64`](HeaderFormat::DerBase64) | HAProxy `%[ssl_c_der,base64]` and `%[ssl_c_chain_der,base64]`, Traefik v3, Azure `X-ARR-ClientCert`, Cloudflare |
+//! | [`DerBase64`](HeaderFormat::DerBase64) | HAProxy `%[ssl_c_der,base64]` and `%[ssl_c_chain_der,base64]`, Azure `X-ARR-ClientCert`, Cloudflare |
 //! | [`Xfcc`](HeaderFormat::Xfcc) | Envoy and Istio `x-forwarded-client-cert` |
 //!
 //! An empty value (and Apache's literal `(null)`) means "no certificate", as
