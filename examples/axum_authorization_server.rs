@@ -263,7 +263,7 @@ fn app(
     let authenticator = Authenticator::builder(registry.clone())
         .tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(ca_pem)?))
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-        .build();
+        .build()?;
     let metadata = AuthorizationServerMetadata::builder(base)
         .endpoint(Endpoint::Token, format!("{base}/token"))
         .endpoint(Endpoint::JwksUri, format!("{base}/jwks"))

@@ -57,7 +57,7 @@ static AUTHENTICATOR: LazyLock<Authenticator> = LazyLock::new(|| {
         TokenEndpointAuthMethod::ClientSecretBasic,
     )];
     match registry_from_metadata(clients) {
-        Ok(registry) => Authenticator::builder(registry).build(),
+        Ok(registry) => Authenticator::builder(registry).build().unwrap(),
         Err(e) => panic!("fuzz setup: {e}"),
     }
 });

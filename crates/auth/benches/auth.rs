@@ -148,6 +148,7 @@ fn authenticator(chain: &Chain, cache: bool) -> Authenticator {
     Authenticator::builder(registry_from_metadata([m]).unwrap_or_else(|e| unreachable!("{e}")))
         .tls_client_auth(tls)
         .build()
+        .unwrap()
 }
 
 struct Fixture {
@@ -306,7 +307,8 @@ fn self_signed_tls_client_auth(b: divan::Bencher) {
     let auth =
         Authenticator::builder(registry_from_metadata([m]).unwrap_or_else(|e| unreachable!("{e}")))
             .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-            .build();
+            .build()
+            .unwrap();
     let decoder = HeaderDecoder::new(HeaderFormat::Rfc9440);
     let header = format!(":{}:", STANDARD.encode(&device.der));
     b.bench(|| {

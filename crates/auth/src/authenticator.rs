@@ -17,7 +17,7 @@ use crate::crl::live::{LiveTls, TlsState};
 use crate::registry::ClientRegistry;
 use crate::report::Recorder;
 use crate::self_signed::{SelfSignedTlsClientAuth, SetSource};
-use crate::tls_client_auth::{EkuPolicy, PathError, Revocation, TlsClientAuth};
+use crate::tls_client_auth::{ConfigError, EkuPolicy, PathError, Revocation, TlsClientAuth};
 use crate::{AuthError, RegisteredClient, TokenEndpointAuthMethod};
 use certbound_oauth::{OAuthError, Report};
 
@@ -119,7 +119,7 @@ impl Drop for Inner {
 /// m.tls_client_auth_subject_dn = Some("cn=Bank-1".into());
 /// let auth = Authenticator::builder(registry_from_metadata([m])?)
 ///     .tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&ca.cert.pem)?))
-///     .build();
+///     .build()?;
 ///
 /// let cert = ClientCert::new(Certificate::from_pem(&leaf.pem)?, vec![], CertSource::Tls);
 /// let client = auth.authenticate("bank-1", Some(&cert)).await?;
@@ -190,11 +190,15 @@ impl AuthenticatorBuilder {
         self
     }
 
-    /// The authenticator.
-    pub fn build(self) -> Authenticator {
+    /// The authenticator, or the first error of the `tls_client_auth`
+    /// configuration (a CRL or a policy OID that could not be read).
+    pub fn build(mut self) -> Result<Authenticator, ConfigError> {
+        if let Some(e) = self.tls.as_mut().and_then(|t| t.error.take()) {
+            return Err(e);
+        }
         let tls = Arc::new(LiveTls::new(self.tls, self.clock.clone()));
         tls.ensure_task();
-        Authenticator {
+        Ok(Authenticator {
             inner: Arc::new(Inner {
                 registry: self.registry,
                 tls,
@@ -204,7 +208,7 @@ impl AuthenticatorBuilder {
                 path_validations: AtomicU64::new(0),
                 cache_hits: AtomicU64::new(0),
             }),
-        }
+        })
     }
 }
 
@@ -334,7 +338,8 @@ impl Authenticator {
     }
 
     /// Replaces the `tls_client_auth` configuration (trust anchors,
-    /// intermediates, CRLs and their sources, EKU and policy, limits),
+    /// intermediates, CRLs and their sources, EKU and policy, limits), or
+    /// keeps the old one and returns the new one's first error,
     /// atomically: a request sees the old configuration or the new one,
     /// never a mix. Enables `tls_client_auth` if it was not. No
     /// verification made under the old configuration is served from the
@@ -356,21 +361,25 @@ impl Authenticator {
     /// m.tls_client_auth_subject_dn = Some("CN=bank-1".into());
     /// let auth = Authenticator::builder(registry_from_metadata([m])?)
     ///     .tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&old_ca.cert.pem)?))
-    ///     .build();
+    ///     .build()?;
     /// let cert = ClientCert::new(Certificate::from_pem(&leaf.pem)?, vec![], CertSource::Tls);
     /// assert!(auth.authenticate("bank-1", Some(&cert)).await.is_err());
     ///
     /// // The CA rolls over: trust both for a while, without a restart.
     /// let both = format!("{}{}", old_ca.cert.pem, new_ca.cert.pem);
-    /// auth.update_tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&both)?));
+    /// auth.update_tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&both)?))?;
     /// assert_eq!(auth.authenticate("bank-1", Some(&cert)).await?.client_id(), "bank-1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn update_tls_client_auth(&self, config: TlsClientAuth) {
+    pub fn update_tls_client_auth(&self, mut config: TlsClientAuth) -> Result<(), ConfigError> {
+        if let Some(e) = config.error.take() {
+            return Err(e);
+        }
         self.inner.tls.install(config);
         self.inner.tls.ensure_task();
+        Ok(())
     }
 
     /// Refreshes every CRL file, URL and distribution point now, in the

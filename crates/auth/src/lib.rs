@@ -36,7 +36,7 @@
 //! }"#)?;
 //! let auth = Authenticator::builder(registry_from_metadata([client])?)
 //!     .tls_client_auth(TlsClientAuth::new(TrustStore::from_pem(&ca.cert.pem)?))
-//!     .build();
+//!     .build()?;
 //!
 //! let presented = ClientCert::new(Certificate::from_pem(&leaf.pem)?, vec![], CertSource::Tls);
 //! let client = auth.authenticate("client-1", Some(&presented)).await?;

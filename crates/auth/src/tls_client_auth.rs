@@ -68,7 +68,7 @@ pub enum ConfigError {
 /// let issuing = root.intermediate("Example Issuing CA");
 /// let tls = TlsClientAuth::new(TrustStore::from_pem(&root.cert.pem)?)
 ///     .intermediate(certbound_cert::Certificate::from_pem(&issuing.cert.pem)?)
-///     .crl(&issuing.crl(&[]))?
+///     .crl(&issuing.crl(&[]))
 ///     .crl_url("http://crl.example.com/root.crl")
 ///     .crl_distribution_points(true)
 ///     .crl_fetcher(|url: String| async move {
@@ -77,7 +77,7 @@ pub enum ConfigError {
 ///     })
 ///     .crl_refresh_interval(Duration::from_secs(300))
 ///     .eku(EkuPolicy::ClientAuthRequired)
-///     .required_policy("1.3.6.1.4.1.99999.1")?
+///     .required_policy("1.3.6.1.4.1.99999.1")
 ///     .max_intermediates(2)
 ///     .cache_ttl(Duration::from_secs(300));
 /// # let _ = tls;
@@ -104,6 +104,9 @@ pub struct TlsClientAuth {
     algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
     pub(crate) cache_ttl: Duration,
     pub(crate) cache_capacity: u64,
+    /// The first error of a method that could not take its argument,
+    /// reported by [`AuthenticatorBuilder::build`](crate::AuthenticatorBuilder::build).
+    pub(crate) error: Option<ConfigError>,
 }
 
 impl std::fmt::Debug for TlsClientAuth {
@@ -159,7 +162,14 @@ impl TlsClientAuth {
             algorithms: webpki::ALL_VERIFICATION_ALGS,
             cache_ttl: Duration::from_secs(300),
             cache_capacity: 10_000,
+            error: None,
         }
+    }
+
+    /// Keeps the first error for `build()`.
+    fn fail(mut self, error: ConfigError) -> Self {
+        self.error.get_or_insert(error);
+        self
     }
 
     /// Adds an intermediate CA certificate used to complete chains that
@@ -177,23 +187,36 @@ impl TlsClientAuth {
     /// anchor or configured intermediate of its issuer's name (checked when
     /// the authenticator takes the configuration; otherwise logged and left
     /// out).
-    pub fn crl(mut self, crl: &[u8]) -> Result<Self, ConfigError> {
-        let crl = Crl::parse(crl, self.max_crl_size).map_err(ConfigError::Crl)?;
-        self.crls.push(crl);
-        Ok(self)
+    /// A CRL that cannot be read makes
+    /// [`AuthenticatorBuilder::build`](crate::AuthenticatorBuilder::build)
+    /// (or [`update_tls_client_auth`](crate::Authenticator::update_tls_client_auth))
+    /// fail.
+    pub fn crl(mut self, crl: &[u8]) -> Self {
+        match Crl::parse(crl, self.max_crl_size) {
+            Ok(crl) => {
+                self.crls.push(crl);
+                self
+            }
+            Err(e) => self.fail(ConfigError::Crl(e)),
+        }
     }
 
     /// Adds a CRL file (PEM or DER), read now and read again, in the
     /// background, whenever its modification time or length changes (an
-    /// operator's job can replace it). An unreadable file is an error now
-    /// and a logged refresh failure later.
-    pub fn crl_file(mut self, path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+    /// operator's job can replace it). An unreadable file makes
+    /// [`AuthenticatorBuilder::build`](crate::AuthenticatorBuilder::build)
+    /// fail, and is a logged refresh failure later.
+    pub fn crl_file(mut self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref().to_path_buf();
-        let (crl, stamp) = crate::crl::live::read_file(&path, self.max_crl_size)
+        match crate::crl::live::read_file(&path, self.max_crl_size)
             .and_then(|(bytes, stamp)| Ok((Crl::parse(&bytes, self.max_crl_size)?, stamp)))
-            .map_err(|e| ConfigError::Crl(format!("{}: {e}", path.display())))?;
-        self.crl_files.push((path, crl, stamp));
-        Ok(self)
+        {
+            Ok((crl, stamp)) => {
+                self.crl_files.push((path, crl, stamp));
+                self
+            }
+            Err(e) => self.fail(ConfigError::Crl(format!("{}: {e}", path.display()))),
+        }
     }
 
     /// Adds a CRL published at `url`, fetched with the
@@ -252,7 +275,9 @@ impl TlsClientAuth {
         self
     }
 
-    /// The largest CRL read or fetched, in bytes; 10 MiB by default.
+    /// The largest CRL read or fetched, in bytes; 10 MiB by default. Set it
+    /// before [`crl`](Self::crl) and [`crl_file`](Self::crl_file), which
+    /// read at once.
     pub fn max_crl_size(mut self, bytes: usize) -> Self {
         self.max_crl_size = bytes;
         self
@@ -285,16 +310,19 @@ impl TlsClientAuth {
     }
 
     /// Requires this certificate policy OID (dotted decimal) on the leaf.
-    pub fn required_policy(mut self, oid: &str) -> Result<Self, ConfigError> {
+    /// Anything else makes
+    /// [`AuthenticatorBuilder::build`](crate::AuthenticatorBuilder::build)
+    /// fail.
+    pub fn required_policy(mut self, oid: &str) -> Self {
         let ok = oid.split('.').count() >= 2
             && oid
                 .split('.')
                 .all(|arc| !arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
-            return Err(ConfigError::PolicyOid(oid.to_owned()));
+            return self.fail(ConfigError::PolicyOid(oid.to_owned()));
         }
         self.required_policies.push(oid.to_owned());
-        Ok(self)
+        self
     }
 
     /// The most intermediates allowed between the leaf and the anchor.

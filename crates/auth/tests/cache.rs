@@ -25,6 +25,7 @@ fn authenticator(
     .tls_client_auth(tls(TlsClientAuth::new(store(&[ca]))))
     .clock(clock.clone())
     .build()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -89,7 +90,8 @@ async fn another_chain_or_subject_is_not_served_from_the_cache() {
     )
     .tls_client_auth(TlsClientAuth::new(store(&[&root])).intermediate(cert(&issuing.cert)))
     .clock(clock.clone())
-    .build();
+    .build()
+    .unwrap();
     auth.authenticate("bank-1", Some(&presented(&leaf, &[])))
         .await
         .unwrap();
@@ -154,6 +156,7 @@ fn chain_authenticator(tls: TlsClientAuth, clock: &TestClock) -> Authenticator {
     .tls_client_auth(tls)
     .clock(clock.clone())
     .build()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -210,7 +213,7 @@ async fn cache_never_outlives_the_crl_it_relied_on() {
     let leaf = ca.leaf("bank-1").issue();
     let crl = ca.crl(&[]);
     let clock = TestClock::new();
-    let auth = authenticator(&ca, |t| t.cache_ttl(365 * DAY).crl(&crl).unwrap(), &clock);
+    let auth = authenticator(&ca, |t| t.cache_ttl(365 * DAY).crl(&crl), &clock);
     let cert = presented(&leaf, &[]);
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     clock.advance(DAY - Duration::from_secs(120));
@@ -229,7 +232,6 @@ async fn cache_never_outlives_the_crl_it_relied_on() {
         |t| {
             t.cache_ttl(365 * DAY)
                 .crl(&crl)
-                .unwrap()
                 .danger_crl_grace_period(Duration::MAX)
         },
         &clock,
@@ -250,7 +252,7 @@ async fn cache_never_outlives_a_crl_of_an_intermediate() {
     // Only the root's CRL (covering the intermediate) is configured.
     let crl = root.crl(&[]);
     let clock = TestClock::new();
-    let auth = authenticator(&root, |t| t.cache_ttl(365 * DAY).crl(&crl).unwrap(), &clock);
+    let auth = authenticator(&root, |t| t.cache_ttl(365 * DAY).crl(&crl), &clock);
     let cert = presented(&leaf, &[&issuing.cert]);
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     clock.advance(DAY + Duration::from_secs(60));

@@ -128,7 +128,8 @@ async fn thousands_of_concurrent_clients_are_never_mixed_up() {
     let auth =
         Authenticator::builder(certbound_auth::registry_from_metadata(registrations).unwrap())
             .tls_client_auth(TlsClientAuth::new(store(&[&ca])))
-            .build();
+            .build()
+            .unwrap();
     let app = Router::new()
         .route("/token", post(token))
         .layer(ClientAuthLayer::new(auth.clone()))

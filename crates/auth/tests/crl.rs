@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use certbound_auth::{
-    AuthError, Authenticator, CrlFetchError, CrlFetcher, TlsClientAuth, Verdict,
+    AuthError, Authenticator, ConfigError, CrlFetchError, CrlFetcher, TlsClientAuth, Verdict,
     registry_from_metadata,
 };
 use certbound_fetch::Fetcher;
@@ -118,6 +118,7 @@ fn authenticator(tls: TlsClientAuth, clock: &TestClock) -> Authenticator {
     .tls_client_auth(tls)
     .clock(clock.clone())
     .build()
+    .unwrap()
 }
 
 /// A CRL of `ca` revoking `revoked`, issued `age` ago and valid `ahead`.
@@ -317,7 +318,6 @@ async fn crl_of_the_wrong_issuer_or_with_a_bad_signature_is_not_used() {
         let given = authenticator(
             TlsClientAuth::new(store(&[&ca]))
                 .crl(&bytes)
-                .unwrap()
                 .refuse_unknown_revocation_status(true),
             &TestClock::new(),
         );
@@ -369,7 +369,6 @@ async fn an_older_crl_does_not_replace_a_newer_one() {
     let auth = authenticator(
         TlsClientAuth::new(store(&[&ca]))
             .crl(&crl(&ca, &[], 2 * HOUR, HOUR))
-            .unwrap()
             .crl_url(server.url("ca.crl"))
             .crl_fetcher(http_fetcher()),
         &TestClock::new(),
@@ -407,7 +406,6 @@ async fn crl_file_is_read_again_when_it_changes() {
     let auth = authenticator(
         TlsClientAuth::new(store(&[&ca]))
             .crl_file(&path)
-            .unwrap()
             .crl_refresh_interval(Duration::from_millis(100)),
         &clock,
     );
@@ -433,10 +431,64 @@ async fn crl_file_is_read_again_when_it_changes() {
 async fn unreadable_crl_file_is_a_configuration_error() {
     let path = temp_file("missing.crl");
     let ca = TestCa::new("Client CA");
-    let err = TlsClientAuth::new(store(&[&ca]))
-        .crl_file(&path)
+    let tls = TlsClientAuth::new(store(&[&ca])).crl_file(&path);
+    let err = Authenticator::builder(registry_from_metadata([]).unwrap())
+        .tls_client_auth(tls)
+        .build()
         .unwrap_err();
+    assert!(matches!(err, ConfigError::Crl(_)), "{err:?}");
     assert!(err.to_string().contains("missing.crl"), "{err}");
+}
+
+#[tokio::test]
+async fn a_bad_crl_or_policy_fails_at_build_and_an_update_keeps_the_old_configuration() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let cert = presented(&leaf, &[]);
+    let builder = || {
+        Authenticator::builder(
+            registry_from_metadata([tls_client(
+                "bank-1",
+                "tls_client_auth_subject_dn",
+                "CN=bank-1",
+            )])
+            .unwrap(),
+        )
+    };
+
+    // The error comes from build(), wherever the bad call was in the chain.
+    let err = builder()
+        .tls_client_auth(
+            TlsClientAuth::new(store(&[&ca]))
+                .crl(b"not a CRL")
+                .cache_ttl(HOUR),
+        )
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::Crl(_)), "{err:?}");
+    let err = builder()
+        .tls_client_auth(TlsClientAuth::new(store(&[&ca])).required_policy("1.x.3"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err, ConfigError::PolicyOid("1.x.3".into()));
+
+    // An update with an error is refused; the running configuration stays.
+    let auth = builder()
+        .tls_client_auth(TlsClientAuth::new(store(&[&ca])))
+        .build()
+        .unwrap();
+    let bad = TlsClientAuth::new(store(&[])).crl(b"-----BEGIN X509 CRL-----\n");
+    assert!(matches!(
+        auth.update_tls_client_auth(bad),
+        Err(ConfigError::Crl(_))
+    ));
+    assert_eq!(
+        auth.authenticate("bank-1", Some(&cert))
+            .await
+            .unwrap()
+            .client_id(),
+        "bank-1"
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,8 @@ fn app(ca: &TestCa) -> Router {
         .unwrap(),
     )
     .tls_client_auth(TlsClientAuth::new(store(&[ca])))
-    .build();
+    .build()
+    .unwrap();
     let source =
         HeaderSource::new(HeaderFormat::Rfc9440).trusted_proxies(["127.0.0.0/8".parse().unwrap()]);
     Router::new()
@@ -414,7 +415,8 @@ async fn a_ca_certificate_presented_as_the_leaf_is_invalid_client() {
         .unwrap(),
     )
     .tls_client_auth(TlsClientAuth::new(store(&[&root])))
-    .build();
+    .build()
+    .unwrap();
     let err = auth
         .authenticate("bank-1", Some(&presented(&int.cert, &[])))
         .await
@@ -437,6 +439,7 @@ fn resigner_authenticator(ca: &Resigner, clients: Vec<ClientMetadata>) -> Authen
         .tls_client_auth(TlsClientAuth::new(anchors))
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
         .build()
+        .unwrap()
 }
 
 fn as_presented(c: &TestCert) -> ClientCert {

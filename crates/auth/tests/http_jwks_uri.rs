@@ -60,6 +60,7 @@ fn authenticator(jwks_uri: String, fetcher: Fetcher) -> Authenticator {
     Authenticator::builder(registry_from_metadata([m]).unwrap())
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new().jwks_fetcher(fetcher))
         .build()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -39,7 +39,8 @@ fn app(ca: &TestCa) -> Router {
         .unwrap(),
     )
     .tls_client_auth(TlsClientAuth::new(store(&[ca])))
-    .build();
+    .build()
+    .unwrap();
     let source =
         HeaderSource::new(HeaderFormat::Rfc9440).trusted_proxies(["127.0.0.0/8".parse().unwrap()]);
     Router::new()

@@ -34,6 +34,7 @@ fn authenticator(tls: TlsClientAuth) -> Authenticator {
     )
     .tls_client_auth(tls.cache_ttl(HOUR))
     .build()
+    .unwrap()
 }
 
 #[tokio::test]
@@ -44,7 +45,8 @@ async fn client_of_a_new_ca_is_accepted_after_the_swap() {
     let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
     assert!(matches!(err, AuthError::UnknownIssuer), "{err:?}");
 
-    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&old, &new])));
+    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&old, &new])))
+        .unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
 }
 
@@ -57,7 +59,8 @@ async fn client_of_a_removed_ca_is_refused_even_when_its_verification_was_cached
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     assert_eq!(auth.metrics().cache_hits, 1);
 
-    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&new])));
+    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&new])))
+        .unwrap();
     let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
     assert!(matches!(err, AuthError::UnknownIssuer), "{err:?}");
 }
@@ -67,16 +70,13 @@ async fn a_crl_given_in_an_update_refuses_a_cached_client() {
     let ca = TestCa::new("Client CA");
     let leaf = ca.leaf("bank-1").issue();
     let cert = presented(&leaf, &[]);
-    let auth = authenticator(TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[])).unwrap());
+    let auth = authenticator(TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[])));
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     assert_eq!(auth.metrics().cache_hits, 1);
 
-    auth.update_tls_client_auth(
-        TlsClientAuth::new(store(&[&ca]))
-            .crl(&ca.crl(&[&leaf.serial]))
-            .unwrap(),
-    );
+    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[&leaf.serial])))
+        .unwrap();
     let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
     assert!(matches!(err, AuthError::Revoked), "{err:?}");
 }
@@ -88,10 +88,9 @@ async fn a_policy_added_by_an_update_applies_to_a_cached_client() {
     let auth = authenticator(TlsClientAuth::new(store(&[&ca])));
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     auth.update_tls_client_auth(
-        TlsClientAuth::new(store(&[&ca]))
-            .required_policy("1.3.6.1.4.1.99999.1")
-            .unwrap(),
-    );
+        TlsClientAuth::new(store(&[&ca])).required_policy("1.3.6.1.4.1.99999.1"),
+    )
+    .unwrap();
     let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
     assert!(matches!(err, AuthError::PolicyMissing { .. }), "{err:?}");
 }
@@ -106,7 +105,8 @@ async fn metrics_survive_a_swap() {
     let before = auth.metrics();
     assert_eq!((before.path_validations, before.cache_hits), (1, 1));
 
-    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&ca])));
+    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&ca])))
+        .unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     let after = auth.metrics();
@@ -134,7 +134,8 @@ async fn a_changed_registration_is_not_served_from_the_cache() {
     };
     let auth = Authenticator::builder(registry)
         .tls_client_auth(TlsClientAuth::new(store(&[])).cache_ttl(HOUR))
-        .build();
+        .build()
+        .unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     assert_eq!(auth.metrics().cache_hits, 1);
@@ -170,7 +171,9 @@ async fn the_layer_sees_an_update_made_through_a_shared_handle() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
-    shared.update_tls_client_auth(TlsClientAuth::new(store(&[&new])));
+    shared
+        .update_tls_client_auth(TlsClientAuth::new(store(&[&new])))
+        .unwrap();
     let res = app
         .oneshot(request("/token", body, Some(&leaf)))
         .await
@@ -191,11 +194,13 @@ async fn update_enables_tls_client_auth() {
         )])
         .unwrap(),
     )
-    .build();
+    .build()
+    .unwrap();
     assert!(auth.supported_methods().is_empty());
     let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
     assert!(matches!(err, AuthError::MethodNotEnabled { .. }), "{err:?}");
-    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&ca])));
+    auth.update_tls_client_auth(TlsClientAuth::new(store(&[&ca])))
+        .unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     assert_eq!(auth.supported_methods().len(), 1);
 }

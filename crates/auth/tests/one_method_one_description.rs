@@ -61,15 +61,14 @@ impl Fixture {
             ClientMetadata::new("spa", TokenEndpointAuthMethod::None),
         ])
         .unwrap();
-        let tls = TlsClientAuth::new(store(&[&self.ca]))
-            .crl(&self.ca.crl(&[&self.revoked.serial]))
-            .unwrap();
+        let tls = TlsClientAuth::new(store(&[&self.ca])).crl(&self.ca.crl(&[&self.revoked.serial]));
         let auth = configure(
             Authenticator::builder(registry)
                 .tls_client_auth(tls)
                 .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new()),
         )
-        .build();
+        .build()
+        .unwrap();
         let source = HeaderSource::new(HeaderFormat::Rfc9440)
             .trusted_proxies(["127.0.0.0/8".parse().unwrap()]);
         Router::new()

@@ -63,7 +63,8 @@ async fn serve() -> Server {
     )
     .tls_client_auth(TlsClientAuth::new(store(&[&client_ca])))
     .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-    .build();
+    .build()
+    .unwrap();
     let app = Router::new()
         .route("/token", post(token))
         .layer(ClientAuthLayer::new(auth))

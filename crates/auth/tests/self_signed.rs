@@ -26,6 +26,7 @@ fn inline(certs: &[&TestCert]) -> Authenticator {
     Authenticator::builder(registry_from_metadata([inline_client(certs)]).unwrap())
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
         .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -160,6 +161,7 @@ impl KeySet {
             ))
             .clock(clock.clone())
             .build()
+            .unwrap()
     }
 }
 
@@ -384,7 +386,8 @@ fn many_jwks_uris(
                 .jwks_fetcher(fetcher)
                 .jwks_ttl(DAY),
         ))
-        .build();
+        .build()
+        .unwrap();
     (auth, fetches)
 }
 

@@ -191,9 +191,7 @@ async fn missing_required_policy_oid_is_refused() {
     let ca = TestCa::new("Client CA");
     let auth = tls_authenticator(
         vec![tls_client("bank-1", DN, "CN=bank-1")],
-        TlsClientAuth::new(store(&[&ca]))
-            .required_policy("1.3.6.1.4.1.99999.1")
-            .unwrap(),
+        TlsClientAuth::new(store(&[&ca])).required_policy("1.3.6.1.4.1.99999.1"),
     );
     let without = ca
         .leaf("bank-1")
@@ -223,9 +221,7 @@ async fn certificate_revoked_by_crl_is_refused() {
     let good = ca.leaf("bank-1").issue();
     let auth = tls_authenticator(
         vec![tls_client("bank-1", DN, "CN=bank-1")],
-        TlsClientAuth::new(store(&[&ca]))
-            .crl(&ca.crl(&[&revoked.serial]))
-            .unwrap(),
+        TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[&revoked.serial])),
     );
     let err = auth
         .authenticate("bank-1", Some(&presented(&revoked, &[])))
@@ -391,7 +387,8 @@ async fn method_not_enabled_is_refused_and_not_listed() {
         registry_from_metadata([tls_client("bank-1", DN, "CN=bank-1")]).unwrap(),
     )
     .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-    .build();
+    .build()
+    .unwrap();
     assert_eq!(
         auth.supported_methods(),
         [TokenEndpointAuthMethod::SelfSignedTlsClientAuth]
@@ -692,9 +689,7 @@ async fn report_says_when_no_crl_covers_the_issuer() {
     // A CRL of another CA only: the status is unknown, not "not revoked".
     let auth = tls_authenticator(
         clients(),
-        TlsClientAuth::new(store(&[&ca]))
-            .crl(&other.crl(&[]))
-            .unwrap(),
+        TlsClientAuth::new(store(&[&ca])).crl(&other.crl(&[])),
     );
     let report = auth.explain("bank-1", Some(&cert)).await;
     assert!(report.passed(), "{report}");
@@ -720,7 +715,7 @@ async fn report_says_when_no_crl_covers_the_issuer() {
     // The issuer's own CRL: checked, and not revoked.
     let auth = tls_authenticator(
         clients(),
-        TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[])).unwrap(),
+        TlsClientAuth::new(store(&[&ca])).crl(&ca.crl(&[])),
     );
     let check = revocation_check(&auth.explain("bank-1", Some(&cert)).await);
     assert_eq!(check.verdict, Verdict::Pass);
@@ -748,9 +743,9 @@ async fn unknown_revocation_status_is_refused_when_configured() {
         // No CRL at all.
         base(),
         // Only another CA's CRL.
-        base().crl(&other.crl(&[])).unwrap(),
+        base().crl(&other.crl(&[])),
         // The leaf's issuer's CRL, but nothing covers the intermediate.
-        base().crl(&issuing.crl(&[])).unwrap(),
+        base().crl(&issuing.crl(&[])),
     ] {
         let auth = auth(tls);
         let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
@@ -761,18 +756,12 @@ async fn unknown_revocation_status_is_refused_when_configured() {
     }
 
     // Leaf and intermediate both covered.
-    auth(
-        base()
-            .crl(&issuing.crl(&[]))
-            .unwrap()
-            .crl(&root.crl(&[]))
-            .unwrap(),
-    )
-    .authenticate("bank-1", Some(&cert))
-    .await
-    .unwrap();
+    auth(base().crl(&issuing.crl(&[])).crl(&root.crl(&[])))
+        .authenticate("bank-1", Some(&cert))
+        .await
+        .unwrap();
     // Only the leaf is checked, and its issuer's CRL covers it.
-    auth(base().crl(&issuing.crl(&[])).unwrap().crl_leaf_only())
+    auth(base().crl(&issuing.crl(&[])).crl_leaf_only())
         .authenticate("bank-1", Some(&cert))
         .await
         .unwrap();

@@ -3,11 +3,10 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::task::{Context, Poll, Waker};
 
-use base64::Engine as _;
 use certbound_auth::{
     AuthError, Authenticator, ClientMetadata, EkuPolicy, SelfSignedTlsClientAuth, TlsClientAuth,
     TrustStore,
@@ -62,24 +61,6 @@ fn block_on<F: Future>(fut: F) -> F::Output {
     }
 }
 
-fn read_crl(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = input::read_bytes(Some(path))?;
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Ok(bytes);
-    };
-    let Some(start) = text.find("-----BEGIN X509 CRL-----") else {
-        return Ok(bytes);
-    };
-    let body = &text[start + "-----BEGIN X509 CRL-----".len()..];
-    let end = body
-        .find("-----END X509 CRL-----")
-        .ok_or_else(|| format!("{}: unterminated PEM CRL", path.display()))?;
-    let b64: String = body[..end].split_whitespace().collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|e| format!("{}: PEM CRL is not base64: {e}", path.display()))
-}
-
 fn prepare(args: &Args) -> Result<(Authenticator, String, ClientCert), String> {
     let json = input::read_bytes(Some(&args.client))?;
     let metadata: ClientMetadata = serde_json::from_slice(&json)
@@ -119,13 +100,11 @@ fn prepare(args: &Args) -> Result<(Authenticator, String, ClientCert), String> {
         }
     }
     for path in &args.crls {
-        tls = tls
-            .crl(&read_crl(path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        tls = tls.crl(&input::read_bytes(Some(path))?);
     }
     tls = tls.refuse_unknown_revocation_status(args.refuse_unknown_revocation);
     for oid in &args.policies {
-        tls = tls.required_policy(oid).map_err(|e| e.to_string())?;
+        tls = tls.required_policy(oid);
     }
     if args.require_eku {
         tls = tls.eku(EkuPolicy::ClientAuthRequired);
@@ -141,7 +120,8 @@ fn prepare(args: &Args) -> Result<(Authenticator, String, ClientCert), String> {
     let auth = Authenticator::builder(registry)
         .tls_client_auth(tls)
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-        .build();
+        .build()
+        .map_err(|e| e.to_string())?;
     Ok((auth, client_id, presented))
 }
 

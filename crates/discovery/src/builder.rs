@@ -154,7 +154,7 @@ impl MetadataBuilder {
     ///
     /// let authenticator = Authenticator::builder(HashMap::<String, RegisteredClient>::new())
     ///     .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-    ///     .build();
+    ///     .build()?;
     /// let md = AuthorizationServerMetadata::builder("https://as.example.com")
     ///     .standard_endpoints()
     ///     .authenticator(&authenticator)

@@ -18,7 +18,7 @@ fn authenticator(tls: bool, self_signed: bool) -> Authenticator {
     if self_signed {
         builder = builder.self_signed_tls_client_auth(SelfSignedTlsClientAuth::new());
     }
-    builder.build()
+    builder.build().unwrap()
 }
 
 fn methods_published(auth: &Authenticator) -> AuthorizationServerMetadata {

@@ -37,11 +37,12 @@
 //!
 //! let auth = Authenticator::builder(HashMap::new())
 //!     .tls_client_auth(TlsClientAuth::new(TrustStore::new()))
-//!     .build();
+//!     .build()?;
 //! let app: Router = Router::new()
 //!     .route("/token", post(token))
 //!     .layer(ClientAuthLayer::new(auth));
 //! // ...and a `ClientCertLayer` outside it, so the certificate is there.
+//! # Ok::<(), certbound_auth::ConfigError>(())
 //! ```
 
 mod form;

@@ -53,6 +53,7 @@ pub fn tls_authenticator(clients: Vec<ClientMetadata>, tls: TlsClientAuth) -> Au
         .tls_client_auth(tls)
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
         .build()
+        .unwrap()
 }
 
 /// A clock the test moves by hand.

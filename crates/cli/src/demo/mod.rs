@@ -315,7 +315,8 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
     let authenticator = Authenticator::builder(registry)
         .tls_client_auth(tls_client_auth)
         .self_signed_tls_client_auth(SelfSignedTlsClientAuth::new())
-        .build();
+        .build()
+        .map_err(|e| DemoError::Config(e.to_string()))?;
 
     let mut methods: Vec<String> = authenticator
         .supported_methods()
