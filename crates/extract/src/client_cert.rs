@@ -46,6 +46,39 @@ impl ClientCert {
         }
     }
 
+    /// The certificate [`ClientCertLayer`](crate::ClientCertLayer) put in
+    /// a request's extensions, for a layer or handler behind it; `consumer`
+    /// names the caller in the log. When no `ClientCertLayer` ran on the
+    /// request (a mistake in the stack, not a client without a
+    /// certificate), a warning naming the missing layer is logged, once per
+    /// process, and the answer is `None`.
+    ///
+    /// ```
+    /// use certbound_extract::ClientCert;
+    ///
+    /// let req = http::Request::new(());
+    /// // No ClientCertLayer ran: `None`, and a warning in the log.
+    /// assert!(ClientCert::from_extensions(req.extensions(), "my layer").is_none());
+    /// ```
+    pub fn from_extensions<'a>(
+        extensions: &'a http::Extensions,
+        consumer: &str,
+    ) -> Option<&'a Self> {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        let cert = extensions.get::<Self>();
+        if cert.is_none() && extensions.get::<crate::layer::Extracted>().is_none() {
+            ONCE.call_once(|| {
+                tracing::warn!(
+                    consumer,
+                    "{consumer} needs a client certificate, but no ClientCertLayer ran on the \
+                     request: add ClientCertLayer::tls() or ClientCertLayer::header(..) outside it; \
+                     until then every request is treated as having no certificate"
+                );
+            });
+        }
+        cert
+    }
+
     /// The end-entity certificate.
     pub fn leaf(&self) -> &Certificate {
         &self.inner.leaf

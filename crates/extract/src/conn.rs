@@ -48,7 +48,9 @@ fn peer_addr(ext: &Extensions) -> Option<SocketAddr> {
 
 /// The certificate of the TLS connection, from our [`PeerCertificates`],
 /// axum's `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
-/// `TlsConnectInfo`.
+/// `TlsConnectInfo`: `None` when the request carries none of them (the
+/// server was not set up to pass the TLS connection on), `Some(None)` when
+/// the connection has no client certificate.
 ///
 /// The first two are parsed once per connection already; the chains of
 /// axum-server and tonic come as DER on every request, so `memo` remembers
@@ -60,26 +62,31 @@ fn peer_addr(ext: &Extensions) -> Option<SocketAddr> {
 pub(crate) fn tls_client_cert(
     ext: &Extensions,
     memo: Option<&Memo>,
-) -> Option<Result<ClientCert, CertError>> {
+) -> Option<Option<Result<ClientCert, CertError>>> {
     if let Some(certs) = ext.get::<PeerCertificates>() {
-        return Some(certs.client_cert());
+        return Some(Some(certs.client_cert()));
     }
     #[cfg(feature = "axum")]
     if let Some(axum::extract::ConnectInfo(info)) =
         ext.get::<axum::extract::ConnectInfo<crate::connect_info::TlsConnectInfo>>()
     {
-        return info.peer_certificates().map(PeerCertificates::client_cert);
+        return Some(info.peer_certificates().map(PeerCertificates::client_cert));
     }
     #[cfg(feature = "axum-server")]
     if let Some(info) = ext.get::<std::sync::Arc<axum_server::tls::TlsInfo>>() {
-        return from_der_chain(info.peer_certificates.iter().map(Vec::as_slice), memo);
+        return Some(from_der_chain(
+            info.peer_certificates.iter().map(Vec::as_slice),
+            memo,
+        ));
     }
     #[cfg(feature = "tonic")]
     {
         use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
         if let Some(info) = ext.get::<TlsConnectInfo<TcpConnectInfo>>() {
-            let certs = info.peer_certs()?;
-            return from_der_chain(certs.iter().map(|c| c.as_ref()), memo);
+            return Some(
+                info.peer_certs()
+                    .and_then(|certs| from_der_chain(certs.iter().map(|c| c.as_ref()), memo)),
+            );
         }
     }
     None

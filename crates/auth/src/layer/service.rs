@@ -166,7 +166,7 @@ where
     } else {
         None
     };
-    let cert = parts.extensions.get::<ClientCert>();
+    let cert = ClientCert::from_extensions(&parts.extensions, "ClientAuthLayer");
     let Some(client_id) = info.client_id else {
         if let Some(user_id) = basic.and_then(basic_user_id) {
             // HTTP Basic names the client (RFC 6749 §2.3.1): an mTLS client

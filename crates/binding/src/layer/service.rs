@@ -112,7 +112,7 @@ where
         let config = self.config.clone();
         let future = async move {
             let validated = validator.validate(&token).await;
-            let cert = req.extensions().get::<ClientCert>();
+            let cert = ClientCert::from_extensions(req.extensions(), "BoundTokenLayer");
             match config.decide(validated, cert) {
                 Ok(verified) => {
                     req.extensions_mut().insert(verified);

@@ -1,5 +1,6 @@
 //! [`ClientCertService`].
 
+use std::sync::Once;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -48,9 +49,13 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let found = match &*self.layer.source {
             Source::Tls(memo) => match conn::tls_client_cert(req.extensions(), memo.as_ref()) {
-                None => Ok(None),
-                Some(Ok(cert)) => Ok(Some(cert)),
-                Some(Err(e)) => Err(unreadable_tls(&e)),
+                None => {
+                    no_tls_info();
+                    Ok(None)
+                }
+                Some(None) => Ok(None),
+                Some(Some(Ok(cert))) => Ok(Some(cert)),
+                Some(Some(Err(e))) => Err(unreadable_tls(&e)),
             },
             Source::Header(source, memo) => source
                 .extract(&mut req, memo.as_ref())
@@ -73,6 +78,31 @@ where
             Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
         }
     }
+}
+
+/// A set-up mistake, not a client without a certificate: said once.
+fn no_tls_info() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        tracing::warn!(
+            "ClientCertLayer::tls found no TLS connection in the request's extensions, so \
+             no request will have a client certificate: serve with certbound's TLS listener \
+             (which inserts PeerCertificates), axum's ConnectInfo<TlsConnectInfo>, \
+             axum-server's TlsInfo or tonic's TLS connect info"
+        );
+    });
+}
+
+/// A set-up mistake: without the peer's address no proxy is trusted.
+fn no_peer_address() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        tracing::warn!(
+            "ClientCertLayer::header found no peer address in the request's extensions, so \
+             no proxy is trusted and every certificate header is removed: insert PeerAddr, \
+             or serve with axum's or tonic's connect info"
+        );
+    });
 }
 
 fn unreadable_tls(e: &CertError) -> String {
@@ -117,6 +147,9 @@ impl HeaderSource {
     ) -> Result<Option<ClientCert>, (HeaderName, HeaderError)> {
         let name = self.decoder.header_name();
         let peer = conn::peer_ip(req.extensions());
+        if peer.is_none() {
+            no_peer_address();
+        }
         let trusted = self.trusts(req.extensions());
         let headers = req.headers_mut();
         if !trusted {
