@@ -46,8 +46,8 @@ fn peer_addr(ext: &Extensions) -> Option<SocketAddr> {
     None
 }
 
-/// The certificate of the TLS connection, from our [`PeerCertificates`],
-/// axum's `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
+/// The certificate of the TLS connection, from our [`PeerCertificates`]
+/// (or its marker that the connection had none), axum's `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
 /// `TlsConnectInfo`: `None` when the request carries none of them (the
 /// server was not set up to pass the TLS connection on), `Some(None)` when
 /// the connection has no client certificate.
@@ -65,6 +65,9 @@ pub(crate) fn tls_client_cert(
 ) -> Option<Option<Result<ClientCert, CertError>>> {
     if let Some(certs) = ext.get::<PeerCertificates>() {
         return Some(Some(certs.client_cert()));
+    }
+    if ext.get::<crate::peer::NoPeerCertificates>().is_some() {
+        return Some(None);
     }
     #[cfg(feature = "axum")]
     if let Some(axum::extract::ConnectInfo(info)) =

@@ -109,6 +109,12 @@ impl fmt::Debug for PeerCertificates {
     }
 }
 
+/// Inserted by [`PeerCertificatesLayer`] when the connection has no
+/// client certificate, so that `ClientCertLayer::tls` can tell "no
+/// certificate" from "the connection was not passed on".
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoPeerCertificates;
+
 /// The address of the connection's peer: the client, or the proxy in front.
 /// Used to decide whether a proxy header is believed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,6 +179,8 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         if let Some(certs) = &self.layer.certs {
             req.extensions_mut().insert(certs.clone());
+        } else {
+            req.extensions_mut().insert(NoPeerCertificates);
         }
         if let Some(addr) = self.layer.addr {
             req.extensions_mut().insert(addr);

@@ -9,7 +9,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use certbound_extract::header::HeaderFormat;
-use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
+use certbound_extract::{
+    ClientCert, ClientCertLayer, HeaderSource, PeerAddr, PeerCertificatesLayer,
+};
 use http::{Request, Response, StatusCode};
 use tower::{Layer, ServiceExt, service_fn};
 
@@ -89,6 +91,14 @@ async fn a_stack_set_up_wrong_is_said_once_and_a_right_one_says_nothing() {
             (StatusCode::OK, "no".into())
         );
     }
+    // Right: the TLS layer on a connection whose client sent no certificate.
+    let res = PeerCertificatesLayer::new(None)
+        .layer(ClientCertLayer::tls().layer(service_fn(consumer)))
+        .oneshot(Request::new(String::new()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-cert"], "no");
     assert_eq!(log.take(), Vec::<String>::new());
 
     // No ClientCertLayer before the consumer: one warning naming it.
