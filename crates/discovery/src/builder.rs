@@ -164,7 +164,7 @@ impl MetadataBuilder {
     ///     md.token_endpoint_auth_methods_supported.unwrap(),
     ///     ["self_signed_tls_client_auth", "private_key_jwt"]
     /// );
-    /// # Ok::<(), certbound_discovery::BuildError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "auth")]
     pub fn authenticator(mut self, authenticator: &certbound_auth::Authenticator) -> Self {
