@@ -122,10 +122,16 @@ pub struct Args {
     /// Repeatable.
     #[arg(long, value_name = "FILE")]
     pub ca: Vec<PathBuf>,
-    /// The audience tokens must be issued for (`aud`). Without it any
-    /// audience is accepted (a warning is logged).
+    /// The audience tokens must be issued for (`aud`, RFC 9068 §4; with
+    /// introspection, the response's `aud`). Required unless
+    /// --danger-accept-any-audience.
     #[arg(long, value_name = "AUD")]
     pub audience: Option<String>,
+    /// Accept tokens issued for any audience (a token meant for another
+    /// resource server passes): for trying things out, never in
+    /// production. Ignored when --audience is given.
+    #[arg(long)]
+    pub danger_accept_any_audience: bool,
     /// The header the proxy puts the client certificate in [default: the
     /// format's usual header: x-ssl-client-cert for pem and pem-urlencoded,
     /// x-ssl-client-der for der-base64, client-cert for rfc9440,
@@ -192,6 +198,7 @@ struct FileConfig {
     #[serde(default)]
     ca: Vec<PathBuf>,
     audience: Option<String>,
+    danger_accept_any_audience: Option<bool>,
     cert_header: Option<String>,
     cert_format: Option<String>,
     #[serde(default)]
@@ -257,7 +264,8 @@ pub struct Settings {
     pub issuer: String,
     /// Extra trusted roots.
     pub roots: Vec<CertificateDer<'static>>,
-    /// The expected audience.
+    /// The expected audience; `None` only with
+    /// `--danger-accept-any-audience`.
     pub audience: Option<String>,
     /// Where the certificate comes from, and the trusted proxies.
     pub source: HeaderSource,
@@ -423,6 +431,15 @@ impl Settings {
                     }
                 }
             };
+        let audience = args.audience.or(file.audience);
+        let any_audience =
+            args.danger_accept_any_audience || file.danger_accept_any_audience.unwrap_or(false);
+        if audience.is_none() && !any_audience {
+            return Err(config_error(
+                "--audience is required (RFC 9068 §4: a resource server checks that a token is \
+                 meant for it); --danger-accept-any-audience accepts tokens for any audience",
+            ));
+        }
         let interval = args
             .key_refresh_interval
             .or(file.key_refresh_interval)
@@ -434,7 +451,7 @@ impl Settings {
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 9180))),
             issuer,
             roots,
-            audience: args.audience.or(file.audience),
+            audience,
             source,
             require_binding: args
                 .require_binding
@@ -523,7 +540,9 @@ fn validator(settings: &Settings) -> Result<Validator, ForwardAuthError> {
             builder = match &settings.audience {
                 Some(aud) => builder.audience(aud.clone()),
                 None => {
-                    tracing::warn!("no --audience: tokens for any audience are accepted");
+                    tracing::warn!(
+                        "--danger-accept-any-audience: tokens for any audience are accepted"
+                    );
                     builder.danger_accept_any_audience()
                 }
             };
@@ -562,7 +581,12 @@ fn validator(settings: &Settings) -> Result<Validator, ForwardAuthError> {
             let mut v = IntrospectionValidator::new(introspector).issuer(settings.issuer.clone());
             v = match &settings.audience {
                 Some(aud) => v.audience(aud.clone()),
-                None => v,
+                None => {
+                    tracing::warn!(
+                        "--danger-accept-any-audience: tokens for any audience are accepted"
+                    );
+                    v
+                }
             };
             Ok(Validator::Introspection(
                 CachedValidator::new(v).capacity(capacity).max_ttl(ttl),

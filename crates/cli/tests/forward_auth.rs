@@ -162,6 +162,7 @@ fn flags_override_the_file_and_missing_settings_are_named() {
     std::fs::write(
         &config,
         r#"issuer = "https://as.example"
+audience = "https://api.example"
 cert_format = "pem"
 trusted_proxy = ["10.0.0.0/8"]
 require_binding = false
@@ -195,6 +196,23 @@ require_binding = false
     })
     .unwrap_err();
     assert!(err.to_string().contains("--trusted-proxy"), "{err}");
+
+    // No audience: refused, unless tokens for any audience are accepted
+    // by name.
+    let no_audience = || Args {
+        issuer: Some("https://as".into()),
+        cert_format: Some("pem".parse().unwrap()),
+        trusted_proxy: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Args::default()
+    };
+    let err = Settings::from_args(no_audience()).unwrap_err();
+    assert!(err.to_string().contains("--audience is required"), "{err}");
+    let settings = Settings::from_args(Args {
+        danger_accept_any_audience: true,
+        ..no_audience()
+    })
+    .unwrap();
+    assert_eq!(settings.audience, None);
 
     // Introspection without credentials: refused.
     let err = Settings::from_args(Args {
