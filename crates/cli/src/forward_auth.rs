@@ -530,6 +530,9 @@ fn validator(settings: &Settings) -> Result<Validator, ForwardAuthError> {
         fetcher = fetcher.add_root_certificate(root.clone());
     }
     let (capacity, ttl) = (settings.cache_capacity, settings.cache_ttl);
+    if settings.audience.is_none() {
+        tracing::warn!("--danger-accept-any-audience: tokens for any audience are accepted");
+    }
     match &settings.validation {
         Validation::Jwt => {
             let fetcher = fetcher
@@ -539,12 +542,7 @@ fn validator(settings: &Settings) -> Result<Validator, ForwardAuthError> {
                 .key_refresh(settings.key_refresh);
             builder = match &settings.audience {
                 Some(aud) => builder.audience(aud.clone()),
-                None => {
-                    tracing::warn!(
-                        "--danger-accept-any-audience: tokens for any audience are accepted"
-                    );
-                    builder.danger_accept_any_audience()
-                }
+                None => builder.danger_accept_any_audience(),
             };
             let v = builder
                 .build()
@@ -579,15 +577,9 @@ fn validator(settings: &Settings) -> Result<Validator, ForwardAuthError> {
                 }
             };
             let mut v = IntrospectionValidator::new(introspector).issuer(settings.issuer.clone());
-            v = match &settings.audience {
-                Some(aud) => v.audience(aud.clone()),
-                None => {
-                    tracing::warn!(
-                        "--danger-accept-any-audience: tokens for any audience are accepted"
-                    );
-                    v
-                }
-            };
+            if let Some(aud) = &settings.audience {
+                v = v.audience(aud.clone());
+            }
             Ok(Validator::Introspection(
                 CachedValidator::new(v).capacity(capacity).max_ttl(ttl),
             ))

@@ -47,7 +47,8 @@ fn peer_addr(ext: &Extensions) -> Option<SocketAddr> {
 }
 
 /// The certificate of the TLS connection, from our [`PeerCertificates`]
-/// (or its marker that the connection had none), axum's `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
+/// (or its marker that the connection had none), axum's
+/// `ConnectInfo<TlsConnectInfo>`, axum-server's `TlsInfo` or tonic's
 /// `TlsConnectInfo`: `None` when the request carries none of them (the
 /// server was not set up to pass the TLS connection on), `Some(None)` when
 /// the connection has no client certificate.
