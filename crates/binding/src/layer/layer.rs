@@ -53,7 +53,7 @@ use crate::AccessTokenValidator;
 /// ```
 pub struct BoundTokenLayer<V> {
     validator: Arc<V>,
-    config: Arc<Config>,
+    config: Config,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,19 +92,19 @@ impl<V: AccessTokenValidator> BoundTokenLayer<V> {
     pub fn from_arc(validator: Arc<V>) -> Self {
         Self {
             validator,
-            config: Arc::new(Config::default()),
+            config: Config::default(),
         }
     }
 
     /// Refuses tokens that are not certificate-bound (no `cnf`).
     pub fn require_confirmation(mut self, require: bool) -> Self {
-        Arc::make_mut(&mut self.config).require_confirmation = require;
+        self.config.require_confirmation = require;
         self
     }
 
     /// Adds `realm` to the `WWW-Authenticate` challenges.
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.config).realm = Some(Arc::from(realm.into()));
+        self.config.realm = Some(Arc::from(realm.into()));
         self
     }
 }

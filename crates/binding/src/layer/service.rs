@@ -16,16 +16,20 @@ use crate::{
 /// The service of [`BoundTokenLayer`](super::BoundTokenLayer).
 pub struct BoundToken<S, V> {
     inner: S,
+    /// The validator and the settings, shared by every clone.
+    shared: Arc<Shared<V>>,
+}
+
+struct Shared<V> {
     validator: Arc<V>,
-    config: Arc<Config>,
+    config: Config,
 }
 
 impl<S, V> BoundToken<S, V> {
-    pub(super) fn new(inner: S, validator: Arc<V>, config: Arc<Config>) -> Self {
+    pub(super) fn new(inner: S, validator: Arc<V>, config: Config) -> Self {
         Self {
             inner,
-            validator,
-            config,
+            shared: Arc::new(Shared { validator, config }),
         }
     }
 }
@@ -34,8 +38,7 @@ impl<S: Clone, V> Clone for BoundToken<S, V> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            validator: self.validator.clone(),
-            config: self.config.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -44,7 +47,7 @@ impl<S: fmt::Debug, V> fmt::Debug for BoundToken<S, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BoundToken")
             .field("inner", &self.inner)
-            .field("config", &self.config)
+            .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
 }
@@ -99,19 +102,17 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let token = match bearer_token(req.headers()) {
-            Ok(token) => token.to_owned(),
-            Err(e) => {
-                return ResponseFuture::refused(self.config.refuse(e, req.headers()));
-            }
-        };
         // The instance that was polled ready goes into the future.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let validator = self.validator.clone();
-        let config = self.config.clone();
-        let future = async move {
-            let validated = validator.validate(&token).await;
+        let shared = self.shared.clone();
+        ResponseFuture::new(async move {
+            let Shared { validator, config } = &*shared;
+            // The token is read where the request is kept: no copy of it.
+            let validated = match bearer_token(req.headers()) {
+                Ok(token) => validator.validate(token).await,
+                Err(e) => return Ok(config.refuse(e, req.headers())),
+            };
             let cert = ClientCert::from_extensions(req.extensions(), "BoundTokenLayer");
             match config.decide(validated, cert) {
                 Ok(verified) => {
@@ -120,7 +121,6 @@ where
                 }
                 Err(e) => Ok(config.refuse(e, req.headers())),
             }
-        };
-        ResponseFuture::checking(future)
+        })
     }
 }
