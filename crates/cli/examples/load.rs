@@ -12,13 +12,15 @@
 //! 256), window length (default 500 ms, 50 ms to 60 s) and rounds (default
 //! 40, at most 1000).
 //!
-//! Three servers are measured in short rotating windows (`rounds` of each,
+//! Four servers are measured in short rotating windows (`rounds` of each,
 //! the order rotated every round), so that whatever else the machine does
 //! weighs on all alike: without certbound; with `ClientCertLayer`,
 //! `BoundTokenLayer` and `CachedValidator` wrapped around the `Router`
-//! (`ServiceBuilder`), as the demo's resource host does; and the same added
+//! (`ServiceBuilder`), as the demo's resource host does; the same added
 //! with `Router::layer` (axum boxes a layered route and clones the box on
-//! every request). Every server's connections are opened once, at the
+//! every request); and the two layers around the `Router` with a validator
+//! that only looks each token up in a `HashMap` of tokens verified at the
+//! start, which tells what the layers cost apart from the token cache. Every server's connections are opened once, at the
 //! start, and stay open: in a window only that server's clients send, the
 //! others wait, so a window measures requests alone (no handshakes, no
 //! warm-up) and windows can be short, which averages the machine's noise
@@ -28,11 +30,13 @@
 //!
 //! `load -- count SERVER REQUESTS [connections]` sends exactly `REQUESTS`
 //! requests to one server (0 without certbound, 1 around the `Router`, 2
-//! with `Router::layer`, 3 without the token cache) and exits: the form to
+//! with `Router::layer`, 3 with the pre-verified tokens, 4 without the
+//! token cache) and exits: the form to
 //! run under `perf stat` or `valgrind --tool=callgrind`, where the CPU time
 //! or the instructions of two runs with different counts give the cost of
 //! one request, free of the machine's other load.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -43,7 +47,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use certbound_binding::{
     AccessTokenValidator, BoundTokenLayer, CachedValidator, Confirmation, JwtValidator,
-    VerifiedToken,
+    TokenClaims, TokenError, VerifiedToken,
 };
 use certbound_cert::Certificate;
 use certbound_extract::danger::AcceptAnyClientCert;
@@ -297,6 +301,20 @@ fn certbound_router<V: AccessTokenValidator>(
         .service(router)
 }
 
+/// The servers measured in rotation; the one without the token cache comes
+/// after them.
+const ROTATING: usize = 4;
+
+/// A validator that only looks tokens up: the tokens of the run, verified
+/// once at the start.
+struct PreVerified(HashMap<String, TokenClaims>);
+
+impl AccessTokenValidator for PreVerified {
+    async fn validate(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        self.0.get(token).cloned().ok_or(TokenError::BadSignature)
+    }
+}
+
 fn body(client_id: Option<&str>, x5t: Option<String>) -> String {
     serde_json::json!({ "client_id": client_id, "x5t#S256": x5t }).to_string()
 }
@@ -306,7 +324,7 @@ async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1).peekable();
     let count_mode = args.next_if(|a| a == "count").is_some();
     let count_server: usize = if count_mode {
-        args.next().map_or(Ok(0), |a| a.parse())?.min(3)
+        args.next().map_or(Ok(0), |a| a.parse())?.min(ROTATING)
     } else {
         0
     };
@@ -367,6 +385,14 @@ async fn main() -> Result<(), Error> {
     let with = certbound_router(validator()?);
     let cached = certbound_router(CachedValidator::new(validator()?));
     let cached_layered = certbound_router_layered(CachedValidator::new(validator()?));
+    let mut verified = HashMap::new();
+    for c in &clients {
+        verified.insert(
+            c.token.clone(),
+            validator()?.validate_at(&c.token, SystemTime::now())?,
+        );
+    }
+    let preverified = certbound_router(PreVerified(verified));
     let without = Router::new().route(
         "/resource",
         get(|| async { body(Some("client-0"), Some("-".repeat(43))) }),
@@ -382,12 +408,16 @@ async fn main() -> Result<(), Error> {
         ),
         (
             "the same added with Router::layer",
-            serve(config, cached_layered).await?,
+            serve(config.clone(), cached_layered).await?,
+        ),
+        (
+            "ClientCertLayer + BoundTokenLayer around the Router, tokens looked up in a HashMap",
+            serve(config, preverified).await?,
         ),
     ];
 
     if count_mode {
-        let addr = if count_server == 3 {
+        let addr = if count_server == ROTATING {
             with_addr
         } else {
             servers[count_server].1
@@ -403,7 +433,13 @@ async fn main() -> Result<(), Error> {
         active: AtomicUsize::new(NONE),
         changed: Notify::new(),
     });
-    let addrs = [servers[0].1, servers[1].1, servers[2].1, with_addr];
+    let addrs = [
+        servers[0].1,
+        servers[1].1,
+        servers[2].1,
+        servers[3].1,
+        with_addr,
+    ];
     let done: Vec<Arc<AtomicU64>> = (0..addrs.len())
         .map(|_| Arc::new(AtomicU64::new(0)))
         .collect();
@@ -430,30 +466,26 @@ async fn main() -> Result<(), Error> {
         "{connections} keep-alive TLS connections per server, each its own client certificate, \
          127.0.0.1; {rounds} rounds of one {window_ms} ms window per server, order rotated each round"
     );
-    let mut totals = [0.0; 3];
-    let mut ratios = [Vec::new(), Vec::new()];
+    let mut totals = [0.0; ROTATING];
+    let mut ratios = vec![Vec::new(); ROTATING - 1];
     for round in 0..rounds {
-        let mut rps = [0.0; 3];
-        for k in 0..3 {
-            let i = (round + k) % 3;
+        let mut rps = [0.0; ROTATING];
+        for k in 0..ROTATING {
+            let i = (round + k) % ROTATING;
             rps[i] = window(&windows, &done[i], i, window_len).await;
         }
         if rounds <= 50 {
-            println!(
-                "  round {}: {:.0} / {:.0} / {:.0} req/s, ratios {:.3} / {:.3}",
-                round + 1,
-                rps[0],
-                rps[1],
-                rps[2],
-                rps[1] / rps[0],
-                rps[2] / rps[0]
-            );
+            let counts = rps.map(|r| format!("{r:.0}")).join(" / ");
+            let shares = rps[1..].iter().map(|r| format!("{:.3}", r / rps[0]));
+            let shares = shares.collect::<Vec<_>>().join(" / ");
+            println!("  round {}: {counts} req/s, ratios {shares}", round + 1);
         }
-        for i in 0..3 {
+        for i in 0..ROTATING {
             totals[i] += rps[i];
         }
-        ratios[0].push(rps[1] / rps[0]);
-        ratios[1].push(rps[2] / rps[0]);
+        for (i, r) in ratios.iter_mut().enumerate() {
+            r.push(rps[i + 1] / rps[0]);
+        }
     }
     let n = rounds as f64;
     println!("{}: {:.0} requests/s", servers[0].0, totals[0] / n);
@@ -470,7 +502,7 @@ async fn main() -> Result<(), Error> {
     }
     let mut bound = 0.0;
     for _ in 0..3 {
-        bound += window(&windows, &done[3], 3, window_len).await / 3.0;
+        bound += window(&windows, &done[ROTATING], ROTATING, window_len).await / 3.0;
     }
     println!(
         "ClientCertLayer + BoundTokenLayer around the Router, no cache: {bound:.0} requests/s"
