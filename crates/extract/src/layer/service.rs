@@ -36,7 +36,7 @@ impl<S> ClientCertService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientCertService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
@@ -70,10 +70,7 @@ where
                 } else {
                     req.extensions_mut().insert(Extracted);
                 }
-                // The clone may not be ready; the one that was polled is.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::forward(inner.call(req))
+                ResponseFuture::forward(self.inner.call(req))
             }
             Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
         }
