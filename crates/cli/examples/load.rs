@@ -20,8 +20,9 @@
 //! with `Router::layer` (axum boxes a layered route and clones the box on
 //! every request); and the two layers around the `Router` with a validator
 //! that only looks each token up in a `HashMap` of tokens verified at the
-//! start, which tells what the layers cost apart from the token cache. Every server's connections are opened once, at the
-//! start, and stay open: in a window only that server's clients send, the
+//! start, which tells what the layers cost apart from the token cache.
+//! Every server's connections are opened once, at the start, and stay
+//! open: in a window only that server's clients send, the
 //! others wait, so a window measures requests alone (no handshakes, no
 //! warm-up) and windows can be short, which averages the machine's noise
 //! over many of them. Each ratio is of the summed counts, with the range
@@ -433,13 +434,8 @@ async fn main() -> Result<(), Error> {
         active: AtomicUsize::new(NONE),
         changed: Notify::new(),
     });
-    let addrs = [
-        servers[0].1,
-        servers[1].1,
-        servers[2].1,
-        servers[3].1,
-        with_addr,
-    ];
+    // The rotating servers, then the one without the token cache.
+    let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.1).chain([with_addr]).collect();
     let done: Vec<Arc<AtomicU64>> = (0..addrs.len())
         .map(|_| Arc::new(AtomicU64::new(0)))
         .collect();
