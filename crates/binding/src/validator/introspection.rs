@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use certbound_extract::ClientCert;
 use serde_json::{Map, Value};
 
+use super::rules::ClaimRules;
 use super::{AccessTokenValidator, TokenError};
 use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding};
 
@@ -16,9 +17,10 @@ use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding}
 /// The call is an [`Introspect`]: your own
 /// (`Fn(String) -> impl Future<Output = Result<Value, E>>`, with the HTTP
 /// client, TLS and resource server authentication of your choice), or
-/// (feature `http`) an `HttpIntrospector`. The response must say `"active": true`; `exp` and `nbf`, when
-/// present, are checked with a leeway; `iss`, when configured and present
-/// in the response, must match. When an audience is configured the
+/// (feature `http`) an `HttpIntrospector`. The response must say
+/// `"active": true`; `exp` and `nbf`, when present, must be NumericDates
+/// and are checked with a leeway; `iss`, when configured and present in
+/// the response, must match. When an audience is configured the
 /// response must have an `aud` that contains it (RFC 7662 makes `aud`
 /// optional; a response without one is refused unless
 /// [`danger_accept_missing_audience`](Self::danger_accept_missing_audience)). `cnf` is parsed as the token's
@@ -36,19 +38,15 @@ use crate::{Binding, BindingMismatch, Confirmation, TokenClaims, verify_binding}
 /// ```
 pub struct IntrospectionValidator<F> {
     introspect: F,
-    issuer: Option<String>,
-    audience: Option<String>,
+    rules: ClaimRules,
     accept_missing_audience: bool,
-    leeway: Duration,
 }
 
 impl<F> fmt::Debug for IntrospectionValidator<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntrospectionValidator")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("rules", &self.rules)
             .field("accept_missing_audience", &self.accept_missing_audience)
-            .field("leeway", &self.leeway)
             .finish_non_exhaustive()
     }
 }
@@ -58,23 +56,21 @@ impl<F> IntrospectionValidator<F> {
     pub fn new(introspect: F) -> Self {
         Self {
             introspect,
-            issuer: None,
-            audience: None,
+            rules: ClaimRules::default(),
             accept_missing_audience: false,
-            leeway: Duration::from_secs(60),
         }
     }
 
     /// The expected `iss`, checked when the response has one.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
+        self.rules.issuer = Some(issuer.into());
         self
     }
 
     /// The expected audience: the response's `aud` must contain it, and a
     /// response without `aud` is refused.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
+        self.rules.audience = Some(audience.into());
         self
     }
 
@@ -91,7 +87,7 @@ impl<F> IntrospectionValidator<F> {
 
     /// The clock skew tolerated on `exp` and `nbf` (default 60 seconds).
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.rules.leeway = leeway;
         self
     }
 
@@ -111,39 +107,11 @@ impl<F> IntrospectionValidator<F> {
         }
         let claims = TokenClaims::from_map(map)
             .map_err(|e| TokenError::InvalidConfirmation(e.to_string()))?;
-        let secs = |t: SystemTime| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs()
-        };
-        if let Some(exp) = claims.expires_at() {
-            if now > exp + self.leeway {
-                return Err(TokenError::Expired(secs(exp)));
-            }
-        }
-        if let Some(nbf) = claims.not_before() {
-            if now + self.leeway < nbf {
-                return Err(TokenError::NotYetValid(secs(nbf)));
-            }
-        }
-        if let (Some(expected), Some(found)) = (&self.issuer, claims.get("iss")) {
-            if found.as_str() != Some(expected.as_str()) {
-                return Err(TokenError::WrongIssuer {
-                    expected: expected.clone(),
-                    found: found.as_str().map(str::to_owned),
-                });
-            }
-        }
-        if let Some(expected) = &self.audience {
-            let allowed_missing = self.accept_missing_audience && claims.get("aud").is_none();
-            let found = claims.audiences();
-            if !allowed_missing && !found.contains(&expected.as_str()) {
-                return Err(TokenError::WrongAudience {
-                    expected: expected.clone(),
-                    found: found.into_iter().map(str::to_owned).collect(),
-                });
-            }
-        }
+        let map = claims.claims();
+        self.rules.expiry(map, now, false)?;
+        self.rules.not_before(map, now)?;
+        self.rules.issuer(map, true)?;
+        self.rules.audience(map, self.accept_missing_audience)?;
         Ok(claims)
     }
 }
@@ -275,6 +243,19 @@ mod tests {
                 .check_response(json!({"active": true, "aud": ["x", "rs"]}), now)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn malformed_exp_or_nbf_is_refused_not_ignored() {
+        let now = SystemTime::now();
+        for (claim, bad) in [("exp", json!("never")), ("nbf", json!(-5))] {
+            let mut response = json!({"active": true, "aud": "rs"});
+            response[claim] = bad;
+            assert_eq!(
+                validator().check_response(response, now),
+                Err(TokenError::MissingClaim(claim))
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! [`JwtValidator`]: JWT access tokens per RFC 9068, verified with josekit.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use certbound_oauth::{Check, Report, Verdict};
 
 use super::keys::{KeySource, KeyStore};
+use super::rules::ClaimRules;
 use super::{AccessTokenValidator, TokenError};
 use crate::{Confirmation, TokenClaims};
 
@@ -213,9 +214,7 @@ impl KeySet {
 pub struct JwtValidator {
     pub(super) keys: KeyStore,
     algorithms: Vec<JwsAlg>,
-    issuer: Option<String>,
-    audience: Option<String>,
-    leeway: Duration,
+    rules: ClaimRules,
     typ: TypCheck,
 }
 
@@ -224,9 +223,7 @@ impl fmt::Debug for JwtValidator {
         f.debug_struct("JwtValidator")
             .field("keys", &self.keys)
             .field("algorithms", &self.algorithms)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("leeway", &self.leeway)
+            .field("rules", &self.rules)
             .field("typ", &self.typ)
             .finish()
     }
@@ -237,9 +234,7 @@ impl fmt::Debug for JwtValidator {
 pub struct JwtValidatorBuilder {
     pub(super) keys: KeySource,
     algorithms: Vec<JwsAlg>,
-    issuer: Option<String>,
-    audience: Option<String>,
-    leeway: Duration,
+    rules: ClaimRules,
     typ: TypCheck,
     accept_any_issuer: bool,
     accept_any_audience: bool,
@@ -288,9 +283,7 @@ impl JwtValidator {
         JwtValidatorBuilder {
             keys,
             algorithms: JwsAlg::ALL.to_vec(),
-            issuer: None,
-            audience: None,
-            leeway: Duration::from_secs(60),
+            rules: ClaimRules::default(),
             typ: TypCheck::Strict,
             accept_any_issuer: false,
             accept_any_audience: false,
@@ -361,18 +354,18 @@ impl JwtValidator {
                 None => "no cnf (not certificate-bound)".into(),
             }
         });
-        match self.check_issuer(&payload) {
+        match self.rules.issuer(&payload, false) {
             Ok(None) => run.skip("issuer", "any issuer accepted (none configured)"),
             issuer => run.record("issuer", &issuer, |i| i.unwrap_or_default().into()),
         }
-        match self.check_audience(&payload) {
+        match self.rules.audience(&payload, false) {
             Ok(None) => run.skip("audience", "any audience accepted (none configured)"),
             aud => run.record("audience", &aud, |a| a.unwrap_or_default().into()),
         }
-        run.record("expiry", &self.check_expiry(&payload, now), |exp| {
-            format!("expires at {exp}")
+        run.record("expiry", &self.rules.expiry(&payload, now, true), |exp| {
+            format!("expires at {}", exp.unwrap_or_default())
         });
-        match self.check_not_before(&payload, now) {
+        match self.rules.not_before(&payload, now) {
             Ok(None) => run.skip("not-before", "no nbf claim"),
             nbf => run.record("not-before", &nbf, |nbf| {
                 format!("valid since {}", nbf.unwrap_or_default())
@@ -411,10 +404,10 @@ impl JwtValidator {
         let keys = self.keys.current()?;
         self.check_signature(&keys, alg, &header, message, &signature)?;
         let confirmation = check_confirmation(&payload)?;
-        self.check_issuer(&payload)?;
-        self.check_audience(&payload)?;
-        self.check_expiry(&payload, now)?;
-        self.check_not_before(&payload, now)?;
+        self.rules.issuer(&payload, false)?;
+        self.rules.audience(&payload, false)?;
+        self.rules.expiry(&payload, now, true)?;
+        self.rules.not_before(&payload, now)?;
         Ok(TokenClaims::from_parts(payload, confirmation))
     }
 
@@ -507,91 +500,6 @@ impl JwtValidator {
             .find(|k| k.verifier.verify(message, signature).is_ok())
             .ok_or(TokenError::BadSignature)
     }
-
-    /// `iss`, when an issuer is configured; the issuer checked.
-    fn check_issuer(&self, payload: &Map<String, Value>) -> Result<Option<&str>, TokenError> {
-        let Some(expected) = &self.issuer else {
-            return Ok(None);
-        };
-        let iss = payload.get("iss").and_then(Value::as_str);
-        if iss == Some(expected.as_str()) {
-            Ok(Some(expected))
-        } else {
-            Err(TokenError::WrongIssuer {
-                expected: expected.clone(),
-                found: iss.map(str::to_owned),
-            })
-        }
-    }
-
-    /// `aud` (a string or an array of strings), when an audience is
-    /// configured; the audience checked.
-    fn check_audience(&self, payload: &Map<String, Value>) -> Result<Option<&str>, TokenError> {
-        let Some(expected) = &self.audience else {
-            return Ok(None);
-        };
-        let found = match payload.get("aud") {
-            Some(Value::String(s)) => s == expected,
-            Some(Value::Array(a)) => a.iter().any(|a| a.as_str() == Some(expected)),
-            _ => false,
-        };
-        if found {
-            return Ok(Some(expected));
-        }
-        Err(TokenError::WrongAudience {
-            expected: expected.clone(),
-            found: match payload.get("aud") {
-                Some(Value::String(s)) => vec![s.clone()],
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-                _ => Vec::new(),
-            },
-        })
-    }
-
-    /// `exp`: required, not in the past (leeway included); its seconds.
-    fn check_expiry(
-        &self,
-        payload: &Map<String, Value>,
-        now: SystemTime,
-    ) -> Result<u64, TokenError> {
-        let exp = payload
-            .get("exp")
-            .and_then(crate::claims::numeric_date)
-            .ok_or(TokenError::MissingClaim("exp"))?;
-        let exp = exp.duration_since(UNIX_EPOCH).unwrap_or_default();
-        if since_epoch(now) > exp + self.leeway {
-            Err(TokenError::Expired(exp.as_secs()))
-        } else {
-            Ok(exp.as_secs())
-        }
-    }
-
-    /// `nbf`, when present: not in the future (leeway included); its
-    /// seconds.
-    fn check_not_before(
-        &self,
-        payload: &Map<String, Value>,
-        now: SystemTime,
-    ) -> Result<Option<u64>, TokenError> {
-        let Some(nbf) = payload.get("nbf") else {
-            return Ok(None);
-        };
-        let nbf = crate::claims::numeric_date(nbf).ok_or(TokenError::MissingClaim("nbf"))?;
-        let nbf = nbf.duration_since(UNIX_EPOCH).unwrap_or_default();
-        if since_epoch(now) + self.leeway < nbf {
-            Err(TokenError::NotYetValid(nbf.as_secs()))
-        } else {
-            Ok(Some(nbf.as_secs()))
-        }
-    }
-}
-
-fn since_epoch(t: SystemTime) -> Duration {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 /// `cnf`, when present, is a confirmation object.
@@ -619,7 +527,7 @@ impl JwtValidatorBuilder {
     /// must check it). Required unless
     /// [`danger_accept_any_issuer`](Self::danger_accept_any_issuer).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
+        self.rules.issuer = Some(issuer.into());
         self
     }
 
@@ -627,7 +535,7 @@ impl JwtValidatorBuilder {
     /// server must reject a token that does not name it). Required unless
     /// [`danger_accept_any_audience`](Self::danger_accept_any_audience).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
+        self.rules.audience = Some(audience.into());
         self
     }
 
@@ -655,7 +563,7 @@ impl JwtValidatorBuilder {
 
     /// The clock skew tolerated on `exp` and `nbf` (default 60 seconds).
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.rules.leeway = leeway;
         self
     }
 
@@ -672,10 +580,10 @@ impl JwtValidatorBuilder {
     /// Fails unless an issuer and an audience are set (or explicitly
     /// skipped with the `danger_` methods).
     pub fn build(self) -> Result<JwtValidator, JwtValidatorError> {
-        if self.issuer.is_none() && !self.accept_any_issuer {
+        if self.rules.issuer.is_none() && !self.accept_any_issuer {
             return Err(JwtValidatorError::MissingIssuer);
         }
-        if self.audience.is_none() && !self.accept_any_audience {
+        if self.rules.audience.is_none() && !self.accept_any_audience {
             return Err(JwtValidatorError::MissingAudience);
         }
         #[cfg(feature = "remote-keys")]
@@ -684,9 +592,7 @@ impl JwtValidatorBuilder {
         Ok(JwtValidator {
             keys,
             algorithms: self.algorithms,
-            issuer: self.issuer,
-            audience: self.audience,
-            leeway: self.leeway,
+            rules: self.rules,
             typ: self.typ,
         })
     }
@@ -774,6 +680,11 @@ impl Inspection {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::time::UNIX_EPOCH;
+
+    fn since_epoch(t: SystemTime) -> Duration {
+        t.duration_since(UNIX_EPOCH).unwrap()
+    }
 
     fn validator() -> JwtValidator {
         JwtValidator::builder(&es256_jwks())

@@ -12,6 +12,7 @@ mod jwt;
 mod keys;
 #[cfg(feature = "remote-keys")]
 mod remote;
+mod rules;
 
 pub use cache::CachedValidator;
 
