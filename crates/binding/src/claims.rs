@@ -95,11 +95,7 @@ impl TokenClaims {
 
     /// `aud`, a string or an array of strings.
     pub fn audiences(&self) -> Vec<&str> {
-        match self.inner.claims.get("aud") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
+        audiences(&self.inner.claims)
     }
 
     /// `exp` as a time.
@@ -118,6 +114,15 @@ impl TokenClaims {
 }
 
 /// A JSON NumericDate (seconds since the epoch, possibly fractional).
+/// The `aud` of `claims`: a string or an array of strings.
+pub(crate) fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
+    match claims.get("aud") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub(crate) fn numeric_date(value: &Value) -> Option<SystemTime> {
     let secs = value.as_f64()?;
     if !(0.0..=1e12).contains(&secs) {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use super::TokenError;
-use crate::claims::numeric_date;
+use crate::claims::{audiences, numeric_date};
 
 /// The issuer and audience a token must name, and the clock skew tolerated.
 #[derive(Debug, Clone)]
@@ -58,12 +58,10 @@ impl ClaimRules {
         let Some(expected) = self.audience.as_deref() else {
             return Ok(None);
         };
-        let found: Vec<&str> = match claims.get("aud") {
-            None if absent_ok => return Ok(None),
-            Some(Value::String(s)) => vec![s],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
+        if absent_ok && !claims.contains_key("aud") {
+            return Ok(None);
+        }
+        let found = audiences(claims);
         if found.contains(&expected) {
             Ok(Some(expected))
         } else {
