@@ -31,7 +31,6 @@
 )]
 
 mod certificate;
-pub mod der;
 pub mod dn;
 mod error;
 pub mod pem;

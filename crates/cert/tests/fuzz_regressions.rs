@@ -32,7 +32,7 @@ fn an_oid_prefix_without_digits_is_an_error_not_a_panic() {
 /// printed as `2.5.4.127=#FFFF0000`, and the RFC 4514 parser refused that
 /// `#` value: the DER reader took only single-byte tags. Such a subject
 /// could not be written in a registration. `#` values now take any tag
-/// (`der::read_one_value`).
+/// (they are read by x509-parser's DER reader, as certificates are).
 ///
 /// The input as `cert_parse` found it is kept below. It also has an
 /// unterminated OID arc (`55 04 ff`, which x509-parser reads as 2.5.4.127),
@@ -84,10 +84,15 @@ fn a_value_with_a_multi_byte_tag_prints_and_parses_back() {
 
     let value: DistinguishedName = "2.5.4.127=#9FD91607651AD15E706C65".parse().unwrap();
     assert_eq!(value.to_string(), "2.5.4.127=#9FD91607651AD15E706C65");
-    // Still one value, minimally encoded: these are refused.
-    for bad in ["CN=#9F1E00", "CN=#9F802000", "CN=#FFFF000000", "CN=#9F81"] {
+    // Read as x509-parser reads a certificate's values: exactly one value
+    // (these are refused), and a tag it accepts in a longer form than
+    // needed is written back in the short one, as the same bytes in a
+    // certificate's subject are.
+    for bad in ["CN=#FFFF000000", "CN=#9F81", "CN=#0C017800"] {
         assert!(bad.parse::<DistinguishedName>().is_err(), "{bad}");
     }
+    let long_form: DistinguishedName = "CN=#9F1E00".parse().unwrap();
+    assert_eq!(long_form.to_string(), "CN=#9E00");
 }
 
 fn unhex(hex: &str) -> Vec<u8> {

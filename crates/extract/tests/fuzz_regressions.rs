@@ -64,7 +64,7 @@ fn xfcc_element_certificate_is_parsed_in_full() {
 /// fuzz target `header_der_base64` (10-minute run): a certificate from a
 /// base64 DER header whose subject has a value with a multi-byte tag
 /// (`9F D9 16 ...`) printed to a DN string the RFC 4514 parser refused.
-/// Fixed in certbound-cert (`der::read_one_value`).
+/// Fixed in certbound-cert (`#` values take any tag).
 ///
 /// The input the fuzzer wrote is kept: it also has an attribute in the
 /// issuer with bytes after its value and an unterminated OID arc. A

@@ -39,7 +39,6 @@ pub(crate) mod value;
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
-use x509_parser::asn1_rs::ToDer as _;
 use x509_parser::x509::X509Name;
 
 pub use parse::{DnError, DnErrorKind, MAX_DN_STRING_LEN};
@@ -142,25 +141,9 @@ impl DistinguishedName {
             .map(|rdn| Rdn {
                 attributes: rdn
                     .iter()
-                    .map(|atv| {
-                        let any = atv.attr_value();
-                        let header = &any.header;
-                        let tag = header.tag().0;
-                        let class = header.class() as u8;
-                        let text = if class == 0 && !header.is_constructed() && tag < 31 {
-                            value::decode_string(tag as u8, any.data)
-                        } else {
-                            None
-                        };
-                        let value = match text {
-                            Some(s) => AttributeValue::Text(s),
-                            // Writing into a Vec does not fail.
-                            None => AttributeValue::Der(any.to_der_vec().unwrap_or_default()),
-                        };
-                        Attribute {
-                            oid: atv.attr_type().to_id_string(),
-                            value,
-                        }
+                    .map(|atv| Attribute {
+                        oid: atv.attr_type().to_id_string(),
+                        value: value::from_any(atv.attr_value()),
                     })
                     .collect(),
             })

@@ -244,13 +244,7 @@ impl Parser<'_> {
         let Ok(der) = hex::decode(digits) else {
             return Err(err(start, DnErrorKind::InvalidHexValue));
         };
-        let Some((tag, content)) = value::split_tlv(&der) else {
-            return Err(err(start, DnErrorKind::InvalidHexValue));
-        };
-        Ok(match value::decode_string(tag, content) {
-            Some(text) => AttributeValue::Text(text),
-            None => AttributeValue::Der(der),
-        })
+        value::from_der(&der).ok_or_else(|| err(start, DnErrorKind::InvalidHexValue))
     }
 
     fn quoted_value(&mut self) -> Result<AttributeValue, DnError> {

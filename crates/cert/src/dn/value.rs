@@ -1,7 +1,9 @@
 //! Attribute values: the ASN.1 string types decoded to text, anything else
 //! kept as DER.
 
-use x509_parser::asn1_rs::ToDer as _;
+use x509_parser::asn1_rs::{Any, Class, FromDer as _, ToDer as _};
+
+use super::AttributeValue;
 
 /// Universal tags of the string types a directory attribute may use.
 const UTF8_STRING: u8 = 12;
@@ -46,12 +48,32 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
     }
 }
 
-/// Splits one DER TLV into its tag (the first identifier byte) and content,
-/// when `der` is exactly one TLV of any tag ([`crate::der::read_one_value`]).
-pub(crate) fn split_tlv(der: &[u8]) -> Option<(u8, &[u8])> {
-    crate::der::read_one_value(der)
-        .ok()
-        .map(|tlv| (tlv.tag, tlv.content))
+/// An attribute value as x509-parser reads it, from a certificate or from
+/// a `#hex` string: a universal string type becomes text, anything else
+/// stays DER.
+pub(crate) fn from_any(any: &Any<'_>) -> AttributeValue {
+    let header = &any.header;
+    let text = if header.class() == Class::Universal && !header.is_constructed() {
+        u8::try_from(header.tag().0)
+            .ok()
+            .and_then(|tag| decode_string(tag, any.data))
+    } else {
+        None
+    };
+    match text {
+        Some(s) => AttributeValue::Text(s),
+        // Writing into a Vec does not fail.
+        None => AttributeValue::Der(any.to_der_vec().unwrap_or_default()),
+    }
+}
+
+/// The attribute value a `#hex` string's bytes encode: exactly one DER
+/// value, read by the reader of certificates.
+pub(crate) fn from_der(der: &[u8]) -> Option<AttributeValue> {
+    match Any::from_der(der) {
+        Ok(([], any)) => Some(from_any(&any)),
+        _ => None,
+    }
 }
 
 /// DER-encodes text as a UTF8String.
@@ -75,14 +97,22 @@ mod tests {
     }
 
     #[test]
-    fn splits_exactly_one_tlv() {
-        assert_eq!(split_tlv(&[0x0c, 0x01, b'x']), Some((0x0c, &b"x"[..])));
-        assert_eq!(split_tlv(&[0x0c, 0x02, b'x']), None);
-        assert_eq!(split_tlv(&[0x0c, 0x01, b'x', 0]), None);
-        // DER: a long-form length for a short value is refused.
-        assert_eq!(split_tlv(&[0x0c, 0x81, 0x01, b'x']), None);
-        assert_eq!(split_tlv(&[]), None);
-        let long = utf8_string_der(&"a".repeat(300));
-        assert_eq!(split_tlv(&long).map(|(_, c)| c.len()), Some(300));
+    fn hex_bytes_are_exactly_one_value() {
+        let text = |s: &str| Some(AttributeValue::Text(s.into()));
+        assert_eq!(from_der(&[0x0c, 0x01, b'x']), text("x"));
+        assert_eq!(from_der(&[0x0c, 0x02, b'x']), None);
+        assert_eq!(from_der(&[0x0c, 0x01, b'x', 0]), None);
+        assert_eq!(from_der(&[]), None);
+        let mut long = vec![0x0c, 0x82, 0x01, 0x2c];
+        long.extend([b'a'; 300]);
+        assert_eq!(from_der(&long), text(&"a".repeat(300)));
+        // Not a string type, or a multi-byte tag: kept as DER.
+        let int = [0x02, 0x01, 0x05];
+        assert_eq!(from_der(&int), Some(AttributeValue::Der(int.to_vec())));
+        let private = [0xdf, 0x7f, 0x01, 0x00];
+        assert_eq!(
+            from_der(&private),
+            Some(AttributeValue::Der(private.to_vec()))
+        );
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use certbound_cert::Certificate;
-use certbound_cert::der::read_tlv;
+use x509_parser::asn1_rs::{Any, FromDer as _, Tag};
 
 use super::HeaderError;
 
@@ -14,21 +14,22 @@ const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIEN
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
 /// Splits `bytes` into the DER SEQUENCEs it holds back to back (as HAProxy's
-/// `ssl_c_chain_der` writes them), by their ASN.1 lengths.
+/// `ssl_c_chain_der` writes them), by their ASN.1 lengths, read as
+/// x509-parser reads a certificate's.
 pub fn split_concatenated(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     let mut out = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
         let offset = bytes.len() - rest.len();
-        if rest[0] != 0x30 {
+        let (after, any) = Any::from_der(rest)
+            .map_err(|e| format!("the certificate at byte {offset} is not DER: {e}"))?;
+        if any.tag() != Tag::Sequence {
             return Err(format!(
-                "byte {offset} starts no DER certificate (tag 0x{:02x}, expected a SEQUENCE, 0x30)",
-                rest[0]
+                "byte {offset} starts no DER certificate (tag {}, expected a SEQUENCE)",
+                any.tag()
             ));
         }
-        let (tlv, after) =
-            read_tlv(rest).map_err(|e| format!("the certificate at byte {offset} {e}"))?;
-        out.push(tlv.encoded);
+        out.push(&rest[..rest.len() - after.len()]);
         rest = after;
     }
     if out.is_empty() {
