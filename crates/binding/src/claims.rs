@@ -113,7 +113,6 @@ impl TokenClaims {
     }
 }
 
-/// A JSON NumericDate (seconds since the epoch, possibly fractional).
 /// The `aud` of `claims`: a string or an array of strings.
 pub(crate) fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
     match claims.get("aud") {
@@ -123,6 +122,7 @@ pub(crate) fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
     }
 }
 
+/// A JSON NumericDate (seconds since the epoch, possibly fractional).
 pub(crate) fn numeric_date(value: &Value) -> Option<SystemTime> {
     let secs = value.as_f64()?;
     if !(0.0..=1e12).contains(&secs) {
