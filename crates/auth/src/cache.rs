@@ -13,7 +13,7 @@ pub(crate) type Key = [u8; 32];
 
 /// Successful verifications and until when each holds.
 pub(crate) struct VerificationCache {
-    entries: moka::sync::Cache<Key, SystemTime>,
+    entries: quick_cache::sync::Cache<Key, SystemTime>,
     capacity: u64,
     ttl: Duration,
 }
@@ -21,10 +21,7 @@ pub(crate) struct VerificationCache {
 impl VerificationCache {
     pub(crate) fn new(capacity: u64, ttl: Duration) -> Self {
         Self {
-            entries: moka::sync::Cache::builder()
-                .max_capacity(capacity)
-                .time_to_live(ttl)
-                .build(),
+            entries: quick_cache::sync::Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX)),
             capacity,
             ttl,
         }
@@ -65,7 +62,7 @@ impl VerificationCache {
         match self.entries.get(key) {
             Some(until) if now < until => true,
             Some(_) => {
-                self.entries.invalidate(key);
+                self.entries.remove(key);
                 false
             }
             None => false,

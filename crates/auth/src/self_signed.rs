@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use moka::ops::compute::Op;
+use quick_cache::sync::{Cache, EntryAction, EntryResult};
 
 use certbound_cert::Thumbprint;
 
@@ -66,7 +66,7 @@ pub struct SelfSignedTlsClientAuth {
     ttl: Duration,
     max_age: Duration,
     min_refetch_interval: Duration,
-    cache: moka::sync::Cache<String, CachedSet>,
+    cache: Cache<String, CachedSet>,
 }
 
 impl std::fmt::Debug for SelfSignedTlsClientAuth {
@@ -103,7 +103,7 @@ pub(crate) enum SetSource {
 }
 
 /// The default number of `jwks_uri` key sets kept.
-const DEFAULT_CAPACITY: u64 = 10_000;
+const DEFAULT_CAPACITY: usize = 10_000;
 
 impl SelfSignedTlsClientAuth {
     /// Self-signed client authentication with registered `jwks` only (no
@@ -115,7 +115,7 @@ impl SelfSignedTlsClientAuth {
             ttl: Duration::from_secs(3600),
             max_age: Duration::from_secs(86_400),
             min_refetch_interval: Duration::from_secs(60),
-            cache: moka::sync::Cache::new(DEFAULT_CAPACITY),
+            cache: Cache::new(DEFAULT_CAPACITY),
         }
     }
 
@@ -149,7 +149,7 @@ impl SelfSignedTlsClientAuth {
     /// How many `jwks_uri` key sets are kept at most (the least used go
     /// first); at least one, since the refetch rate limit lives there too.
     pub fn jwks_cache_capacity(mut self, n: u64) -> Self {
-        self.cache = moka::sync::Cache::new(n.max(1));
+        self.cache = Cache::new(usize::try_from(n).unwrap_or(usize::MAX).max(1));
         self
     }
 
@@ -163,15 +163,20 @@ impl SelfSignedTlsClientAuth {
             tracing::debug!(jwks_uri = uri, "ignoring a key of the fetched set: {e}");
         }
         let thumbprints: Arc<[Thumbprint]> = thumbprints.into();
-        let set = thumbprints.clone();
-        self.cache.entry_by_ref(uri).and_compute_with(|entry| {
-            let last_attempt = entry.map_or(now, |e| e.into_value().last_attempt);
-            Op::Put(CachedSet {
-                thumbprints: set,
-                fetched_at: now,
-                last_attempt,
-            })
+        let fetched = CachedSet {
+            thumbprints: thumbprints.clone(),
+            fetched_at: now,
+            last_attempt: now,
+        };
+        let set = fetched.clone();
+        let entry = self.cache.entry(uri, None, |_, cached| {
+            cached.thumbprints = set.thumbprints;
+            cached.fetched_at = now;
+            EntryAction::Retain(())
         });
+        if let EntryResult::Vacant(guard) = entry {
+            let _ = guard.insert(fetched);
+        }
         Ok(thumbprints)
     }
 
@@ -186,37 +191,41 @@ impl SelfSignedTlsClientAuth {
         now: SystemTime,
     ) -> Result<(bool, usize, SetSource), JwksFetchError> {
         // Decided under the entry's lock, so that concurrent misses fetch once.
-        let mut decision = None;
-        self.cache.entry_by_ref(uri).and_compute_with(|entry| {
-            let Some(entry) = entry else {
-                // Remember the attempt, so a failing fetch is rate-limited too.
-                decision = Some(Decision::Fetch { had: None });
-                return Op::Put(CachedSet {
-                    thumbprints: Arc::from(Vec::new()),
-                    fetched_at: SystemTime::UNIX_EPOCH,
-                    last_attempt: now,
-                });
-            };
-            let mut set = entry.into_value();
+        let entry = self.cache.entry(uri, None, |_, set| {
             let fresh = now < set.fetched_at + self.ttl;
             if fresh && set.thumbprints.contains(presented) {
-                decision = Some(Decision::Answer(set, SetSource::Cached));
-                return Op::Nop;
+                return EntryAction::Retain(Decision::Answer(set.clone(), SetSource::Cached));
             }
             // A miss, or a stale set: fetch, unless the last attempt
             // (successful or not) was within the interval.
             if now < set.last_attempt + self.min_refetch_interval {
-                decision = Some(Decision::Answer(set, SetSource::RefetchRateLimited));
-                return Op::Nop;
+                let source = SetSource::RefetchRateLimited;
+                return EntryAction::Retain(Decision::Answer(set.clone(), source));
             }
             set.last_attempt = now;
-            decision = Some(Decision::Fetch {
+            EntryAction::Retain(Decision::Fetch {
                 had: Some((set.clone(), fresh)),
-            });
-            Op::Put(set)
+            })
         });
+        let decision = match entry {
+            EntryResult::Retained(decision) => decision,
+            EntryResult::Vacant(guard) => {
+                // Remember the attempt, so a failing fetch is rate-limited too.
+                let _ = guard.insert(CachedSet {
+                    thumbprints: Arc::from(Vec::new()),
+                    fetched_at: SystemTime::UNIX_EPOCH,
+                    last_attempt: now,
+                });
+                Decision::Fetch { had: None }
+            }
+            // The closure neither removes nor replaces, and there is no
+            // timeout: these do not happen; fetch as for a new `jwks_uri`.
+            EntryResult::Removed(..) | EntryResult::Replaced(..) | EntryResult::Timeout => {
+                Decision::Fetch { had: None }
+            }
+        };
         let had = match decision {
-            Some(Decision::Answer(set, source)) => {
+            Decision::Answer(set, source) => {
                 if set.fetched_at == SystemTime::UNIX_EPOCH {
                     return Err(JwksFetchError::new(
                         "no key set fetched yet, and the last attempt is too recent to retry",
@@ -233,8 +242,7 @@ impl SelfSignedTlsClientAuth {
                     source,
                 ));
             }
-            Some(Decision::Fetch { had }) => had,
-            None => None,
+            Decision::Fetch { had } => had,
         };
         let refetch = had.as_ref().is_some_and(|(_, fresh)| *fresh);
         let set = match self.fetch(uri, now).await {

@@ -418,8 +418,8 @@ async fn the_key_set_cache_is_bounded() {
         match capacity {
             // Unbounded for this many: every set kept.
             None => assert_eq!(kept, CLIENTS),
-            // Ten sets (moka may hold a few more until its maintenance
-            // runs), far fewer than the clients.
+            // About ten sets (the cache's capacity is approximate), far
+            // fewer than the clients.
             Some(_) => assert!(kept <= kept_at_most, "{kept} of {CLIENTS} sets kept"),
         }
     }

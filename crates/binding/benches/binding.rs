@@ -125,7 +125,7 @@ fn bound_token_check(b: divan::Bencher) {
 }
 
 /// The bound-token check answered by `CachedValidator` (SHA-256 of the
-/// token, moka lookup, claims `Arc` clone), then `verify_binding`.
+/// token, quick_cache lookup, claims `Arc` clone), then `verify_binding`.
 #[divan::bench]
 fn bound_token_check_cached(b: divan::Bencher) {
     let v = CachedValidator::new(validator());

@@ -2,10 +2,9 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use moka::Expiry;
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use super::{AccessTokenValidator, TokenError};
@@ -21,28 +20,6 @@ struct Entry {
     /// The earliest of the token's `exp` and `max_ttl` after it was
     /// verified: the entry is never answered from then on.
     until: SystemTime,
-    /// How long after its insertion moka may drop the entry (the same
-    /// deadline, on moka's clock).
-    ttl: Duration,
-}
-
-/// Drops each entry at its own deadline.
-struct UntilDeadline;
-
-impl Expiry<Key, Entry> for UntilDeadline {
-    fn expire_after_create(&self, _: &Key, entry: &Entry, _: Instant) -> Option<Duration> {
-        Some(entry.ttl)
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &Key,
-        entry: &Entry,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.ttl)
-    }
 }
 
 /// Remembers the claims of tokens `V` accepted, so a token presented again
@@ -51,7 +28,7 @@ impl Expiry<Key, Entry> for UntilDeadline {
 /// An entry is answered no longer than the token's `exp` (tokens without
 /// `exp` are not cached) and no longer than [`max_ttl`](Self::max_ttl)
 /// (5 minutes by default); refusals are not cached. The cache is a bounded
-/// [moka](https://docs.rs/moka) cache of at most
+/// [quick_cache](https://docs.rs/quick_cache) cache of at most
 /// [`capacity`](Self::capacity) tokens (10 000 by default), keyed by the
 /// token's SHA-256.
 ///
@@ -95,10 +72,7 @@ impl<V> fmt::Debug for CachedValidator<V> {
 }
 
 fn cache(capacity: u64) -> Cache<Key, Entry> {
-    Cache::builder()
-        .max_capacity(capacity)
-        .expire_after(UntilDeadline)
-        .build()
+    Cache::new(usize::try_from(capacity).unwrap_or(usize::MAX).max(1))
 }
 
 fn key(token: &str) -> Key {
@@ -149,7 +123,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
             self.hits.fetch_add(1, Ordering::Relaxed);
             Some(entry.claims)
         } else {
-            self.cache.invalidate(&key);
+            self.cache.remove(&key);
             None
         }
     }
@@ -168,7 +142,6 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         let entry = Entry {
             claims: claims.clone(),
             until,
-            ttl,
         };
         self.cache.insert(key(token), entry);
     }
@@ -298,8 +271,7 @@ mod tests {
         for i in 0..100 {
             assert!(block_on(v.validate(&format!("token-{i}"))).is_ok());
         }
-        v.cache.run_pending_tasks();
-        assert!(v.cache.entry_count() <= 10, "{}", v.cache.entry_count());
+        assert!(v.cache.len() <= 10, "{}", v.cache.len());
 
         let (calls, v) = counting(in_ten_minutes(), true);
         let v = CachedValidator::new(v).capacity(0);

@@ -13,13 +13,13 @@ use crate::ClientCert;
 type Key = Vec<Vec<u8>>;
 
 pub(crate) struct Memo {
-    cache: moka::sync::Cache<Key, ClientCert>,
+    cache: quick_cache::sync::Cache<Key, ClientCert>,
 }
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Memo")
-            .field("entries", &self.cache.entry_count())
+            .field("entries", &self.cache.len())
             .finish_non_exhaustive()
     }
 }
@@ -28,7 +28,7 @@ impl Memo {
     /// A memo of at most `capacity` entries; `None` for zero.
     pub(crate) fn new(capacity: usize) -> Option<Self> {
         (capacity > 0).then(|| Self {
-            cache: moka::sync::Cache::new(capacity as u64),
+            cache: quick_cache::sync::Cache::new(capacity),
         })
     }
 
