@@ -99,11 +99,10 @@ impl Drop for Inner {
 /// kept by the application sees, and makes, the same updates as the one in
 /// a [`ClientAuthLayer`](crate::ClientAuthLayer).
 ///
-/// The `tls_client_auth` configuration is live: [`update_tls_client_auth`](Self::update_tls_client_auth)
-/// swaps trust anchors, intermediates, CRLs and policy atomically, and CRLs
-/// from files, URLs and distribution points are refreshed by a background
-/// task on the tokio runtime (started with the first CRL source that needs
-/// it, ended with the last clone).
+/// The `tls_client_auth` configuration and its CRLs are live (see
+/// [`update_tls_client_auth`](Self::update_tls_client_auth) and
+/// [`refresh_crls`](Self::refresh_crls)); the background CRL refresher ends
+/// with the last clone.
 ///
 /// ```
 /// use certbound_auth::{Authenticator, ClientMetadata, TlsClientAuth, TokenEndpointAuthMethod, TrustStore, registry_from_metadata};
@@ -262,8 +261,7 @@ fn check_eku(leaf: &Certificate, policy: EkuPolicy) -> Result<String, (AuthError
         },
         Some(ext) => {
             let e = ext.value;
-            let mut listed = Vec::new();
-            for (on, name) in [
+            let listed: Vec<String> = [
                 (e.any, "anyExtendedKeyUsage"),
                 (e.server_auth, "serverAuth"),
                 (e.client_auth, "clientAuth"),
@@ -271,12 +269,12 @@ fn check_eku(leaf: &Certificate, policy: EkuPolicy) -> Result<String, (AuthError
                 (e.email_protection, "emailProtection"),
                 (e.time_stamping, "timeStamping"),
                 (e.ocsp_signing, "OCSPSigning"),
-            ] {
-                if on {
-                    listed.push(name.to_owned());
-                }
-            }
-            listed.extend(e.other.iter().map(|o| o.to_id_string()));
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| name.to_owned())
+            .chain(e.other.iter().map(|o| o.to_id_string()))
+            .collect();
             if e.client_auth {
                 Ok(format!("EKU lists {}", listed.join(", ")))
             } else {
@@ -289,17 +287,20 @@ fn check_eku(leaf: &Certificate, policy: EkuPolicy) -> Result<String, (AuthError
     }
 }
 
-/// The leaf's certificate policy OIDs (dotted), or an error text.
-fn leaf_policies(leaf: &Certificate) -> Result<Vec<String>, String> {
+/// The leaf's certificate policy OIDs (dotted); none when it does not
+/// parse, so that a required policy is missing.
+fn leaf_policies(leaf: &Certificate) -> Vec<String> {
     use x509_parser::extensions::ParsedExtension;
-    let parsed = leaf.parsed().map_err(|e| e.to_string())?;
+    let Ok(parsed) = leaf.parsed() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for ext in parsed.extensions() {
         if let ParsedExtension::CertificatePolicies(policies) = ext.parsed_extension() {
             out.extend(policies.iter().map(|p| p.policy_id.to_id_string()));
         }
     }
-    Ok(out)
+    out
 }
 
 impl Authenticator {
@@ -332,8 +333,8 @@ impl Authenticator {
         AuthMetrics {
             path_validations: self.inner.path_validations.load(Ordering::Relaxed),
             cache_hits: self.inner.cache_hits.load(Ordering::Relaxed),
-            crl_updates: self.inner.tls.crl_updates(),
-            crl_refresh_failures: self.inner.tls.crl_refresh_failures(),
+            crl_updates: self.inner.tls.crl_updates.load(Ordering::Relaxed),
+            crl_refresh_failures: self.inner.tls.crl_refresh_failures.load(Ordering::Relaxed),
         }
     }
 
@@ -488,50 +489,42 @@ impl Authenticator {
             return Err(AuthError::MultipleMethods { other });
         }
         match &method {
-            TokenEndpointAuthMethod::TlsClientAuth => match self.inner.tls.load() {
-                Some(tls) => self.tls_client_auth(&tls, client, cert, rec, use_cache),
-                None => {
-                    rec.fail("method", || "tls_client_auth is not enabled".into());
-                    Err(AuthError::MethodNotEnabled { method })
+            TokenEndpointAuthMethod::TlsClientAuth => {
+                if let Some(tls) = self.inner.tls.load() {
+                    return self.tls_client_auth(&tls, client, cert, rec, use_cache);
                 }
-            },
-            TokenEndpointAuthMethod::SelfSignedTlsClientAuth => match &self.inner.self_signed {
-                Some(ss) => self.self_signed(ss, client, cert, rec).await,
-                None => {
-                    rec.fail("method", || {
-                        "self_signed_tls_client_auth is not enabled".into()
-                    });
-                    Err(AuthError::MethodNotEnabled { method })
+            }
+            TokenEndpointAuthMethod::SelfSignedTlsClientAuth => {
+                if let Some(ss) = &self.inner.self_signed {
+                    return self.self_signed(ss, client, cert, rec).await;
                 }
-            },
+            }
             _ => {
                 rec.skip("method", || {
                     format!("{method} is not an mTLS method: left to other client authentication")
                 });
-                Err(AuthError::NotMtlsClient { method })
+                return Err(AuthError::NotMtlsClient { method });
             }
         }
+        rec.fail("method", || format!("{method} is not enabled"));
+        Err(AuthError::MethodNotEnabled { method })
     }
 
     fn presented(cert: Option<&ClientCert>, rec: &mut Recorder) -> Result<ClientCert, AuthError> {
-        match cert {
-            Some(c) => {
-                rec.pass("certificate", || {
-                    format!(
-                        "{} (x5t#S256 {}), issued by {}, {} intermediate(s) presented",
-                        c.leaf().subject(),
-                        c.thumbprint(),
-                        c.leaf().issuer(),
-                        c.intermediates().len()
-                    )
-                });
-                Ok(c.clone())
-            }
-            None => {
-                rec.fail("certificate", || "no client certificate presented".into());
-                Err(AuthError::NoCertificate)
-            }
-        }
+        let Some(c) = cert else {
+            rec.fail("certificate", || "no client certificate presented".into());
+            return Err(AuthError::NoCertificate);
+        };
+        rec.pass("certificate", || {
+            format!(
+                "{} (x5t#S256 {}), issued by {}, {} intermediate(s) presented",
+                c.leaf().subject(),
+                c.thumbprint(),
+                c.leaf().issuer(),
+                c.intermediates().len()
+            )
+        });
+        Ok(c.clone())
     }
 
     fn tls_client_auth(
@@ -624,7 +617,7 @@ impl Authenticator {
             if tls.required_policies.is_empty() {
                 rec.skip("policies", || "no certificate policy required".into());
             } else {
-                let present = leaf_policies(leaf).unwrap_or_default();
+                let present = leaf_policies(leaf);
                 match tls.required_policies.iter().find(|p| !present.contains(p)) {
                     None => rec.pass("policies", || {
                         format!("leaf has {}", tls.required_policies.join(", "))
@@ -668,7 +661,10 @@ impl Authenticator {
                         format!(
                             "valid chain to anchor {} through {} intermediate(s): signatures, \
                              validity, basic constraints and EKU checked by webpki",
-                            path.anchor_subject(),
+                            path.anchor
+                                .as_ref()
+                                .map(|a| a.subject().to_string())
+                                .unwrap_or_default(),
                             path.intermediates
                         )
                     });

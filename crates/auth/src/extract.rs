@@ -1,7 +1,5 @@
 //! The axum extractor for [`AuthenticatedClient`].
 
-use std::fmt;
-
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
@@ -12,17 +10,10 @@ use certbound_oauth::OAuthError;
 /// [`AuthenticatedClient`] could not be extracted: no client was
 /// authenticated by mutual TLS for this request (the `ClientAuthLayer` is
 /// missing, or the client uses another method).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no client authenticated by mutual TLS")]
 #[non_exhaustive]
 pub struct AuthenticatedClientRejection;
-
-impl fmt::Display for AuthenticatedClientRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no client authenticated by mutual TLS")
-    }
-}
-
-impl std::error::Error for AuthenticatedClientRejection {}
 
 impl IntoResponse for AuthenticatedClientRejection {
     /// `401 invalid_client`, the RFC 6749 §5.2 JSON body.

@@ -1,11 +1,6 @@
-//! [`JwksFetcher`] and [`CrlFetcher`] for certbound-fetch's [`Fetcher`].
-//!
-//! A client's `jwks_uri` is fetched with timeouts, a size limit, no
-//! redirects, https only, and no loopback, private or link-local address
-//! unless allowed by name (the URL is the client's, the network is the
-//! server's). CRLs are the operator's URLs (configured, or named in
-//! certificates that chain to the operator's trust anchors): fetched with
-//! the same limits, plain http allowed, since a CRL is signed by its issuer.
+//! [`JwksFetcher`] and [`CrlFetcher`] for certbound-fetch's [`Fetcher`]: a
+//! client's `jwks_uri` under the client-URL policy (https only, no private
+//! network), CRLs under the operator-URL policy (plain http: they are signed).
 
 use certbound_fetch::Fetcher;
 

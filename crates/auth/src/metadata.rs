@@ -213,18 +213,13 @@ impl SubjectParameter {
     /// subject by RFC 4517 `distinguishedNameMatch`, SANs per RFC 8705 §2.1.2.
     /// A certificate whose SAN extension is malformed never matches.
     pub fn matches(&self, cert: &Certificate) -> bool {
-        if let Self::SubjectDn(dn) = self {
-            return dn.matches(cert.subject());
-        }
-        let Ok(sans) = cert.subject_alt_names() else {
-            return false;
-        };
+        let sans = || cert.subject_alt_names();
         match self {
-            Self::SubjectDn(_) => false,
-            Self::SanDns(v) => sans.has_dns(v),
-            Self::SanUri(v) => sans.has_uri(v),
-            Self::SanIp(v) => sans.has_ip(v),
-            Self::SanEmail(v) => sans.has_email(v),
+            Self::SubjectDn(dn) => dn.matches(cert.subject()),
+            Self::SanDns(v) => sans().is_ok_and(|s| s.has_dns(v)),
+            Self::SanUri(v) => sans().is_ok_and(|s| s.has_uri(v)),
+            Self::SanIp(v) => sans().is_ok_and(|s| s.has_ip(v)),
+            Self::SanEmail(v) => sans().is_ok_and(|s| s.has_email(v)),
         }
     }
 
@@ -414,14 +409,16 @@ impl ClientMetadata {
             }
             _ => {}
         }
-        let trust_anchors = match &self.certbound_trust_anchors {
-            None => None,
-            Some(list) => Some(parse_anchors(list)?),
-        };
-        let issuer_pin = match &self.certbound_issuer_spki_sha256 {
-            None => None,
-            Some(p) => Some(parse_pin(p)?),
-        };
+        let trust_anchors = self
+            .certbound_trust_anchors
+            .as_deref()
+            .map(parse_anchors)
+            .transpose()?;
+        let issuer_pin = self
+            .certbound_issuer_spki_sha256
+            .as_deref()
+            .map(parse_pin)
+            .transpose()?;
         let mut id = Sha256::new();
         if let Some(store) = &trust_anchors {
             for cert in store.certificates() {

@@ -183,11 +183,9 @@ impl TlsClientAuth {
     /// certificates of issuers without a CRL have an unknown revocation
     /// status, accepted unless
     /// [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status).
-    /// It is used only when its signature verifies with the key of a trust
-    /// anchor or configured intermediate of its issuer's name (checked when
-    /// the authenticator takes the configuration; otherwise logged and left
-    /// out).
-    /// A CRL that cannot be read makes
+    /// It is used only when its signature verifies (see [`TlsClientAuth`]):
+    /// checked when the authenticator takes the configuration, otherwise
+    /// logged and left out. A CRL that cannot be read makes
     /// [`AuthenticatorBuilder::build`](crate::AuthenticatorBuilder::build)
     /// (or [`update_tls_client_auth`](crate::Authenticator::update_tls_client_auth))
     /// fail.
@@ -401,7 +399,7 @@ impl TlsClientAuth {
                 .map(|c| CertificateDer::from(c.der())),
         );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
-        let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().map(Crl::list).collect();
+        let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().map(|c| &*c.list).collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
             Ok(b) => Some(
                 b.with_depth(self.crl_depth)
@@ -477,12 +475,20 @@ impl TlsClientAuth {
         // Until when this verification holds: the earliest notAfter of the
         // path (webpki checks each at `now` only) and nextUpdate of the CRLs
         // it relied on.
+        let anchor = anchors.certificate(path.anchor());
         let mut valid_until = leaf.validity().not_after;
-        if let Some(t) = anchors.not_after(path.anchor()) {
-            valid_until = valid_until.min(t);
+        if let Some(anchor) = anchor {
+            valid_until = valid_until.min(anchor.validity().not_after);
         }
         for cert in path.intermediate_certificates() {
-            valid_until = valid_until.min(not_after(cert.der().as_ref()));
+            // One of ours, presented or configured; the epoch (nothing
+            // cached) should it not be.
+            let not_after = presented
+                .iter()
+                .chain(&self.intermediates)
+                .find(|c| c.der() == cert.der().as_ref())
+                .map_or(UNIX_EPOCH, |c| c.validity().not_after);
+            valid_until = valid_until.min(not_after);
         }
         // The certificates whose revocation webpki checked, by issuer.
         let mut checked: Vec<&[u8]> = vec![ee.issuer()];
@@ -495,7 +501,7 @@ impl TlsClientAuth {
             // distribution point), the earliest nextUpdate bounds them all.
             let Some(next_update) = crls
                 .iter()
-                .filter(|c| c.issuer() == *issuer)
+                .filter(|c| c.list.issuer() == *issuer)
                 .map(|c| c.next_update)
                 .min()
             else {
@@ -525,40 +531,30 @@ impl TlsClientAuth {
         Ok(ValidatedPath {
             intermediates: path.intermediate_certificates().count(),
             issuer_spki_sha256: Sha256::digest(path.issuer_spki().as_ref()).into(),
-            anchor_subject_der: path.anchor().subject.as_ref().to_vec(),
+            anchor: anchor.cloned(),
             valid_until,
             revocation,
         })
     }
 }
 
-/// A certificate's notAfter; the epoch when it does not parse, so that
-/// nothing is cached on its account.
-fn not_after(der: &[u8]) -> SystemTime {
-    x509_parser::parse_x509_certificate(der)
-        .ok()
-        .and_then(|(_, c)| u64::try_from(c.validity().not_after.timestamp()).ok())
-        .map_or(UNIX_EPOCH, |secs| UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 /// An RFC 4514 name from webpki's form of it, the DER content of the Name
 /// SEQUENCE.
 pub(crate) fn name_from_content(subject: &[u8]) -> String {
-    let mut der = vec![0x30];
-    let len = subject.len();
-    if len < 0x80 {
-        der.push(len as u8);
-    } else if len <= 0xff {
-        der.extend([0x81, len as u8]);
-    } else {
-        der.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    der.extend_from_slice(subject);
+    use x509_parser::asn1_rs::{Class, Header, Length, Tag, ToDer};
     use x509_parser::prelude::FromDer;
-    match x509_parser::x509::X509Name::from_der(&der) {
-        Ok((_, name)) => certbound_cert::DistinguishedName::from_x509_name(&name).to_string(),
-        Err(_) => "(unreadable)".to_owned(),
-    }
+    let header = Header::new(
+        Class::Universal,
+        true,
+        Tag::Sequence,
+        Length::Definite(subject.len()),
+    );
+    let name = header.to_der_vec().ok().and_then(|mut der| {
+        der.extend_from_slice(subject);
+        let (_, name) = x509_parser::x509::X509Name::from_der(&der).ok()?;
+        Some(certbound_cert::DistinguishedName::from_x509_name(&name).to_string())
+    });
+    name.unwrap_or_else(|| "(unreadable)".to_owned())
 }
 
 /// A path webpki validated.
@@ -566,7 +562,8 @@ pub(crate) fn name_from_content(subject: &[u8]) -> String {
 pub(crate) struct ValidatedPath {
     pub(crate) intermediates: usize,
     pub(crate) issuer_spki_sha256: [u8; 32],
-    anchor_subject_der: Vec<u8>,
+    /// The anchor's certificate (always found: webpki chose one of ours).
+    pub(crate) anchor: Option<Certificate>,
     /// The earliest notAfter of the path and nextUpdate of the CRLs used.
     pub(crate) valid_until: SystemTime,
     pub(crate) revocation: Revocation,
@@ -581,14 +578,6 @@ pub(crate) enum Revocation {
     NotRevoked { certificates: usize },
     /// No configured CRL covers this issuer: the status is unknown.
     Unknown { issuer: String },
-}
-
-impl ValidatedPath {
-    /// The anchor's subject, RFC 4514 (formatted only when asked: it is
-    /// for reports).
-    pub(crate) fn anchor_subject(&self) -> String {
-        name_from_content(&self.anchor_subject_der)
-    }
 }
 
 /// Why path validation failed.

@@ -1,7 +1,6 @@
 //! [`TrustStore`]: the CA certificates `tls_client_auth` chains must lead to.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use certbound_cert::{Certificate, pem};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
@@ -138,11 +137,9 @@ impl TrustStore {
             .and_then(|i| self.inner.path_len.get(i).copied().flatten())
     }
 
-    /// The notAfter of the anchor webpki chose.
-    pub(crate) fn not_after(&self, anchor: &TrustAnchor<'_>) -> Option<SystemTime> {
-        self.position(anchor)
-            .and_then(|i| self.inner.certs.get(i))
-            .map(|c| c.validity().not_after)
+    /// The certificate of the anchor webpki chose.
+    pub(crate) fn certificate(&self, anchor: &TrustAnchor<'_>) -> Option<&Certificate> {
+        self.position(anchor).and_then(|i| self.inner.certs.get(i))
     }
 }
 

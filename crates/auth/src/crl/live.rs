@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -54,11 +54,11 @@ struct SourceState {
 }
 
 impl SourceState {
-    fn due_now() -> Self {
+    fn new(crl: Option<Crl>, stamp: Option<FileStamp>, due: Option<Instant>) -> Self {
         Self {
-            crl: None,
-            stamp: None,
-            due: Some(Instant::now()),
+            crl,
+            stamp,
+            due,
             failures: 0,
         }
     }
@@ -78,13 +78,14 @@ pub(crate) struct LiveTls {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     /// Whether the configuration has a source to refresh or follows
-    /// distribution points, and whether the task runs: read on every
-    /// verification, so atomics rather than the locks.
+    /// distribution points, and the task once started: read on every
+    /// verification, so no lock.
     wants_task: AtomicBool,
-    has_task: AtomicBool,
-    task: Mutex<Option<AbortHandle>>,
-    crl_updates: AtomicU64,
-    crl_refresh_failures: AtomicU64,
+    task: OnceLock<AbortHandle>,
+    /// CRLs that differed from the one held, taken since the start.
+    pub(crate) crl_updates: AtomicU64,
+    /// Failed CRL refreshes since the start.
+    pub(crate) crl_refresh_failures: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -139,8 +140,7 @@ impl LiveTls {
             clock,
             wake: Arc::new(Notify::new()),
             wants_task: AtomicBool::new(false),
-            has_task: AtomicBool::new(false),
-            task: Mutex::new(None),
+            task: OnceLock::new(),
             crl_updates: AtomicU64::new(0),
             crl_refresh_failures: AtomicU64::new(0),
         };
@@ -153,16 +153,6 @@ impl LiveTls {
     /// The current snapshot, if `tls_client_auth` is enabled.
     pub(crate) fn load(&self) -> Option<Arc<TlsState>> {
         self.current.load_full()
-    }
-
-    /// CRLs that differed from the one held, taken since the start.
-    pub(crate) fn crl_updates(&self) -> u64 {
-        self.crl_updates.load(Ordering::Relaxed)
-    }
-
-    /// Failed CRL refreshes since the start.
-    pub(crate) fn crl_refresh_failures(&self) -> u64 {
-        self.crl_refresh_failures.load(Ordering::Relaxed)
     }
 
     /// Takes a new configuration: the sources it names (keeping what is
@@ -184,12 +174,7 @@ impl LiveTls {
         };
         for crl in &config.crls {
             let source = Source::Given(crl.digest);
-            let state = SourceState {
-                crl: verified(&source, crl.clone()),
-                stamp: None,
-                due: None,
-                failures: 0,
-            };
+            let state = SourceState::new(verified(&source, crl.clone()), None, None);
             sources.insert(source, state);
         }
         for (path, crl, stamp) in &config.crl_files {
@@ -206,36 +191,23 @@ impl LiveTls {
             };
             let crl = verified(&source, crl);
             let due = Some(schedule(&config, crl.as_ref(), now));
-            sources.insert(
-                source,
-                SourceState {
-                    crl,
-                    stamp,
-                    due,
-                    failures: 0,
-                },
-            );
+            sources.insert(source, SourceState::new(crl, stamp, due));
         }
         let points: Vec<Source> = old
             .keys()
             .filter(|s| config.crl_distribution_points && matches!(s, Source::DistributionPoint(_)))
             .cloned()
             .collect();
-        let mut keep = |source: Source, sources: &mut HashMap<Source, SourceState>| {
+        let urls = config.crl_urls.iter().map(|u| Source::Url(u.clone()));
+        for source in urls.chain(points) {
             let state = match old.remove(&source) {
                 Some(mut state) => {
                     state.crl = state.crl.and_then(|crl| verified(&source, crl));
                     state
                 }
-                None => SourceState::due_now(),
+                None => SourceState::new(None, None, Some(Instant::now())),
             };
             sources.insert(source, state);
-        };
-        for url in &config.crl_urls {
-            keep(Source::Url(url.clone()), &mut sources);
-        }
-        for source in points {
-            keep(source, &mut sources);
         }
         if (!config.crl_urls.is_empty() || config.crl_distribution_points)
             && config.crl_fetcher.is_none()
@@ -290,11 +262,7 @@ impl LiveTls {
     /// source needs refreshing. Without a runtime it starts later (the
     /// authenticator calls this on each verification).
     pub(crate) fn ensure_task(self: &Arc<Self>) {
-        if !self.wants_task.load(Ordering::Relaxed) || self.has_task.load(Ordering::Relaxed) {
-            return;
-        }
-        let mut task = lock(&self.task);
-        if task.is_some() {
+        if !self.wants_task.load(Ordering::Relaxed) || self.task.get().is_some() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -303,16 +271,17 @@ impl LiveTls {
             );
             return;
         };
-        let weak = Arc::downgrade(self);
-        let wake = self.wake.clone();
-        *task = Some(runtime.spawn(run(weak, wake)).abort_handle());
-        self.has_task.store(true, Ordering::Relaxed);
+        // Spawned once: a racing caller waits for this one's handle.
+        self.task.get_or_init(|| {
+            let task = run(Arc::downgrade(self), self.wake.clone());
+            runtime.spawn(task).abort_handle()
+        });
     }
 
     /// Ends the refresher (the authenticator is gone). The task holds the
     /// state while it fetches, so it must be ended from outside.
     pub(crate) fn stop(&self) {
-        if let Some(task) = lock(&self.task).take() {
+        if let Some(task) = self.task.get() {
             task.abort();
         }
     }
@@ -448,7 +417,7 @@ impl LiveTls {
                     continue;
                 }
                 tracing::debug!(source = %source, "following a new CRL distribution point");
-                sources.insert(source, SourceState::due_now());
+                sources.insert(source, SourceState::new(None, None, Some(Instant::now())));
                 count += 1;
                 added = true;
             }

@@ -1,18 +1,7 @@
-//! CRLs for `tls_client_auth`: where they come from, which are used, and
-//! the [`CrlFetcher`] behind URLs and distribution points.
-//!
-//! A CRL comes from bytes given to the configuration, a file (read again
-//! when its modification time or length changes), a URL, or the CRL
-//! distribution point of a presented certificate issued by a CA of the
-//! configuration; PEM or DER. It is used only when its signature verifies
-//! with the key of a CA of the configuration (a trust anchor or a configured
-//! intermediate) whose subject is the CRL's issuer: a CRL of another issuer,
-//! or with a bad signature, is logged and left out. Of two CRLs of one issuer
-//! and scope the later one (thisUpdate) is used, and a source never goes
-//! back to a CRL older than the one it has.
-//!
-//! The refreshing itself lives in [`live`]: a background task, and
-//! [`Authenticator::refresh_crls`](crate::Authenticator::refresh_crls).
+//! CRLs for `tls_client_auth` (sources and use: see [`TlsClientAuth`](crate::TlsClientAuth)),
+//! the [`CrlFetcher`], and the refresher in [`live`]. Of two CRLs of one
+//! issuer and scope the later one (thisUpdate) is used, and a source never
+//! goes back to a CRL older than the one it has.
 
 pub(crate) mod live;
 
@@ -101,25 +90,16 @@ pub(crate) type FileStamp = (SystemTime, u64);
 
 /// A parsed CRL. Its signature is checked against the configuration's CAs
 /// separately ([`Crl::verify`]), since the configuration can change.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Crl {
-    list: Arc<CertRevocationList<'static>>,
+    /// The list, for webpki.
+    pub(crate) list: Arc<CertRevocationList<'static>>,
     der: Arc<[u8]>,
     /// The issuer Name, full DER, as in the CA certificate's subject.
     issuer_der: Vec<u8>,
     pub(crate) this_update: SystemTime,
     pub(crate) next_update: SystemTime,
     pub(crate) digest: [u8; 32],
-}
-
-impl fmt::Debug for Crl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Crl")
-            .field("issuer", &self.issuer_name())
-            .field("this_update", &self.this_update)
-            .field("next_update", &self.next_update)
-            .finish_non_exhaustive()
-    }
 }
 
 fn to_system_time(t: ASN1Time) -> SystemTime {
@@ -176,16 +156,6 @@ impl Crl {
             next_update,
             digest,
         })
-    }
-
-    /// The list, for webpki.
-    pub(crate) fn list(&self) -> &CertRevocationList<'static> {
-        &self.list
-    }
-
-    /// The issuer in webpki's form (the content of the Name).
-    pub(crate) fn issuer(&self) -> &[u8] {
-        self.list.issuer()
     }
 
     /// Issuer and issuing distribution point: CRLs of one scope replace

@@ -19,10 +19,10 @@ pub(crate) enum FormError {
     NotUtf8(&'static str),
 }
 
-/// A form name or value: `+` is a space, then percent-decoding. Text with
-/// neither is borrowed as it is, which is every parameter name and most
-/// `client_id`s: no allocation per parameter.
-fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
+/// A form name or value: `+` is a space, then percent-decoding; `None` when
+/// it is not UTF-8. Text with neither is borrowed as it is, which is every
+/// parameter name and most `client_id`s: no allocation per parameter.
+pub(crate) fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
     if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
         return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
     }
@@ -37,11 +37,6 @@ fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
     };
     let decoded: Vec<u8> = percent_encoding::percent_decode(&plus_free).collect();
     String::from_utf8(decoded).ok().map(Cow::Owned)
-}
-
-/// One form-encoded value, decoded; `None` when it is not UTF-8.
-pub(crate) fn parse_value(raw: &[u8]) -> Option<Cow<'_, str>> {
-    decode(raw)
 }
 
 pub(crate) fn parse(body: &[u8]) -> Result<FormInfo<'_>, FormError> {

@@ -77,20 +77,7 @@ fn basic_user_id(credentials: &[u8]) -> Option<String> {
         .decode(credentials)
         .ok()?;
     let user = decoded.split(|b| *b == b':').next()?;
-    form::parse_value(user).map(|v| v.into_owned())
-}
-
-async fn prepare<B>(authenticator: Authenticator, limit: usize, req: Request<B>) -> Prepared<B>
-where
-    B: http_body::Body + From<Bytes> + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let (mut parts, body) = req.into_parts();
-    match authenticate(&authenticator, limit, &mut parts, body).await {
-        Ok(body) => Prepared::Forward(Request::from_parts(parts, body)),
-        Err(e) => Prepared::Reject(e.response_for(&parts.headers)),
-    }
+    form::decode(user).map(|v| v.into_owned())
 }
 
 /// Reads the form body within `limit` and authenticates the client it
@@ -220,7 +207,14 @@ where
         // The ready service goes into the future; a clone stays here.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let prepare = Box::pin(prepare(self.authenticator.clone(), self.body_limit, req));
+        let (authenticator, limit) = (self.authenticator.clone(), self.body_limit);
+        let prepare = Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            match authenticate(&authenticator, limit, &mut parts, body).await {
+                Ok(body) => Prepared::Forward(Request::from_parts(parts, body)),
+                Err(e) => Prepared::Reject(e.response_for(&parts.headers)),
+            }
+        });
         ResponseFuture::new(prepare, inner)
     }
 }
