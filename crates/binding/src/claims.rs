@@ -100,16 +100,12 @@ impl TokenClaims {
 
     /// `exp` as a time.
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.time_claim("exp")
+        numeric_date(self.get("exp")?)
     }
 
     /// `nbf` as a time.
     pub fn not_before(&self) -> Option<SystemTime> {
-        self.time_claim("nbf")
-    }
-
-    pub(crate) fn time_claim(&self, name: &str) -> Option<SystemTime> {
-        numeric_date(self.inner.claims.get(name)?)
+        numeric_date(self.get("nbf")?)
     }
 }
 

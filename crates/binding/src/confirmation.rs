@@ -160,9 +160,7 @@ impl Confirmation {
 
 impl fmt::Debug for Confirmation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Confirmation(")?;
-        f.write_str(&self.to_value().to_string())?;
-        f.write_str(")")
+        write!(f, "Confirmation({})", self.to_value())
     }
 }
 

@@ -195,7 +195,7 @@ where
         let metrics = self.metrics.clone();
         if !self.source.trusts(req.extensions()) {
             tracing::debug!("forward-auth request from a peer that is not a trusted proxy: 403");
-            metrics.count(Outcome::Forbidden);
+            metrics.count(StatusCode::FORBIDDEN);
             let mut res = Response::new(ResponseBody::from(Bytes::new()));
             *res.status_mut() = StatusCode::FORBIDDEN;
             return Box::pin(async move { Ok(res) });
@@ -204,12 +204,9 @@ where
         req.headers_mut().remove(CONTENT_TYPE);
         let mut check = self.check.clone();
         Box::pin(async move {
-            let res = match check.call(req).await {
-                Ok(res) => res,
-                Err(never) => match never {},
-            };
+            let Ok(res) = check.call(req).await;
             let res = for_proxy(res);
-            metrics.count(Outcome::of(res.status()));
+            metrics.count(res.status());
             Ok(res)
         })
     }
@@ -308,28 +305,6 @@ fn identity_headers(
     Ok(headers)
 }
 
-/// How a [`ForwardAuth`] request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Allowed,
-    Unauthorized,
-    Forbidden,
-    Unavailable,
-    Error,
-}
-
-impl Outcome {
-    fn of(status: StatusCode) -> Self {
-        match status {
-            s if s.is_success() => Outcome::Allowed,
-            StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
-            StatusCode::FORBIDDEN => Outcome::Forbidden,
-            StatusCode::SERVICE_UNAVAILABLE => Outcome::Unavailable,
-            _ => Outcome::Error,
-        }
-    }
-}
-
 /// Requests answered by a [`ForwardAuth`] and its clones, by outcome.
 #[derive(Debug, Default)]
 pub struct ForwardAuthMetrics {
@@ -341,13 +316,14 @@ pub struct ForwardAuthMetrics {
 }
 
 impl ForwardAuthMetrics {
-    fn count(&self, outcome: Outcome) {
-        let counter = match outcome {
-            Outcome::Allowed => &self.allowed,
-            Outcome::Unauthorized => &self.unauthorized,
-            Outcome::Forbidden => &self.forbidden,
-            Outcome::Unavailable => &self.unavailable,
-            Outcome::Error => &self.error,
+    /// Counts a request answered with `status`.
+    fn count(&self, status: StatusCode) {
+        let counter = match status {
+            s if s.is_success() => &self.allowed,
+            StatusCode::UNAUTHORIZED => &self.unauthorized,
+            StatusCode::FORBIDDEN => &self.forbidden,
+            StatusCode::SERVICE_UNAVAILABLE => &self.unavailable,
+            _ => &self.error,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }

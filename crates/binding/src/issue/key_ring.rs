@@ -84,10 +84,8 @@ struct Inner {
 #[cfg(feature = "rotation")]
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Ok(mut task) = self.rotation_task.lock() {
-            if let Some(task) = task.take() {
-                task.abort();
-            }
+        if let Ok(Some(task)) = self.rotation_task.get_mut().map(Option::take) {
+            task.abort();
         }
     }
 }

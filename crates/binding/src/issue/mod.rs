@@ -1,21 +1,6 @@
-//! Issuing: the authorization server's signing keys, their JWKS, and RFC
-//! 9068 access tokens that carry the binding decided by
-//! [`BindingPolicy`](crate::BindingPolicy).
-//!
-//! - [`SigningKeyRing`]: the current key signs, previous keys stay
-//!   published until the tokens they signed have expired; rotation on
-//!   demand or (feature `rotation`) on a schedule.
-//! - [`JwksService`]: the ring's public keys over HTTP, with `ETag` and
-//!   `Cache-Control`.
-//! - [`AccessTokenIssuer`]: JWT access tokens per RFC 9068 (`typ: at+jwt`,
-//!   integer dates, `jti`, `cnf` from the [`TokenBinding`](crate::TokenBinding));
-//!   [`RefreshToken`]: an opaque refresh token and what to record with it
-//!   (RFC 8705 §4).
-//!
-//! The token endpoint's errors (RFC 6749 §5.2) are
-//! [`OAuthError`](crate::OAuthError)'s constructors: `invalid_request`,
-//! `invalid_client`, `invalid_grant`, `unauthorized_client`,
-//! `unsupported_grant_type`, `invalid_scope`.
+//! Issuing: the authorization server's signing keys ([`SigningKeyRing`]),
+//! their JWKS ([`JwksService`]), RFC 9068 access tokens
+//! ([`AccessTokenIssuer`]) and refresh tokens ([`RefreshToken`]).
 
 mod access_token;
 mod jwks;

@@ -2,8 +2,6 @@
 //! authorization server's metadata and keys, and [`HttpIntrospector`] for
 //! RFC 7662 introspection.
 
-use std::fmt;
-
 use certbound_fetch::{BasicAuth, FetchError, Fetcher};
 use serde_json::Value;
 
@@ -27,7 +25,8 @@ impl KeySetFetcher for Fetcher {
 }
 
 /// How the resource server authenticates to the introspection endpoint.
-#[derive(Clone)]
+/// `Debug` shows no secret: `BasicAuth`'s omits the password.
+#[derive(Debug, Clone)]
 enum ClientAuth {
     /// mTLS (RFC 8705 §2): the fetcher presents the certificate; the
     /// `client_id` goes in the body.
@@ -64,24 +63,11 @@ enum ClientAuth {
 /// # let _ = validator;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct HttpIntrospector {
     fetcher: Fetcher,
     endpoint: String,
     auth: ClientAuth,
-}
-
-impl fmt::Debug for HttpIntrospector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match &self.auth {
-            ClientAuth::Mtls { client_id } => format!("mtls({client_id})"),
-            ClientAuth::Basic(basic) => format!("{basic:?}"),
-        };
-        f.debug_struct("HttpIntrospector")
-            .field("endpoint", &self.endpoint)
-            .field("auth", &auth)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Why an introspection call failed.
@@ -144,5 +130,30 @@ impl Introspect for HttpIntrospector {
         let fetched = self.fetcher.post_form(&self.endpoint, &form, basic).await?;
         serde_json::from_slice(fetched.body())
             .map_err(|e| HttpIntrospectionError::InvalidJson(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let ca = certbound_testkit::TestCa::new("CA");
+        let rs = ca.leaf("rs-1").issue();
+        let key = rustls_pki_types::PrivateKeyDer::try_from(rs.key_der.clone()).unwrap();
+        let fetcher = Fetcher::for_operator_urls()
+            .crypto_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .only_root_certificates([ca.cert.der.clone().into()])
+            .identity(vec![rs.der.clone().into()], key)
+            .build()
+            .unwrap();
+        let basic =
+            HttpIntrospector::client_secret_basic(fetcher, "https://as/i", "rs-1", "s3cret");
+        let debug = format!("{basic:?}");
+        assert!(
+            debug.contains("rs-1") && !debug.contains("s3cret"),
+            "{debug}"
+        );
     }
 }

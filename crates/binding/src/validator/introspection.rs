@@ -148,11 +148,8 @@ impl<I: Introspect> AccessTokenValidator for IntrospectionValidator<I> {
             tracing::debug!(error = %e, "introspection call failed");
             TokenError::Unavailable(e.to_string())
         })?;
-        let result = self.check_response(response, SystemTime::now());
-        if let Err(e) = &result {
-            tracing::debug!(error = %e, "introspected token refused");
-        }
-        result
+        self.check_response(response, SystemTime::now())
+            .inspect_err(|e| tracing::debug!(error = %e, "introspected token refused"))
     }
 }
 

@@ -83,26 +83,6 @@ impl JwsAlg {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    /// Whether a key of this JWK type (and curve) can verify this algorithm.
-    fn fits(self, jwk: &Jwk) -> bool {
-        match (jwk.key_type(), jwk.curve()) {
-            ("EC", Some("P-256")) => self == JwsAlg::Es256,
-            ("EC", Some("P-384")) => self == JwsAlg::Es384,
-            ("EC", Some("P-521")) => self == JwsAlg::Es512,
-            ("RSA", _) => matches!(
-                self,
-                JwsAlg::Rs256
-                    | JwsAlg::Rs384
-                    | JwsAlg::Rs512
-                    | JwsAlg::Ps256
-                    | JwsAlg::Ps384
-                    | JwsAlg::Ps512
-            ),
-            ("OKP", Some("Ed25519" | "Ed448")) => self == JwsAlg::EdDsa,
-            _ => false,
-        }
-    }
-
     fn verifier(self, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
         Ok(match self {
             JwsAlg::Es256 => Box::new(jws::ES256.verifier_from_jwk(jwk)?),
@@ -149,27 +129,24 @@ pub(super) struct KeySet {
 }
 
 impl KeySet {
-    /// One verifier per key of `jwks` and allowed algorithm that fits it
-    /// (a key's own `alg` narrows that down; keys for encryption are
-    /// skipped).
+    /// One verifier per key of `jwks` and allowed algorithm that fits it:
+    /// josekit checks the key's `kty`, `crv`, `use` (`sig` or absent),
+    /// `key_ops` (`verify`, if present) and own `alg`.
     pub(super) fn build(jwks: &JwkSet, algorithms: &[JwsAlg]) -> Result<Self, JwtValidatorError> {
         let mut keys = Vec::new();
         for jwk in jwks.keys() {
-            if jwk.key_use().is_some_and(|u| u != "sig") {
-                continue;
-            }
+            let before = keys.len();
             for &alg in algorithms {
-                if !alg.fits(jwk) || jwk.algorithm().is_some_and(|a| a != alg.name()) {
-                    continue;
-                }
-                match alg.verifier(jwk) {
-                    Ok(verifier) => keys.push(Key {
+                if let Ok(verifier) = alg.verifier(jwk) {
+                    keys.push(Key {
                         kid: jwk.key_id().map(str::to_owned),
                         alg,
                         verifier,
-                    }),
-                    Err(e) => tracing::debug!(kid = ?jwk.key_id(), %alg, error = %e, "JWK skipped"),
+                    });
                 }
+            }
+            if keys.len() == before {
+                tracing::debug!(kid = ?jwk.key_id(), "no allowed algorithm fits this key");
             }
         }
         if keys.is_empty() {
@@ -211,22 +188,12 @@ impl KeySet {
 /// # let _ = validator;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Debug)]
 pub struct JwtValidator {
     pub(super) keys: KeyStore,
     algorithms: Vec<JwsAlg>,
     rules: ClaimRules,
     typ: TypCheck,
-}
-
-impl fmt::Debug for JwtValidator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtValidator")
-            .field("keys", &self.keys)
-            .field("algorithms", &self.algorithms)
-            .field("rules", &self.rules)
-            .field("typ", &self.typ)
-            .finish()
-    }
 }
 
 /// Builds a [`JwtValidator`].
@@ -250,16 +217,10 @@ pub enum JwtValidatorError {
     /// No key of the set can verify any allowed algorithm.
     #[error("no key of the JWK set can verify any allowed algorithm")]
     NoUsableKey,
-    /// No issuer was set: RFC 9068 §4 requires the resource server to
-    /// check `iss`. Set one with [`issuer`](JwtValidatorBuilder::issuer),
-    /// or skip the check with
-    /// [`danger_accept_any_issuer`](JwtValidatorBuilder::danger_accept_any_issuer).
+    /// No [`issuer`](JwtValidatorBuilder::issuer) was set.
     #[error("no issuer set (RFC 9068 §4 requires checking iss)")]
     MissingIssuer,
-    /// No audience was set: RFC 9068 §4 requires the resource server to
-    /// check that `aud` names it. Set one with
-    /// [`audience`](JwtValidatorBuilder::audience), or skip the check with
-    /// [`danger_accept_any_audience`](JwtValidatorBuilder::danger_accept_any_audience).
+    /// No [`audience`](JwtValidatorBuilder::audience) was set.
     #[error("no audience set (RFC 9068 §4 requires checking aud)")]
     MissingAudience,
     /// A remote key source needs a tokio runtime for its background
@@ -319,7 +280,7 @@ impl JwtValidator {
                 );
             }
         };
-        run.pass("format", "JWS compact serialization");
+        run.push("format", Verdict::Pass, "JWS compact serialization".into());
         let Parsed {
             header,
             payload,
@@ -573,12 +534,8 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Builds the validator: one verifier per key of the set and allowed
-    /// algorithm that fits it (a key's own `alg` narrows that down; keys for
-    /// encryption are skipped).
-    ///
-    /// Fails unless an issuer and an audience are set (or explicitly
-    /// skipped with the `danger_` methods).
+    /// Builds the validator. Fails unless an issuer and an audience are set
+    /// (or skipped with the `danger_` methods); see [`JwtValidatorError`].
     pub fn build(self) -> Result<JwtValidator, JwtValidatorError> {
         if self.rules.issuer.is_none() && !self.accept_any_issuer {
             return Err(JwtValidatorError::MissingIssuer);
@@ -586,8 +543,6 @@ impl JwtValidatorBuilder {
         if self.rules.audience.is_none() && !self.accept_any_audience {
             return Err(JwtValidatorError::MissingAudience);
         }
-        #[cfg(feature = "remote-keys")]
-        self.keys.check()?;
         let keys = self.keys.into_store(&self.algorithms)?;
         Ok(JwtValidator {
             keys,
@@ -623,10 +578,6 @@ struct Inspection {
 }
 
 impl Inspection {
-    fn pass(&mut self, name: &'static str, detail: &str) {
-        self.push(name, Verdict::Pass, detail.into());
-    }
-
     fn skip(&mut self, name: &'static str, why: &str) {
         self.push(name, Verdict::Skipped, why.into());
     }
@@ -664,11 +615,7 @@ impl Inspection {
     ) -> Report<TokenClaims, TokenError> {
         // The first failed check's error; else the claims (whose one
         // failure, the confirmation, is a check of its own).
-        let result = match self.first_error {
-            Some(e) => Err(e),
-            None => claims,
-        };
-        let mut report = Report::new(result);
+        let mut report = Report::new(self.first_error.map_or(claims, Err));
         report.facts.insert("header".into(), Value::Object(header));
         report.facts.insert("claims".into(), Value::Object(payload));
         report.checks = self.checks;

@@ -256,9 +256,6 @@ struct Loaded {
     fetched_at: Instant,
 }
 
-/// What one fetch gives: the keys and the response's `max-age`.
-type Fetch = Result<(KeySet, Option<Duration>), String>;
-
 /// State shared by the validator and its background task.
 struct Shared {
     spec: RemoteSpec,
@@ -299,11 +296,14 @@ impl fmt::Debug for RemoteKeys {
 
 impl RemoteKeys {
     /// Starts the background task (which fetches at once) on the current
-    /// tokio runtime.
+    /// tokio runtime, once the issuer (if any) is known to be valid.
     pub(super) fn start(
         spec: RemoteSpec,
         algorithms: &[JwsAlg],
     ) -> Result<Self, JwtValidatorError> {
+        if let Location::Issuer { issuer, .. } = &spec.location {
+            metadata_url(issuer)?;
+        }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| JwtValidatorError::NoRuntime)?;
         let shared = Arc::new(Shared {
@@ -430,7 +430,8 @@ impl Shared {
         }
     }
 
-    async fn fetch(&self) -> Fetch {
+    /// One fetch: the keys and the response's `max-age`.
+    async fn fetch(&self) -> Result<(KeySet, Option<Duration>), String> {
         let fetcher = &self.spec.fetcher;
         let jwks_uri = match &self.spec.location {
             Location::JwksUri(uri) => uri.clone(),
@@ -518,16 +519,10 @@ impl JwtValidator {
         fetcher: impl KeySetFetcher,
     ) -> JwtValidatorBuilder {
         let issuer = issuer.into();
-        let location = match metadata_url(&issuer) {
-            Ok(metadata_url) => Location::Issuer {
-                issuer: issuer.clone(),
-                metadata_url,
-            },
-            // Reported by build(), which returns the error.
-            Err(_) => Location::Issuer {
-                issuer: issuer.clone(),
-                metadata_url: String::new(),
-            },
+        // An invalid issuer is reported by build(), which returns the error.
+        let location = Location::Issuer {
+            metadata_url: metadata_url(&issuer).unwrap_or_default(),
+            issuer: issuer.clone(),
         };
         JwtValidator::builder_with_keys(KeySource::Remote(RemoteSpec {
             fetcher: Arc::new(fetcher),
@@ -568,19 +563,6 @@ impl JwtValidatorBuilder {
             spec.refresh = refresh;
         }
         self
-    }
-}
-
-impl KeySource {
-    /// Checks what can be checked before the first fetch.
-    pub(super) fn check(&self) -> Result<(), JwtValidatorError> {
-        match self {
-            KeySource::Remote(RemoteSpec {
-                location: Location::Issuer { issuer, .. },
-                ..
-            }) => metadata_url(issuer).map(|_| ()),
-            _ => Ok(()),
-        }
     }
 }
 
