@@ -56,10 +56,7 @@ impl SubjectAltNames {
         let ext = cert
             .subject_alternative_name()
             .map_err(|e| CertError::InvalidExtension(e.to_string()))?;
-        let Some(ext) = ext else {
-            return Ok(out);
-        };
-        for name in &ext.value.general_names {
+        for name in ext.iter().flat_map(|ext| &ext.value.general_names) {
             match name {
                 GeneralName::DNSName(s) => out.dns.push((*s).to_owned()),
                 GeneralName::URI(s) => out.uri.push((*s).to_owned()),
@@ -97,11 +94,10 @@ impl SubjectAltNames {
 }
 
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
+    <[u8; 4]>::try_from(bytes)
+        .map(IpAddr::from)
+        .or_else(|_| <[u8; 16]>::try_from(bytes).map(IpAddr::from))
+        .ok()
 }
 
 /// dNSName: ASCII case-insensitive exact match, no wildcard expansion.
@@ -112,11 +108,11 @@ pub fn dns_matches(registered: &str, presented: &str) -> bool {
 /// iPAddress: the registered text form (IPv4 dotted or IPv6) parsed and
 /// compared as bytes. A registered value that does not parse never matches.
 pub fn ip_matches(registered: &str, presented: IpAddr) -> bool {
-    match (registered.trim().parse::<IpAddr>(), presented) {
-        (Ok(IpAddr::V4(a)), IpAddr::V4(b)) => a.octets() == b.octets(),
-        (Ok(IpAddr::V6(a)), IpAddr::V6(b)) => a.octets() == b.octets(),
-        _ => false,
-    }
+    // `IpAddr`'s `==` never equates an IPv4 and an IPv6 address.
+    registered
+        .trim()
+        .parse::<IpAddr>()
+        .is_ok_and(|r| r == presented)
 }
 
 /// rfc822Name: local part exact, domain ASCII case-insensitive.

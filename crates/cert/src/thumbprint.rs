@@ -114,12 +114,8 @@ impl FromStr for Thumbprint {
         let mut out = [0u8; 33];
         // The engine rejects padding, characters outside the url-safe
         // alphabet and non-zero trailing bits.
-        match URL_SAFE_NO_PAD.decode_slice(s, &mut out) {
-            Ok(32) => {
-                let mut bytes = [0u8; 32];
-                bytes.copy_from_slice(&out[..32]);
-                Ok(Self(bytes))
-            }
+        match (URL_SAFE_NO_PAD.decode_slice(s, &mut out), out.first_chunk()) {
+            (Ok(32), Some(bytes)) => Ok(Self(*bytes)),
             _ => Err(ThumbprintError::Encoding),
         }
     }

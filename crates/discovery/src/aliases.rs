@@ -137,8 +137,7 @@ impl MtlsEndpointAliases {
         metadata: &AuthorizationServerMetadata,
         base: &str,
     ) -> Result<Self, AliasError> {
-        let parsed = AbsoluteUrl::parse(base).filter(|u| u.query.is_none() && !u.has_fragment);
-        if parsed.is_none() {
+        if AbsoluteUrl::parse(base).is_none_or(|u| u.query.is_some() || u.has_fragment) {
             return Err(AliasError::InvalidBaseUrl { url: base.into() });
         }
         let base = base.trim_end_matches('/');
@@ -165,10 +164,8 @@ impl MtlsEndpointAliases {
             url::parse_host(host).ok_or_else(|| AliasError::InvalidHost { host: host.into() })?;
         let mut aliases = Self::new();
         for (name, url) in aliasable(metadata) {
-            let parsed = parse_endpoint(name, url)?;
-            aliases
-                .0
-                .insert(name.to_owned(), parsed.with_authority(&authority));
+            let alias = parse_endpoint(name, url)?.with_authority(&authority);
+            aliases.0.insert(name.to_owned(), alias);
         }
         Ok(aliases)
     }

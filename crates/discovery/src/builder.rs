@@ -129,11 +129,7 @@ impl MetadataBuilder {
     /// they are published, the introspection and revocation endpoints: the
     /// methods of the server's mTLS authenticator, typically. Merged with the
     /// other calls' methods, duplicates dropped, first-seen order kept.
-    pub fn auth_methods<I>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn auth_methods(mut self, methods: impl IntoIterator<Item = impl Into<String>>) -> Self {
         merge(&mut self.shared_methods, methods);
         self
     }
@@ -181,11 +177,10 @@ impl MetadataBuilder {
     }
 
     /// More methods accepted at the token endpoint only (merged, de-duplicated).
-    pub fn token_endpoint_auth_methods<I>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn token_endpoint_auth_methods(
+        mut self,
+        methods: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         merge(&mut self.token_methods, methods);
         self
     }
@@ -197,43 +192,33 @@ impl MetadataBuilder {
     }
 
     /// Sets `grant_types_supported`.
-    pub fn grant_types<I>(mut self, grant_types: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn grant_types(mut self, grant_types: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.md.grant_types_supported = Some(grant_types.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `response_types_supported` (default `["code"]` when there is an
     /// authorization endpoint).
-    pub fn response_types<I>(mut self, response_types: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn response_types(
+        mut self,
+        response_types: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         self.md.response_types_supported =
             Some(response_types.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `scopes_supported`.
-    pub fn scopes<I>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.md.scopes_supported = Some(scopes.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets `code_challenge_methods_supported`.
-    pub fn code_challenge_methods<I>(mut self, methods: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
+    pub fn code_challenge_methods(
+        mut self,
+        methods: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         self.md.code_challenge_methods_supported =
             Some(methods.into_iter().map(Into::into).collect());
         self
@@ -370,11 +355,7 @@ fn check_enabled(md: &AuthorizationServerMetadata, enabled: &[String]) -> Result
 
 const MTLS_METHODS: &[&str] = &["tls_client_auth", "self_signed_tls_client_auth"];
 
-fn merge<I>(into: &mut Vec<String>, methods: I)
-where
-    I: IntoIterator,
-    I::Item: Into<String>,
-{
+fn merge(into: &mut Vec<String>, methods: impl IntoIterator<Item = impl Into<String>>) {
     for m in methods {
         let m = m.into();
         if !into.contains(&m) {

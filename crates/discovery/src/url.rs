@@ -3,7 +3,7 @@
 //! `http::Uri` silently drops a fragment, so the raw text is looked at for
 //! `?` and `#` as well.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use http::Uri;
 use http::uri::{Authority, Scheme};
@@ -61,20 +61,12 @@ impl AbsoluteUrl {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        match bare.parse::<IpAddr>() {
-            Ok(ip) => ip.is_loopback(),
-            Err(_) => bare.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()),
-        }
+        bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The same URL with another authority (host and optional port).
     pub(crate) fn with_authority(&self, authority: &Authority) -> String {
-        let mut s = format!("{}://{}{}", self.scheme, authority, self.path);
-        if let Some(q) = &self.query {
-            s.push('?');
-            s.push_str(q);
-        }
-        s
+        format!("{}://{authority}{}", self.scheme, self.path_and_query())
     }
 
     /// The path and query as they would appear on the request line.

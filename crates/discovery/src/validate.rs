@@ -5,7 +5,6 @@
 //! a server bind the tokens of public clients without offering any mTLS
 //! client authentication, which FAPI does not allow.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde_json::{Map, Value};
@@ -145,7 +144,11 @@ impl ValidationError {
 }
 
 /// Every broken rule of one document, in document order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid authorization server metadata: {}",
+    .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+)]
 pub struct ValidationErrors(Vec<ValidationError>);
 
 impl ValidationErrors {
@@ -172,21 +175,6 @@ impl ValidationErrors {
         self.0.iter()
     }
 }
-
-impl fmt::Display for ValidationErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("invalid authorization server metadata: ")?;
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ValidationErrors {}
 
 impl<'a> IntoIterator for &'a ValidationErrors {
     type Item = &'a ValidationError;
@@ -235,17 +223,16 @@ pub fn check_document(
                     usable.remove(key);
                 }
                 Some(aliases) => {
-                    let mut bad = false;
+                    let before = errors.len();
                     for (alias, url) in aliases {
                         if !url.is_string() {
-                            bad = true;
                             errors.push(ValidationError::WrongType {
                                 field: format!("mtls_endpoint_aliases.{alias}"),
                                 reason: format!("expected a string URL, found {url}"),
                             });
                         }
                     }
-                    if bad {
+                    if errors.len() > before {
                         usable.remove(key);
                     }
                 }
@@ -294,23 +281,16 @@ pub(crate) fn check_typed(
 ) -> Vec<ValidationError> {
     let mut errors = Vec::new();
 
-    match AbsoluteUrl::parse(&md.issuer) {
-        None => errors.push(ValidationError::NotAUrl {
-            field: "issuer".into(),
-            url: md.issuer.clone(),
-        }),
-        Some(u) => {
-            check_scheme(&mut errors, "issuer", &md.issuer, &u);
-            if u.query.is_some() {
-                errors.push(ValidationError::IssuerHasQuery {
-                    url: md.issuer.clone(),
-                });
-            }
-            if u.has_fragment {
-                errors.push(ValidationError::IssuerHasFragment {
-                    url: md.issuer.clone(),
-                });
-            }
+    if let Some(u) = check_url(&mut errors, "issuer", &md.issuer) {
+        if u.query.is_some() {
+            errors.push(ValidationError::IssuerHasQuery {
+                url: md.issuer.clone(),
+            });
+        }
+        if u.has_fragment {
+            errors.push(ValidationError::IssuerHasFragment {
+                url: md.issuer.clone(),
+            });
         }
     }
 
@@ -355,21 +335,21 @@ pub(crate) fn check_typed(
     errors
 }
 
-fn check_url(errors: &mut Vec<ValidationError>, field: &str, url: &str) {
-    match AbsoluteUrl::parse(url) {
-        Some(u) => check_scheme(errors, field, url, &u),
-        None => errors.push(ValidationError::NotAUrl {
+/// Checks that `url` is an absolute `https` URL (`http` on loopback) and
+/// returns it parsed, if it parses.
+fn check_url(errors: &mut Vec<ValidationError>, field: &str, url: &str) -> Option<AbsoluteUrl> {
+    let Some(u) = AbsoluteUrl::parse(url) else {
+        errors.push(ValidationError::NotAUrl {
             field: field.into(),
             url: url.into(),
-        }),
-    }
-}
-
-fn check_scheme(errors: &mut Vec<ValidationError>, field: &str, url: &str, u: &AbsoluteUrl) {
+        });
+        return None;
+    };
     if !(u.is_https() || (u.is_http() && u.is_loopback())) {
         errors.push(ValidationError::NotHttps {
             field: field.into(),
             url: url.into(),
         });
     }
+    Some(u)
 }

@@ -24,8 +24,6 @@
 //!     .layer(ClientCertLayer::tls());
 //! ```
 
-use std::fmt;
-
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use certbound_oauth::OAuthError;
@@ -36,18 +34,21 @@ use crate::ClientCert;
 use crate::layer::Extracted;
 
 /// Why the [`ClientCert`] extractor failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RejectionReason {
     /// The client presented no certificate (401).
+    #[error("a client certificate is required")]
     Missing,
     /// `ClientCertLayer` is not installed in front of the handler (500).
+    #[error("ClientCertLayer is not installed in front of this handler")]
     LayerMissing,
 }
 
 /// The rejection of the [`ClientCert`] extractor: `401 Unauthorized` when the
 /// client presented no certificate, `500` when the layer is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
 pub struct ClientCertRejection {
     reason: RejectionReason,
 }
@@ -74,19 +75,6 @@ impl ClientCertRejection {
         }
     }
 }
-
-impl fmt::Display for ClientCertRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.reason {
-            RejectionReason::Missing => "a client certificate is required",
-            RejectionReason::LayerMissing => {
-                "ClientCertLayer is not installed in front of this handler"
-            }
-        })
-    }
-}
-
-impl std::error::Error for ClientCertRejection {}
 
 impl IntoResponse for ClientCertRejection {
     /// [`to_oauth_error`](Self::to_oauth_error)'s JSON answer.

@@ -130,6 +130,30 @@ async fn chain_and_verified_headers_from_untrusted_peers_are_removed_too() {
 }
 
 #[tokio::test]
+async fn every_field_line_of_a_spoofed_header_is_removed() {
+    let layer = ClientCertLayer::header(source(HeaderFormat::Rfc9440).verified_header(
+        HeaderName::from_static("x-ssl-client-verify"),
+        HeaderValue::from_static("SUCCESS"),
+    ));
+    let value = valid_value(HeaderFormat::Rfc9440);
+    let mut req = request(HeaderFormat::Rfc9440, &value, Some(UNTRUSTED));
+    for (name, v) in [
+        ("client-cert", value.as_str()),
+        ("client-cert", ":AAAA:"),
+        ("client-cert-chain", ":AAAA:"),
+        ("client-cert-chain", ":AAAA:"),
+        ("x-ssl-client-verify", "SUCCESS"),
+        ("x-ssl-client-verify", "SUCCESS"),
+    ] {
+        req.headers_mut()
+            .append(name, HeaderValue::from_str(v).unwrap());
+    }
+    assert_eq!(req.headers().get_all("client-cert").iter().count(), 3);
+    let (_, seen) = call(&layer, req).await;
+    assert_eq!(seen, "cert=none headers=");
+}
+
+#[tokio::test]
 async fn peer_address_is_read_from_axum_and_tonic_connect_info() {
     let format = HeaderFormat::DerBase64;
     let layer = ClientCertLayer::header(source(format));

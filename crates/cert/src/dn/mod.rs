@@ -323,24 +323,13 @@ impl fmt::Display for Rdn {
 
 impl fmt::Display for Attribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.name(), &self.value) {
-            (Some(name), AttributeValue::Text(s)) => {
-                write!(f, "{name}=")?;
-                write_escaped(f, s)
-            }
-            (Some(name), AttributeValue::Der(der)) => {
-                write!(f, "{name}=")?;
-                write_hex(f, der)
-            }
+        let name = self.name();
+        write!(f, "{}=", name.unwrap_or(&self.oid))?;
+        match &self.value {
+            AttributeValue::Text(s) if name.is_some() => write_escaped(f, s),
             // RFC 4514 §2.4: a type written as an OID has its value in hex.
-            (None, AttributeValue::Text(s)) => {
-                write!(f, "{}=", self.oid)?;
-                write_hex(f, &value::utf8_string_der(s))
-            }
-            (None, AttributeValue::Der(der)) => {
-                write!(f, "{}=", self.oid)?;
-                write_hex(f, der)
-            }
+            AttributeValue::Text(s) => write_hex(f, &value::utf8_string_der(s)),
+            AttributeValue::Der(der) => write_hex(f, der),
         }
     }
 }

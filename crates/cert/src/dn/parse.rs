@@ -20,36 +20,51 @@ pub struct DnError {
 }
 
 /// What was wrong with a DN string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DnErrorKind {
     /// OpenSSL's `/C=GB/O=x/CN=y` form, which is not RFC 4514; carries the
     /// RFC 4514 spelling of the same name.
+    #[error(
+        "this is OpenSSL's slash form (/C=../O=../CN=..), not an RFC 4514 distinguished name; \
+         in RFC 4514 the same name is written \"{rfc4514}\""
+    )]
     SlashForm {
         /// The same name in RFC 4514 form.
         rfc4514: String,
     },
     /// An attribute type (a name or a dotted OID) was expected.
+    #[error("expected an attribute type such as CN or 2.5.4.3")]
     ExpectedAttributeType,
     /// The attribute name is not one this library knows; write its OID.
+    #[error("unknown attribute type \"{0}\" (write it as a dotted OID)")]
     UnknownAttributeType(String),
     /// A dotted OID is malformed.
+    #[error("\"{0}\" is not a valid OID")]
     InvalidOid(String),
     /// `=` was expected after the attribute type.
+    #[error("expected '=' after the attribute type")]
     ExpectedEquals,
     /// A `\` is not followed by a special character or two hex digits.
+    #[error("'\\' must be followed by one of \\ \" # + , ; < = > space, or two hex digits")]
     InvalidEscape,
     /// A character must be escaped here.
+    #[error("{0:?} must be escaped with a backslash")]
     UnescapedCharacter(char),
     /// A `#` value is not an even number of hex digits holding one DER value.
+    #[error("a '#' value must be an even number of hex digits encoding one DER value")]
     InvalidHexValue,
     /// The value's bytes (after unescaping) are not UTF-8.
+    #[error("the value is not valid UTF-8")]
     InvalidUtf8,
     /// A quoted value has no closing quote.
+    #[error("missing closing '\"'")]
     UnterminatedQuote,
     /// `,` or `+` was expected after a value.
+    #[error("expected ',' or '+' after the value")]
     ExpectedSeparator,
     /// The string is longer than [`MAX_DN_STRING_LEN`].
+    #[error("distinguished name of {0} bytes exceeds the limit of {MAX_DN_STRING_LEN}")]
     TooLong(usize),
 }
 
@@ -68,44 +83,12 @@ impl DnError {
 impl fmt::Display for DnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            DnErrorKind::SlashForm { rfc4514 } => write!(
+            kind @ (DnErrorKind::SlashForm { .. } | DnErrorKind::TooLong(_)) => write!(f, "{kind}"),
+            kind => write!(
                 f,
-                "this is OpenSSL's slash form (/C=../O=../CN=..), not an RFC 4514 distinguished name; \
-                 in RFC 4514 the same name is written \"{rfc4514}\""
+                "invalid distinguished name at byte {}: {kind}",
+                self.position
             ),
-            DnErrorKind::TooLong(n) => write!(
-                f,
-                "distinguished name of {n} bytes exceeds the limit of {MAX_DN_STRING_LEN}"
-            ),
-            kind => {
-                write!(f, "invalid distinguished name at byte {}: ", self.position)?;
-                match kind {
-                    DnErrorKind::ExpectedAttributeType => {
-                        f.write_str("expected an attribute type such as CN or 2.5.4.3")
-                    }
-                    DnErrorKind::UnknownAttributeType(n) => write!(
-                        f,
-                        "unknown attribute type \"{n}\" (write it as a dotted OID)"
-                    ),
-                    DnErrorKind::InvalidOid(o) => write!(f, "\"{o}\" is not a valid OID"),
-                    DnErrorKind::ExpectedEquals => f.write_str("expected '=' after the attribute type"),
-                    DnErrorKind::InvalidEscape => f.write_str(
-                        "'\\' must be followed by one of \\ \" # + , ; < = > space, or two hex digits",
-                    ),
-                    DnErrorKind::UnescapedCharacter(c) => {
-                        write!(f, "{c:?} must be escaped with a backslash")
-                    }
-                    DnErrorKind::InvalidHexValue => f.write_str(
-                        "a '#' value must be an even number of hex digits encoding one DER value",
-                    ),
-                    DnErrorKind::InvalidUtf8 => f.write_str("the value is not valid UTF-8"),
-                    DnErrorKind::UnterminatedQuote => f.write_str("missing closing '\"'"),
-                    DnErrorKind::ExpectedSeparator => {
-                        f.write_str("expected ',' or '+' after the value")
-                    }
-                    DnErrorKind::SlashForm { .. } | DnErrorKind::TooLong(_) => Ok(()),
-                }
-            }
         }
     }
 }
@@ -237,14 +220,11 @@ impl Parser<'_> {
         while self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
             self.pos += 1;
         }
-        let digits = &self.s[digits_start..self.pos];
-        if digits.is_empty() || digits.len() % 2 != 0 {
-            return Err(err(start, DnErrorKind::InvalidHexValue));
-        }
-        let Ok(der) = hex::decode(digits) else {
-            return Err(err(start, DnErrorKind::InvalidHexValue));
-        };
-        value::from_der(&der).ok_or_else(|| err(start, DnErrorKind::InvalidHexValue))
+        // An odd count fails to decode, and no digits are no DER value.
+        hex::decode(&self.s[digits_start..self.pos])
+            .ok()
+            .and_then(|der| value::from_der(&der))
+            .ok_or_else(|| err(start, DnErrorKind::InvalidHexValue))
     }
 
     fn quoted_value(&mut self) -> Result<AttributeValue, DnError> {

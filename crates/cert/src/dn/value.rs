@@ -1,30 +1,22 @@
 //! Attribute values: the ASN.1 string types decoded to text, anything else
 //! kept as DER.
 
-use x509_parser::asn1_rs::{Any, Class, FromDer as _, ToDer as _};
+use x509_parser::asn1_rs::{Any, Class, FromDer as _, Tag, ToDer as _};
 
 use super::AttributeValue;
 
-/// Universal tags of the string types a directory attribute may use.
-const UTF8_STRING: u8 = 12;
-const NUMERIC_STRING: u8 = 18;
-const PRINTABLE_STRING: u8 = 19;
-const TELETEX_STRING: u8 = 20;
-const IA5_STRING: u8 = 22;
-const VISIBLE_STRING: u8 = 26;
-const UNIVERSAL_STRING: u8 = 28;
-const BMP_STRING: u8 = 30;
-
-/// Decodes the content of a universal string type to text. `None` for
-/// other types or undecodable content.
-pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
+/// Decodes the content of a universal string type (one a directory
+/// attribute may use) to text. `None` for other types or undecodable content.
+pub(crate) fn decode_string(tag: Tag, content: &[u8]) -> Option<String> {
     match tag {
-        UTF8_STRING | NUMERIC_STRING | PRINTABLE_STRING | IA5_STRING | VISIBLE_STRING => {
-            std::str::from_utf8(content).ok().map(str::to_owned)
-        }
+        Tag::Utf8String
+        | Tag::NumericString
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::VisibleString => std::str::from_utf8(content).ok().map(str::to_owned),
         // T.61 is in practice Latin-1 in certificates.
-        TELETEX_STRING => Some(content.iter().map(|&b| char::from(b)).collect()),
-        BMP_STRING => {
+        Tag::TeletexString => Some(content.iter().map(|&b| char::from(b)).collect()),
+        Tag::BmpString => {
             if content.len() % 2 != 0 {
                 return None;
             }
@@ -35,7 +27,7 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
                 .collect::<Result<String, _>>()
                 .ok()
         }
-        UNIVERSAL_STRING => {
+        Tag::UniversalString => {
             if content.len() % 4 != 0 {
                 return None;
             }
@@ -54,9 +46,7 @@ pub(crate) fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
 pub(crate) fn from_any(any: &Any<'_>) -> AttributeValue {
     let header = &any.header;
     let text = if header.class() == Class::Universal && !header.is_constructed() {
-        u8::try_from(header.tag().0)
-            .ok()
-            .and_then(|tag| decode_string(tag, any.data))
+        decode_string(header.tag(), any.data)
     } else {
         None
     };
@@ -88,12 +78,15 @@ mod tests {
 
     #[test]
     fn decodes_string_types() {
-        assert_eq!(decode_string(12, "é".as_bytes()).as_deref(), Some("é"));
-        assert_eq!(decode_string(20, &[0xe9]).as_deref(), Some("é"));
-        assert_eq!(decode_string(30, &[0x00, 0xe9]).as_deref(), Some("é"));
-        assert_eq!(decode_string(28, &[0, 0, 0, 0xe9]).as_deref(), Some("é"));
-        assert_eq!(decode_string(30, &[0x00]), None);
-        assert_eq!(decode_string(4, b"x"), None);
+        let decode = |tag, content: &[u8]| decode_string(Tag(tag), content);
+        assert_eq!(decode(12, "é".as_bytes()).as_deref(), Some("é"));
+        assert_eq!(decode(20, &[0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode(30, &[0x00, 0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode(28, &[0, 0, 0, 0xe9]).as_deref(), Some("é"));
+        assert_eq!(decode(30, &[0x00]), None);
+        assert_eq!(decode(4, b"x"), None);
+        // A tag beyond one byte is no string type.
+        assert_eq!(decode(12 + 256, b"x"), None);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub enum HeaderError {
         offset: usize,
     },
     /// Text that should hold PEM certificates does not.
-    #[error("{0}")]
-    Pem(CertError),
+    #[error(transparent)]
+    Pem(#[from] CertError),
     /// A PEM block does not end with `-----END CERTIFICATE-----`: the value
     /// was cut short, or put together from two, with the client's block
     /// left open or ended on another label so that a lenient reader would
@@ -214,10 +214,9 @@ impl HeaderError {
             _ => false,
         }
     }
-}
 
-impl From<CertError> for HeaderError {
-    fn from(e: CertError) -> Self {
-        HeaderError::Pem(e)
+    /// This error, as one of the chain header.
+    pub(crate) fn in_chain(self) -> Self {
+        HeaderError::Chain(Box::new(self))
     }
 }

@@ -18,14 +18,10 @@
 //!
 //! A proxy must replace the client's header, not append to it (Apache
 //! `RequestHeader append`, HAProxy `add-header`, a copied `$http_` variable
-//! in nginx). A value that was combined from the client's and the proxy's
-//! is refused, never picked from: text other than white space outside the
-//! PEM blocks, a PEM block that does not end on its own label, a
-//! certificate after the first that is not a CA certificate
-//! ([`HeaderError::Combined`]), and (in [`ClientCertLayer`](crate::ClientCertLayer))
-//! a header on more than one field line. Each format has one reader; PEM,
-//! URL-encoded PEM and XFCC `Cert`/`Chain` share certbound-cert's
-//! [`pem::tokens`].
+//! in nginx): a value combined from the client's and the proxy's is refused,
+//! never picked from ([`HeaderError::is_combined`] lists the signs). Each
+//! format has one reader; PEM, URL-encoded PEM and XFCC `Cert`/`Chain` share
+//! certbound-cert's [`pem::tokens`].
 //!
 //! ```
 //! use certbound_extract::header::{self, HeaderFormat};
@@ -228,17 +224,11 @@ impl HeaderDecoder {
         value: &[u8],
         chain: Option<&[u8]>,
     ) -> Result<Option<ClientCert>, HeaderError> {
-        Ok(self
-            .decode_chain(value, chain)?
-            .map(|(leaf, intermediates)| {
-                ClientCert::new(
-                    leaf,
-                    intermediates,
-                    CertSource::Header {
-                        name: self.name.clone(),
-                    },
-                )
-            }))
+        let source = CertSource::Header {
+            name: self.name.clone(),
+        };
+        let cert = self.decode_chain(value, chain)?;
+        Ok(cert.map(|(leaf, intermediates)| ClientCert::new(leaf, intermediates, source)))
     }
 
     /// Like [`decode_chain`](Self::decode_chain), from the header's field
@@ -263,7 +253,7 @@ impl HeaderDecoder {
         chain_lines: impl IntoIterator<Item = &'v [u8]>,
     ) -> Result<Option<(Certificate, Vec<Certificate>)>, HeaderError> {
         let value = single_field_line(lines)?;
-        let chain = single_field_line(chain_lines).map_err(|e| HeaderError::Chain(Box::new(e)))?;
+        let chain = single_field_line(chain_lines).map_err(HeaderError::in_chain)?;
         match value {
             Some(value) => self.decode_chain(value, chain),
             None => Ok(None),
@@ -320,12 +310,10 @@ impl HeaderDecoder {
         }
         let from_main_header = certs.len();
         if let (Some(chain), false) = (chain, self.format == HeaderFormat::Xfcc) {
-            let chain = self
-                .text(chain)
-                .map_err(|e| HeaderError::Chain(Box::new(e)))?;
+            let chain = self.text(chain).map_err(HeaderError::in_chain)?;
             if !self.means_none(chain) {
                 self.decode_list(chain, &mut certs)
-                    .map_err(|e| HeaderError::Chain(Box::new(e)))?;
+                    .map_err(HeaderError::in_chain)?;
             }
         }
         if certs.len() > self.max_chain_len {
@@ -335,12 +323,8 @@ impl HeaderDecoder {
             });
         }
         leaf_then_cas(&certs).map_err(|e| match e {
-            HeaderError::Combined { position } if position > from_main_header => {
-                HeaderError::Chain(Box::new(e))
-            }
-            HeaderError::CombinedAfterSelfIssued if from_main_header == 1 => {
-                HeaderError::Chain(Box::new(e))
-            }
+            HeaderError::Combined { position } if position > from_main_header => e.in_chain(),
+            HeaderError::CombinedAfterSelfIssued if from_main_header == 1 => e.in_chain(),
             e => e,
         })?;
         let mut certs = certs.into_iter();

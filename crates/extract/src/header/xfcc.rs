@@ -23,7 +23,7 @@
 //! # Ok::<(), certbound_extract::header::HeaderError>(())
 //! ```
 
-use certbound_cert::Certificate;
+use certbound_cert::{CertError, Certificate};
 
 use super::HeaderError;
 
@@ -75,47 +75,40 @@ impl XfccElement {
         let cert = self.single("Cert", element)?;
         let chain = self.single("Chain", element)?;
         let hash = self.single("Hash", element)?;
-        let decode = |key: &'static str, value: &str| {
-            decode_url_pem(value).map_err(|reason| HeaderError::XfccValue {
-                element,
-                key,
-                reason: Box::new(reason),
-            })
+        let value_error = |key, reason| HeaderError::XfccValue {
+            element,
+            key,
+            reason: Box::new(reason),
         };
+        let decode = |key, value: &str| {
+            let mut certs = Vec::new();
+            super::push_url_pem(value, &mut certs)
+                .map(|()| certs)
+                .map_err(|e| value_error(key, e))
+        };
+        // Leaf first (Chain includes it, else Cert's is put in), then the CAs.
         let mut chain = match chain {
             Some(v) => decode("Chain", v)?,
             None => Vec::new(),
         };
-        let leaf = match cert {
-            Some(v) => {
-                let mut certs = decode("Cert", v)?;
-                // Several certificates where one belongs: a leaf and another
-                // leaf were combined, or it is not what Envoy writes.
-                super::leaf_then_cas(&certs).map_err(|reason| HeaderError::XfccValue {
-                    element,
-                    key: "Cert",
-                    reason: Box::new(reason),
-                })?;
-                if certs.len() != 1 {
-                    return Err(HeaderError::XfccValue {
-                        element,
-                        key: "Cert",
-                        reason: Box::new(HeaderError::Pem(certbound_cert::CertError::NotOne(
-                            certs.len(),
-                        ))),
-                    });
+        if let Some(v) = cert {
+            let certs = decode("Cert", v)?;
+            // Several certificates where one belongs: a leaf and another
+            // leaf were combined, or it is not what Envoy writes.
+            super::leaf_then_cas(&certs).map_err(|e| value_error("Cert", e))?;
+            let [leaf] = <[Certificate; 1]>::try_from(certs).map_err(|certs| {
+                value_error("Cert", HeaderError::Pem(CertError::NotOne(certs.len())))
+            })?;
+            match chain.first() {
+                None => chain.push(leaf),
+                Some(first) if *first != leaf => {
+                    return Err(HeaderError::XfccChainMismatch { element });
                 }
-                let leaf = certs.remove(0);
-                if !chain.is_empty() {
-                    if chain[0] != leaf {
-                        return Err(HeaderError::XfccChainMismatch { element });
-                    }
-                    chain.remove(0);
-                }
-                leaf
+                Some(_) => {}
             }
-            None if chain.is_empty() => return Ok(None),
-            None => chain.remove(0),
+        }
+        let Some(leaf) = chain.first() else {
+            return Ok(None);
         };
         if let Some(hash) = hash {
             let mut expected = [0u8; 32];
@@ -125,25 +118,11 @@ impl XfccElement {
                 return Err(HeaderError::XfccHashMismatch { element });
             }
         }
-        let certs = std::iter::once(&leaf)
-            .chain(&chain)
-            .cloned()
-            .collect::<Vec<_>>();
         // Only Chain can have put certificates after the leaf.
-        super::leaf_then_cas(&certs).map_err(|reason| HeaderError::XfccValue {
-            element,
-            key: "Chain",
-            reason: Box::new(reason),
-        })?;
-        Ok(Some((leaf, chain)))
+        super::leaf_then_cas(&chain).map_err(|e| value_error("Chain", e))?;
+        let mut chain = chain.into_iter();
+        Ok(chain.next().map(|leaf| (leaf, chain.collect())))
     }
-}
-
-/// URL-encoded PEM (one or more blocks) to certificates.
-fn decode_url_pem(value: &str) -> Result<Vec<Certificate>, HeaderError> {
-    let mut certs = Vec::new();
-    super::push_url_pem(value, &mut certs)?;
-    Ok(certs)
 }
 
 fn is_ows(b: u8) -> bool {

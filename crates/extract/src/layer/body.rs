@@ -37,21 +37,17 @@ impl<B> ResponseBody<B> {
             inner: Inner::Body { body },
         }
     }
-
-    pub(crate) fn message(data: Bytes) -> Self {
-        Self {
-            inner: Inner::Message {
-                data: (!data.is_empty()).then_some(data),
-            },
-        }
-    }
 }
 
 /// A refusal's body (the JSON of an `OAuthError`, or nothing), so any
 /// layer can answer with [`OAuthError::response_for`](certbound_oauth::OAuthError::response_for).
 impl<B> From<Bytes> for ResponseBody<B> {
     fn from(data: Bytes) -> Self {
-        Self::message(data)
+        Self {
+            inner: Inner::Message {
+                data: (!data.is_empty()).then_some(data),
+            },
+        }
     }
 }
 

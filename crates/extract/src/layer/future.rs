@@ -73,7 +73,7 @@ where
                     *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
                     r
                 });
-                Poll::Ready(Ok(response.map(ResponseBody::message)))
+                Poll::Ready(Ok(response.map(ResponseBody::from)))
             }
         }
     }

@@ -3,7 +3,6 @@
 use std::sync::Once;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tower_service::Service;
 
@@ -72,7 +71,10 @@ where
                 }
                 ResponseFuture::forward(self.inner.call(req))
             }
-            Err(message) => ResponseFuture::reject(bad_request(req.headers(), &message)),
+            // `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
+            Err(message) => ResponseFuture::reject(
+                OAuthError::invalid_request(message).response_for(req.headers()),
+            ),
         }
     }
 }
@@ -150,12 +152,13 @@ impl HeaderSource {
         let trusted = self.trusts(req.extensions());
         let headers = req.headers_mut();
         if !trusted {
-            let mut removed = remove_all(headers, name);
+            // `remove` drops every field line of the name, not only the first.
+            let mut removed = headers.remove(name).is_some();
             if let Some(chain) = &self.chain {
-                removed |= remove_all(headers, chain);
+                removed |= headers.remove(chain).is_some();
             }
             if let Some((verified, _)) = &self.verified {
-                removed |= remove_all(headers, verified);
+                removed |= headers.remove(verified).is_some();
             }
             if removed {
                 tracing::debug!(peer = ?peer, header = %name, "removed a client certificate header from a peer that is not a trusted proxy");
@@ -198,21 +201,8 @@ impl HeaderSource {
     }
 }
 
-fn remove_all(headers: &mut HeaderMap, name: &HeaderName) -> bool {
-    let mut removed = false;
-    while headers.remove(name).is_some() {
-        removed = true;
-    }
-    removed
-}
-
 /// The header's value; several field lines are refused whatever the
 /// format ([`header::single_field_line`]).
 fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u8]>, HeaderError> {
     header::single_field_line(headers.get_all(name).iter().map(HeaderValue::as_bytes))
-}
-
-/// `400 invalid_request` with a JSON body, or gRPC `INVALID_ARGUMENT`.
-fn bad_request(request_headers: &HeaderMap, message: &str) -> Response<Bytes> {
-    OAuthError::invalid_request(message.to_owned()).response_for(request_headers)
 }
