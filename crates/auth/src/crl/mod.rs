@@ -90,7 +90,7 @@ pub(crate) type FileStamp = (SystemTime, u64);
 
 /// A parsed CRL. Its signature is checked against the configuration's CAs
 /// separately ([`Crl::verify`]), since the configuration can change.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Crl {
     /// The list, for webpki.
     pub(crate) list: Arc<CertRevocationList<'static>>,
@@ -100,6 +100,18 @@ pub(crate) struct Crl {
     pub(crate) this_update: SystemTime,
     pub(crate) next_update: SystemTime,
     pub(crate) digest: [u8; 32],
+}
+
+/// The issuer and dates only: a derived `Debug` would print the whole DER
+/// and every revoked serial (up to `max_crl_size`) into a log line.
+impl fmt::Debug for Crl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Crl")
+            .field("issuer", &self.issuer_name())
+            .field("this_update", &self.this_update)
+            .field("next_update", &self.next_update)
+            .finish_non_exhaustive()
+    }
 }
 
 fn to_system_time(t: ASN1Time) -> SystemTime {
