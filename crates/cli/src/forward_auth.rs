@@ -151,6 +151,12 @@ pub struct Args {
     /// right [default: 1].
     #[arg(long, value_name = "N")]
     pub xfcc_hop: Option<usize>,
+    /// The proxy puts the client's chain into the certificate header after
+    /// the leaf (Traefik, AWS ALB's X-Amzn-Mtls-Clientcert) [default:
+    /// false: the leaf alone, and several certificates are refused as a
+    /// combined value].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub chain_in_value: Option<bool>,
     /// Refuse tokens that are not certificate-bound (no `cnf`)
     /// [default: true].
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
@@ -204,6 +210,7 @@ struct FileConfig {
     #[serde(default)]
     trusted_proxy: Vec<String>,
     xfcc_hop: Option<usize>,
+    chain_in_value: Option<bool>,
     require_binding: Option<bool>,
     introspection_endpoint: Option<String>,
     client_id: Option<String>,
@@ -376,6 +383,9 @@ impl Settings {
                 return Err(config_error("--xfcc-hop counts from 1"));
             }
             source = source.xfcc_hop(hop);
+        }
+        if let Some(yes) = args.chain_in_value.or(file.chain_in_value) {
+            source = source.chain_in_value(yes);
         }
         let validation =
             match args.introspection_endpoint.or(file.introspection_endpoint) {

@@ -21,6 +21,12 @@ pub(crate) struct Args {
     /// refused, as the library refuses them.
     #[arg(long)]
     chain: Vec<String>,
+    /// The proxy puts the client's chain into the certificate header after
+    /// the leaf (Traefik, AWS ALB's X-Amzn-Mtls-Clientcert); without it,
+    /// a value with several certificates is refused as combined, as the
+    /// library refuses it by default.
+    #[arg(long)]
+    chain_in_value: bool,
     /// For xfcc: which element describes the client, counted from the right
     /// (1 = the last, one proxy; 2 behind an Istio gateway and sidecar).
     #[arg(long, default_value_t = 1)]
@@ -90,7 +96,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
 
     // The library's own reading, field lines included: what inspect
     // refuses, ClientCertLayer refuses.
-    let decoder = HeaderDecoder::new(format).xfcc_hop(args.xfcc_hop);
+    let decoder = HeaderDecoder::new(format)
+        .chain_in_value(args.chain_in_value)
+        .xfcc_hop(args.xfcc_hop);
     let decoded = decoder.decode_lines(
         lines.iter().map(|l| l.as_bytes()),
         chain_lines.iter().map(|l| l.as_bytes()),

@@ -247,7 +247,7 @@ fn joined_values_name_what_was_combined() {
         ),
         (
             format!("{v}, {a}"),
-            "der-base64 (guessed): refused, values were combined: two values combined: certificate 2 is not a CA certificate",
+            "der-base64 (guessed): refused, values were combined: two values combined: the value holds 2 certificates where the proxy writes one",
         ),
         (
             format!("{v} {a}"),
@@ -259,13 +259,21 @@ fn joined_values_name_what_was_combined() {
                 victim.pem.trim_end().replace('\n', " "),
                 attacker.pem.trim_end().replace('\n', " ")
             ),
-            "two values combined: certificate 2 is not a CA certificate; a proxy must replace the client's header, not append to it",
+            "two values combined: the value holds 2 certificates where the proxy writes one; a proxy must replace the client's header, not append to it",
         ),
     ] {
         let out = run(&[&value], None);
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
+    // Where the proxy sends the chain in the value, the second must be a CA.
+    let out = run(&["--chain-in-value", &format!("{v}, {a}")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("two values combined: certificate 2 is not a CA certificate"),
+        "{}",
+        stderr(&out)
+    );
     // Two chain header lines.
     let chain = format!(":{}:", hostile::header_value("der-base64", &ca.cert.der));
     let out = run(

@@ -54,8 +54,10 @@ async fn http_get(addr: SocketAddr, path: &str, header: Option<&str>) -> (Status
 
 #[tokio::test]
 async fn extractor_behind_a_trusted_proxy_on_loopback() {
+    // AWS ALB's X-Amzn-Mtls-Clientcert holds the whole chain.
     let source = HeaderSource::new(HeaderFormat::PemUrlEncoded)
         .header_name("x-amzn-mtls-clientcert".parse().unwrap())
+        .chain_in_value(true)
         .trusted_proxies(["127.0.0.1/32".parse().unwrap()]);
     let app = routes().layer(ClientCertLayer::header(source));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

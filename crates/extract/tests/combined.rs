@@ -46,8 +46,20 @@ fn parties() -> Parties {
 /// The status and body of one request with these certificate header lines,
 /// from a trusted proxy; the body is the thumbprint the service saw.
 async fn send(format: HeaderFormat, lines: &[String]) -> (StatusCode, String) {
+    send_with(format, false, lines).await
+}
+
+/// [`send`], with a source told whether the proxy puts the chain in the
+/// value (`HeaderSource::chain_in_value`).
+async fn send_with(
+    format: HeaderFormat,
+    chain_in_value: bool,
+    lines: &[String],
+) -> (StatusCode, String) {
     let layer = ClientCertLayer::header(
-        HeaderSource::new(format).trusted_proxies(["10.0.0.0/8".parse().unwrap()]),
+        HeaderSource::new(format)
+            .chain_in_value(chain_in_value)
+            .trusted_proxies(["10.0.0.0/8".parse().unwrap()]),
     );
     let svc = layer.layer(service_fn(|req: Request<()>| async move {
         let seen = req
@@ -82,12 +94,12 @@ fn thumbprint(c: &TestCert) -> String {
 #[tokio::test]
 async fn a_combined_value_is_refused_in_every_format() {
     let p = parties();
-    for victim in &p.victims {
+    for (victim, chain_in_value) in p.victims.iter().flat_map(|v| [(v, false), (v, true)]) {
         for format in HeaderFormat::ALL {
             let cases = combined_header_values(format.as_str(), &victim.der, &p.attacker.der);
             assert!(cases.len() >= 4, "{format}: {cases:?}");
             for (case, lines) in cases {
-                let (status, body) = send(format, &lines).await;
+                let (status, body) = send_with(format, chain_in_value, &lines).await;
                 assert_eq!(
                     status,
                     StatusCode::BAD_REQUEST,
@@ -96,8 +108,9 @@ async fn a_combined_value_is_refused_in_every_format() {
                 assert!(body.contains("invalid_request"), "{format}, {case}: {body}");
                 // The same field lines through the plain decoder are
                 // refused too, and the error says values were combined.
-                let decoded =
-                    HeaderDecoder::new(format).decode_lines(lines.iter().map(|l| l.as_bytes()), []);
+                let decoded = HeaderDecoder::new(format)
+                    .chain_in_value(chain_in_value)
+                    .decode_lines(lines.iter().map(|l| l.as_bytes()), []);
                 match decoded {
                     Err(e) => assert!(e.is_combined(), "{format}, {case}: {e}"),
                     Ok(c) => panic!("{format}, {case}: decoded {c:?}"),
@@ -122,8 +135,11 @@ async fn a_self_signed_victim_before_an_attackers_ca_certificate_is_refused() {
             assert!(body.contains("combined"), "{format}, {case}: {body}");
         }
     }
-    let (status, body) = send(
+    // Where the proxy sends the chain in the value, a self-issued leaf
+    // has none.
+    let (status, body) = send_with(
         HeaderFormat::DerBase64,
+        true,
         &[format!("{}, {}", b64(&victim.der), b64(&attacker.der))],
     )
     .await;
@@ -135,16 +151,51 @@ async fn a_self_signed_victim_before_an_attackers_ca_certificate_is_refused() {
 }
 
 #[tokio::test]
+async fn a_ca_issued_victim_before_an_attackers_own_ca_certificate_is_refused() {
+    // The proxy accepts any client certificate, so the attacker's may be
+    // a CA certificate of its own; the victim's was issued by a CA, so
+    // nothing about the order of the two tells them apart. A value that
+    // holds the leaf alone (the default) refuses the second certificate
+    // whatever it is.
+    let ca = TestCa::new("Clients CA");
+    let victim = ca
+        .intermediate("Clients Issuing CA")
+        .leaf("client-a")
+        .issue();
+    let attacker = TestCa::new("Attacker's own CA").cert;
+    for format in HeaderFormat::ALL {
+        for (case, lines) in combined_header_values(format.as_str(), &victim.der, &attacker.der) {
+            // XFCC: Envoy writes `Cert` and `Chain` of its element from the
+            // TLS connection, leaf first, and the element is picked from
+            // the right; the victim cannot come first in a `Chain` Envoy
+            // wrote.
+            if format == HeaderFormat::Xfcc && case.starts_with("Chain") {
+                continue;
+            }
+            let (status, body) = send(format, &lines).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{format}, {case}: {body}");
+            assert!(body.contains("invalid_request"), "{format}, {case}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_combination_is_explained_as_one() {
     let p = parties();
     let victim = &p.victims[0];
     let pem = |c: &TestCert| c.pem.trim_end().replace('\n', " ");
-    // Joined by white space alone: two blocks, the second no CA.
-    let (status, body) = send(
-        HeaderFormat::Pem,
-        &[format!("{} {}", pem(victim), pem(&p.attacker))],
-    )
-    .await;
+    let joined = [format!("{} {}", pem(victim), pem(&p.attacker))];
+    // Joined by white space alone: two blocks where the proxy writes one.
+    let (status, body) = send(HeaderFormat::Pem, &joined).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains(
+            "two values combined: the value holds 2 certificates where the proxy writes one; a proxy must replace the client's header, not append to it"
+        ),
+        "{body}"
+    );
+    // Where the proxy sends the chain in the value: the second is no CA.
+    let (status, body) = send_with(HeaderFormat::Pem, true, &joined).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         body.contains(

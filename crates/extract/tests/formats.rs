@@ -22,7 +22,10 @@ fn decode(
     value: &str,
     chain: Option<&str>,
 ) -> Result<Option<ClientCert>, HeaderError> {
-    header::decode(format, value.as_bytes(), chain.map(str::as_bytes))
+    // These values are chains as Traefik or AWS ALB send them.
+    HeaderDecoder::new(format)
+        .chain_in_value(true)
+        .decode(value.as_bytes(), chain.map(str::as_bytes))
 }
 
 fn assert_decodes(format: HeaderFormat, value: &str, chain: Option<&str>, f: &Fixture) {

@@ -295,7 +295,9 @@ fn xfcc(certs: &[&PoolCert], s: &XfccStyle) -> (Lines, usize) {
 /// Decodes the lines with the plain decoder, joining folded lines as a
 /// recipient does.
 fn decode(format: HeaderFormat, lines: &Lines, hop: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let decoder = HeaderDecoder::new(format).xfcc_hop(hop);
+    let decoder = HeaderDecoder::new(format)
+        .chain_in_value(true)
+        .xfcc_hop(hop);
     let join = |name: &HeaderName| -> Option<String> {
         let v: Vec<&str> = lines
             .iter()
@@ -343,6 +345,7 @@ fn through_layer(format: HeaderFormat, lines: &Lines, hop: usize) -> (Vec<u8>, V
     let lines = &joined;
     let layer = ClientCertLayer::header(
         HeaderSource::new(format)
+            .chain_in_value(true)
             .xfcc_hop(hop)
             .trusted_proxies(["192.0.2.0/24".parse().unwrap()]),
     );

@@ -79,6 +79,18 @@ pub enum HeaderError {
         /// The 1-based position of the certificate, leaf first.
         position: usize,
     },
+    /// The header's value holds several certificates, and the decoder was
+    /// not told that the proxy puts the client's chain in it
+    /// ([`HeaderDecoder::chain_in_value`](super::HeaderDecoder::chain_in_value)):
+    /// a proxy that writes the leaf alone wrote one of them, the client the
+    /// others.
+    #[error(
+        "two values combined: the value holds {count} certificates where the proxy writes one; a proxy must replace the client's header, not append to it (if it sends the client's chain in this header, configure chain_in_value)"
+    )]
+    CombinedInValue {
+        /// How many certificates the value holds.
+        count: usize,
+    },
     /// Certificates follow a self-issued leaf, which no CA issued: the
     /// value was combined from two (the client's self-signed certificate
     /// first, the proxy's value after).
@@ -188,7 +200,8 @@ impl HeaderError {
     /// Whether the value was refused because it combines two values (the
     /// client's and a proxy's that appended instead of replacing): repeated
     /// header lines, a PEM block that does not end on its own label, text
-    /// outside the PEM blocks, a certificate after the leaf that is no CA
+    /// outside the PEM blocks, several certificates in a value that holds
+    /// the leaf alone, a certificate after the leaf that is no CA
     /// certificate, several values where the format holds one; also when
     /// such an error is inside an XFCC value or the chain header.
     ///
@@ -206,6 +219,7 @@ impl HeaderError {
             | HeaderError::UnterminatedPem { .. }
             | HeaderError::TextOutsidePem { .. }
             | HeaderError::Combined { .. }
+            | HeaderError::CombinedInValue { .. }
             | HeaderError::CombinedAfterSelfIssued
             | HeaderError::CombinedByteSequences { .. }
             | HeaderError::CombinedBase64 { .. } => true,

@@ -16,6 +16,12 @@
 //! An empty value (and Apache's literal `(null)`) means "no certificate", as
 //! proxies write it when the client sent none.
 //!
+//! The certificate header's value holds the leaf alone, as nginx, Apache,
+//! HAProxy's `ssl_c_der`, Caddy and RFC 9440's `Client-Cert` write it;
+//! intermediates come from a chain header. Traefik and AWS ALB's
+//! `X-Amzn-Mtls-Clientcert` put the whole chain in the value: tell the
+//! decoder so with [`HeaderDecoder::chain_in_value`].
+//!
 //! A proxy must replace the client's header, not append to it (Apache
 //! `RequestHeader append`, HAProxy `add-header`, a copied `$http_` variable
 //! in nginx): a value combined from the client's and the proxy's is refused,
@@ -164,18 +170,21 @@ pub struct HeaderDecoder {
     name: HeaderName,
     max_header_len: usize,
     max_chain_len: usize,
+    chain_in_value: bool,
     xfcc_hop: usize,
 }
 
 impl HeaderDecoder {
     /// A decoder with the format's default header name, a 16 KiB value
-    /// limit, at most 4 certificates, and the last XFCC element.
+    /// limit, at most 4 certificates, the leaf alone in the header's value,
+    /// and the last XFCC element.
     pub fn new(format: HeaderFormat) -> Self {
         Self {
             format,
             name: format.default_header(),
             max_header_len: DEFAULT_MAX_HEADER_LEN,
             max_chain_len: DEFAULT_MAX_CHAIN_LEN,
+            chain_in_value: false,
             xfcc_hop: 1,
         }
     }
@@ -206,6 +215,41 @@ impl HeaderDecoder {
     /// The most certificates accepted, leaf included.
     pub fn max_chain_len(mut self, certificates: usize) -> Self {
         self.max_chain_len = certificates;
+        self
+    }
+
+    /// Whether the proxy puts the client's chain into the header's value,
+    /// after the leaf (Traefik's `X-Forwarded-Tls-Client-Cert`, AWS ALB's
+    /// `X-Amzn-Mtls-Clientcert`, HAProxy's `ssl_c_chain_der`); default
+    /// `false`. Applies to PEM, URL-encoded PEM and base64 DER (an RFC 9440
+    /// `Client-Cert` holds one certificate, an XFCC `Cert` too, and Envoy
+    /// writes `Chain` itself).
+    ///
+    /// By default a value holds the leaf alone, as nginx, Apache, HAProxy's
+    /// `ssl_c_der` and Caddy write it, and a second certificate in it means
+    /// the client's value and the proxy's were combined: refused
+    /// ([`HeaderError::CombinedInValue`]). With `true`, certificates after
+    /// the leaf are accepted when they are CA certificates (and nothing
+    /// follows a self-issued leaf); that cannot tell a combined value from
+    /// a chain when the proxy also accepts any client certificate (the
+    /// attacker's own may then be a CA certificate), so such a proxy must
+    /// replace the client's header, as every proxy must.
+    ///
+    /// ```
+    /// use certbound_extract::header::{HeaderDecoder, HeaderFormat};
+    ///
+    /// let ca = certbound_testkit::TestCa::new("CA");
+    /// let inter = ca.intermediate("Issuing CA");
+    /// let chain = format!("{}{}", inter.leaf("client").issue().pem, inter.cert.pem);
+    /// let value = chain.trim_end().replace('\n', " ");
+    /// let leaf_only = HeaderDecoder::new(HeaderFormat::Pem);
+    /// assert!(leaf_only.decode(value.as_bytes(), None).unwrap_err().is_combined());
+    /// let traefik_like = HeaderDecoder::new(HeaderFormat::Pem).chain_in_value(true);
+    /// let cert = traefik_like.decode(value.as_bytes(), None).unwrap().unwrap();
+    /// assert_eq!(cert.intermediates().len(), 1);
+    /// ```
+    pub fn chain_in_value(mut self, yes: bool) -> Self {
+        self.chain_in_value = yes;
         self
     }
 
@@ -320,6 +364,11 @@ impl HeaderDecoder {
             return Err(HeaderError::TooManyCertificates {
                 count: certs.len(),
                 limit: self.max_chain_len,
+            });
+        }
+        if from_main_header > 1 && !self.chain_in_value && self.format != HeaderFormat::Xfcc {
+            return Err(HeaderError::CombinedInValue {
+                count: from_main_header,
             });
         }
         leaf_then_cas(&certs).map_err(|e| match e {

@@ -147,6 +147,15 @@ impl HeaderSource {
         self
     }
 
+    /// Whether the proxy puts the client's chain into the certificate
+    /// header's value after the leaf (default `false`: the leaf alone, and
+    /// a value with several certificates is refused as combined). See
+    /// [`HeaderDecoder::chain_in_value`].
+    pub fn chain_in_value(mut self, yes: bool) -> Self {
+        self.decoder = self.decoder.chain_in_value(yes);
+        self
+    }
+
     /// Which XFCC element describes the client, counted from the right
     /// (default 1, the last). See [`HeaderDecoder::xfcc_hop`].
     pub fn xfcc_hop(mut self, hop: usize) -> Self {
