@@ -14,12 +14,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use certbound_binding::{
-    AccessTokenIssuer, BindingPolicy, BoundTokenLayer, ClientBinding, JwksService, JwtValidator,
-    RefreshToken, SigningKeyRing, TokenBinding, TokenError, VerifiedToken,
+    AccessTokenIssuer, BindingPolicy, BoundTokenLayer, ClientBinding, IssueError, JwksService,
+    JwtValidator, RefreshToken, SigningKeyRing, TokenBinding, TokenError, VerifiedToken,
 };
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use josekit::jwt::JwtPayload;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use support::{AUDIENCE, ISSUER, Pki, client_cert, serve_tls, server_config};
@@ -264,6 +265,70 @@ fn retired_key_leaves_the_jwks_after_its_retire_time() {
     let published: Value = serde_json::from_slice(&ring.jwks_json()).unwrap();
     assert_eq!(published["keys"].as_array().unwrap().len(), 1);
     assert!(!String::from_utf8_lossy(&ring.jwks_json()).contains(&old_kid));
+}
+
+/// `SigningKeyRing::sign` keeps the ring's promise that a key stays
+/// published until every token it signed has expired: a JWT without `exp`,
+/// or whose `exp` is further away than `max_token_lifetime`, is refused.
+#[test]
+fn ring_refuses_to_sign_a_token_that_outlives_its_keys_publication() {
+    let clock = TestClock::new();
+    let ring = ring_on(&clock, Duration::from_secs(60), Duration::from_secs(5));
+    // `exp` in whole seconds, at most `now`: no rounding past the limit.
+    let with_exp = |exp: SystemTime| {
+        let secs = exp
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut p = JwtPayload::new();
+        p.set_claim("exp", Some(secs.into())).unwrap();
+        p
+    };
+    let refused = ring.sign(
+        &with_exp(clock.now() + Duration::from_secs(86_400)),
+        "at+jwt",
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(IssueError::LifetimeTooLong { requested, max })
+                if requested > Duration::from_secs(86_399) && max == Duration::from_secs(60)
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        ring.sign(&JwtPayload::new(), "at+jwt"),
+        Err(IssueError::MissingExpiry)
+    );
+    // Beyond any NumericDate a validator reads (and SystemTime holds).
+    let mut not_a_date = JwtPayload::new();
+    not_a_date.set_claim("exp", Some(1e300.into())).unwrap();
+    assert_eq!(
+        ring.sign(&not_a_date, "at+jwt"),
+        Err(IssueError::MissingExpiry)
+    );
+    // Up to the longest lifetime, and already expired, are signed.
+    for exp in [
+        clock.now() + Duration::from_secs(60),
+        clock.now() - Duration::from_secs(1),
+    ] {
+        assert!(ring.sign(&with_exp(exp), "at+jwt").is_ok());
+    }
+}
+
+/// A longest token lifetime too long to add to the clock keeps previous
+/// keys published for ever, without a panic at rotation.
+#[test]
+fn an_unbounded_token_lifetime_keeps_previous_keys_published() {
+    let clock = TestClock::new();
+    let ring = ring_on(&clock, Duration::MAX, Duration::from_secs(60));
+    let first = ring.current_kid();
+    let second = ring.rotate().unwrap();
+    clock.advance(Duration::from_secs(100 * 365 * 86_400));
+    assert_eq!(kids(&ring.jwks()), [second, first]);
+    let mut p = JwtPayload::new();
+    p.set_expires_at(&(clock.now() + Duration::from_secs(10 * 365 * 86_400)));
+    assert!(ring.sign(&p, "at+jwt").is_ok());
 }
 
 #[test]

@@ -5,7 +5,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use certbound_binding::{BoundTokenLayer, CachedValidator, Confirmation, JwtValidator};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use certbound_binding::{
+    AccessTokenValidator, BoundTokenLayer, CachedValidator, Confirmation, JwtValidator,
+    TokenClaims, TokenError,
+};
 use certbound_cert::Certificate;
 use certbound_extract::{CertSource, ClientCert};
 use certbound_testkit::TestCa;
@@ -66,4 +71,26 @@ async fn cached_token_is_still_refused_with_another_certificate() {
     assert_eq!(call(Some(&good)).await.unwrap().status(), StatusCode::OK);
     // Verified once, answered from the cache three times.
     assert_eq!(validator.hits(), 3);
+}
+
+/// `max_ttl(Duration::MAX)` is no cap beyond the token's `exp`: accepted
+/// tokens are remembered (and nothing panics adding it to the clock).
+#[tokio::test]
+async fn an_unbounded_max_ttl_keeps_tokens_until_their_exp() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let inner = move |_token: String| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        async {
+            let mut claims = serde_json::Map::new();
+            claims.insert("exp".into(), serde_json::json!(4_000_000_000u64));
+            Ok::<_, TokenError>(TokenClaims::from_map(claims).unwrap())
+        }
+    };
+    let cache = CachedValidator::new(inner).max_ttl(Duration::MAX);
+    for _ in 0..2 {
+        assert!(cache.validate("a.b.c").await.is_ok());
+    }
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+    assert_eq!(cache.hits(), 1);
 }

@@ -5,11 +5,14 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use certbound_binding::{
     AccessTokenValidator, BindingPolicy, BoundTokenLayer, ClientBinding, IntrospectionValidator,
     JwsAlg, JwtValidator, JwtValidatorError, TokenError, TypCheck, Verdict, VerifiedToken,
 };
-use josekit::jws::JwsHeader;
+use josekit::jws::{ES256, JwsHeader, JwsSigner, RS256};
+use josekit::jwt::JwtPayload;
 use serde_json::{Value, json};
 use support::{AUDIENCE, Alg, ISSUER, Keys, Pki, client_cert, payload, thumbprint};
 use tower::ServiceExt as _;
@@ -20,6 +23,18 @@ fn validator(keys: &Keys) -> JwtValidator {
         .audience(AUDIENCE)
         .build()
         .unwrap()
+}
+
+/// A JWS compact token with the header written verbatim (so that members
+/// of the wrong JSON type can be sent), signed by `signer`.
+fn sign_raw(header: &str, payload: &JwtPayload, signer: &dyn JwsSigner) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
+    let sig = signer.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
 #[test]
@@ -277,4 +292,132 @@ fn keys_without_kid_verify_tokens_with_or_without_kid() {
         named.validate_at(&with_kid, SystemTime::now()),
         Err(TokenError::UnknownKey { .. })
     ));
+}
+
+/// `kid` names a key of the set (RSA): the token is tried with that key
+/// only, never with a key without `kid` that fits its algorithm (ES256).
+#[test]
+fn a_kid_naming_a_key_of_another_algorithm_is_an_unknown_key() {
+    let ec = ES256.generate_key_pair().unwrap();
+    let rsa = RS256.generate_key_pair(2048).unwrap();
+    let mut rsa_public = rsa.to_jwk_public_key();
+    rsa_public.set_key_id("rsa-1");
+    let mut set = josekit::jwk::JwkSet::new();
+    set.push_key(rsa_public);
+    set.push_key(ec.to_jwk_public_key()); // no kid
+    let signer = ES256.signer_from_der(ec.to_der_private_key()).unwrap();
+    let token = |header: &str| sign_raw(header, &payload(None), &signer);
+    let named_rsa = token(r#"{"alg":"ES256","typ":"at+jwt","kid":"rsa-1"}"#);
+    for algorithms in [JwsAlg::ALL.to_vec(), vec![JwsAlg::Es256]] {
+        // Also when the allow-list leaves the named key unusable.
+        let v = JwtValidator::builder(&set)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .algorithms(algorithms)
+            .build()
+            .unwrap();
+        assert_eq!(
+            v.validate_at(&named_rsa, SystemTime::now()),
+            Err(TokenError::UnknownKey {
+                kid: Some("rsa-1".into()),
+                alg: "ES256".into()
+            })
+        );
+        // A kid no key has, or none, still falls back to the unnamed key.
+        for header in [
+            r#"{"alg":"ES256","typ":"at+jwt","kid":"rotated-1"}"#,
+            r#"{"alg":"ES256","typ":"at+jwt"}"#,
+        ] {
+            assert!(v.validate_at(&token(header), SystemTime::now()).is_ok());
+        }
+    }
+}
+
+/// RFC 7515 §4.1.4: `kid` is a string. Another type is not read as "no
+/// kid" (which would try every key of the algorithm): the token is
+/// malformed.
+#[test]
+fn a_kid_that_is_not_a_string_is_malformed() {
+    let a = ES256.generate_key_pair().unwrap();
+    let b = ES256.generate_key_pair().unwrap();
+    let mut a_public = a.to_jwk_public_key();
+    a_public.set_key_id("a");
+    let mut b_public = b.to_jwk_public_key();
+    b_public.set_key_id("b");
+    let mut set = josekit::jwk::JwkSet::new();
+    set.push_key(a_public);
+    set.push_key(b_public);
+    let v = JwtValidator::builder(&set)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let signer_b = ES256.signer_from_der(b.to_der_private_key()).unwrap();
+    for kid in [r#"["a"]"#, "1", "null", r#"{"kid":"b"}"#] {
+        let token = sign_raw(
+            &format!(r#"{{"alg":"ES256","typ":"at+jwt","kid":{kid}}}"#),
+            &payload(None),
+            &signer_b,
+        );
+        assert!(
+            matches!(
+                v.validate_at(&token, SystemTime::now()),
+                Err(TokenError::Malformed(_))
+            ),
+            "kid {kid}"
+        );
+        assert!(matches!(
+            v.inspect(&token).result,
+            Err(TokenError::Malformed(_))
+        ));
+    }
+}
+
+/// RFC 7515 §4.1.9: `typ` is a string. One of another type is an explicit
+/// type, refused also by `TypCheck::Lenient` (which accepts no `typ`).
+#[test]
+fn a_typ_that_is_not_a_string_is_refused_also_when_lenient() {
+    let key = ES256.generate_key_pair().unwrap();
+    let mut set = josekit::jwk::JwkSet::new();
+    set.push_key(key.to_jwk_public_key());
+    let signer = ES256.signer_from_der(key.to_der_private_key()).unwrap();
+    for typ in [TypCheck::Lenient, TypCheck::Strict] {
+        let v = JwtValidator::builder(&set)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .typ(typ)
+            .build()
+            .unwrap();
+        for header in [
+            r#"{"alg":"ES256","typ":["dpop+jwt"]}"#,
+            r#"{"alg":"ES256","typ":["at+jwt"]}"#,
+            r#"{"alg":"ES256","typ":null}"#,
+        ] {
+            let token = sign_raw(header, &payload(None), &signer);
+            assert!(
+                matches!(
+                    v.validate_at(&token, SystemTime::now()),
+                    Err(TokenError::UnacceptableType(Some(_)))
+                ),
+                "{typ:?} {header}"
+            );
+        }
+    }
+}
+
+/// A leeway too long to add to a date tolerates any skew, without a panic.
+#[test]
+fn an_unbounded_leeway_accepts_any_date() {
+    let keys = Keys::new();
+    let v = JwtValidator::builder(&keys.jwks)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .leeway(Duration::MAX)
+        .build()
+        .unwrap();
+    let now = SystemTime::now();
+    let mut p = payload(None);
+    p.set_expires_at(&(now - Duration::from_secs(86_400)));
+    p.set_not_before(&(now + Duration::from_secs(86_400)));
+    assert!(v.validate_at(&keys.sign(Alg::Es256, &p), now).is_ok());
 }

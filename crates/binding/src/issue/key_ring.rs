@@ -19,9 +19,15 @@ use sha2::{Digest as _, Sha256};
 
 use super::IssueError;
 use crate::JwsAlg;
+use crate::claims::numeric_date;
 
 /// RSA keys the ring generates have this many bits.
 const RSA_BITS: u32 = 2048;
+
+/// The longest period of a scheduled rotation: about 30 years, tokio's
+/// longest timer.
+#[cfg(feature = "rotation")]
+const MAX_ROTATION_PERIOD: Duration = Duration::from_secs(30 * 365 * 86_400);
 
 /// Where the ring reads the time.
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -29,6 +35,9 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// The signing keys of an authorization server: the current key signs, the
 /// previous ones stay published until every token they signed has expired.
 ///
+/// - [`sign`](Self::sign) signs only tokens with an `exp` at most
+///   [`max_token_lifetime`](Self::max_token_lifetime) away, so that no
+///   token outlives the publication of its key.
 /// - Every key has a `kid`: its RFC 7638 JWK thumbprint (SHA-256,
 ///   base64url), which the JWS header of each token names.
 /// - [`rotate`](Self::rotate) makes a new key current. The key it replaces
@@ -102,7 +111,15 @@ struct KeyState {
 #[derive(Clone)]
 struct Retiring {
     key: Arc<SigningKey>,
-    retire_at: SystemTime,
+    /// When the key leaves the JWKS; `None`: never (an overlap too long to
+    /// add to the clock).
+    retire_at: Option<SystemTime>,
+}
+
+impl Retiring {
+    fn is_live(&self, now: SystemTime) -> bool {
+        self.retire_at.is_none_or(|at| at > now)
+    }
 }
 
 struct SigningKey {
@@ -160,8 +177,10 @@ impl SigningKeyRingBuilder {
 
     /// The longest lifetime of a token the ring signs (default one hour):
     /// a previous key stays published this long, plus the leeway, after it
-    /// stops signing. [`AccessTokenIssuer`](crate::AccessTokenIssuer)
-    /// refuses to sign a token that would outlive it.
+    /// stops signing. [`SigningKeyRing::sign`] (and so
+    /// [`AccessTokenIssuer`](crate::AccessTokenIssuer)) refuses to sign a
+    /// token that would outlive it. A lifetime too long to add to the clock
+    /// (`Duration::MAX`) keeps previous keys published for ever.
     pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.max_token_lifetime = lifetime;
         self
@@ -278,7 +297,7 @@ impl SigningKeyRing {
     fn install(&self, key: SigningKey) -> String {
         let key = Arc::new(key);
         let now = self.now();
-        let retire_at = now + self.inner.overlap;
+        let retire_at = now.checked_add(self.inner.overlap);
         // `rcu` calls the closure again when another rotation wins the
         // race, so the key is made before.
         self.inner.state.rcu(|old| {
@@ -316,7 +335,14 @@ impl SigningKeyRing {
     /// and the key's `kid`. [`AccessTokenIssuer`](crate::AccessTokenIssuer)
     /// builds RFC 9068 access tokens on top of this; use it directly for
     /// other JWTs the server signs.
+    ///
+    /// The key stays published until every token it signed has expired, so
+    /// `payload` must have an `exp` (a NumericDate) no later than now plus
+    /// [`max_token_lifetime`](Self::max_token_lifetime): else signing fails
+    /// with [`IssueError::MissingExpiry`] or
+    /// [`IssueError::LifetimeTooLong`].
     pub fn sign(&self, payload: &JwtPayload, typ: &str) -> Result<String, IssueError> {
+        self.check_expiry(payload)?;
         let state = self.state();
         let key = &state.current;
         let mut header = JwsHeader::new();
@@ -328,11 +354,33 @@ impl SigningKeyRing {
         })
     }
 
+    /// `exp` of `payload` is a NumericDate no later than now plus the
+    /// longest token lifetime.
+    fn check_expiry(&self, payload: &JwtPayload) -> Result<(), IssueError> {
+        let Some(exp) = payload.claim("exp").and_then(numeric_date) else {
+            tracing::debug!("refused to sign a JWT without a valid exp");
+            return Err(IssueError::MissingExpiry);
+        };
+        let now = self.now();
+        let max = self.inner.max_token_lifetime;
+        // A lifetime too long to add to the clock bounds nothing.
+        if now.checked_add(max).is_some_and(|latest| exp > latest) {
+            let requested = exp.duration_since(now).unwrap_or_default();
+            tracing::debug!(
+                ?requested,
+                ?max,
+                "refused to sign a JWT that outlives its key's publication"
+            );
+            return Err(IssueError::LifetimeTooLong { requested, max });
+        }
+        Ok(())
+    }
+
     /// The current state, without keys whose retire time has passed.
     fn state(&self) -> Arc<KeyState> {
         let now = self.now();
         let state = self.inner.state.load_full();
-        if state.previous.iter().all(|p| p.retire_at > now) {
+        if state.previous.iter().all(|p| p.is_live(now)) {
             return state;
         }
         self.inner.state.rcu(|old| {
@@ -370,7 +418,8 @@ impl SigningKeyRing {
     /// (`tracing`, warn) and the current key keeps signing until the next
     /// try.
     ///
-    /// `every` is at least one second. When it is shorter than
+    /// `every` is at least one second and at most about 30 years (tokio's
+    /// longest timer). When it is shorter than
     /// [`publication_overlap`](Self::publication_overlap), several previous
     /// keys are published at once (about overlap / `every`).
     ///
@@ -382,7 +431,7 @@ impl SigningKeyRing {
         every: Duration,
     ) -> Result<tokio::task::JoinHandle<()>, IssueError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| IssueError::NoRuntime)?;
-        let every = every.max(Duration::from_secs(1));
+        let every = every.clamp(Duration::from_secs(1), MAX_ROTATION_PERIOD);
         let ring = Arc::downgrade(&self.inner);
         self.schedule_next(every);
         let task = runtime.spawn(async move {
@@ -409,8 +458,10 @@ impl SigningKeyRing {
 
     #[cfg(feature = "rotation")]
     fn schedule_next(&self, every: Duration) {
-        let next = (self.now() + every)
-            .duration_since(SystemTime::UNIX_EPOCH)
+        let next = self
+            .now()
+            .checked_add(every)
+            .and_then(|next| next.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs().max(1));
         self.inner
             .next_rotation
@@ -440,7 +491,7 @@ impl KeyState {
     fn live_previous(&self, now: SystemTime) -> impl Iterator<Item = Retiring> + '_ {
         self.previous
             .iter()
-            .filter(move |p| p.retire_at > now)
+            .filter(move |p| p.is_live(now))
             .cloned()
     }
 }
@@ -557,7 +608,9 @@ mod tests {
     fn every_algorithm_generates_a_key_that_signs() {
         for alg in JwsAlg::ALL {
             let ring = SigningKeyRing::new(alg).unwrap();
-            let token = ring.sign(&JwtPayload::new(), "at+jwt").unwrap();
+            let mut payload = JwtPayload::new();
+            payload.set_expires_at(&(ring.now() + Duration::from_secs(60)));
+            let token = ring.sign(&payload, "at+jwt").unwrap();
             let set = ring.jwks();
             let jwk = set.get(&ring.current_kid())[0];
             assert_eq!(jwk.algorithm(), Some(alg.name()));

@@ -33,7 +33,10 @@ pub enum IssueError {
     /// RFC 9068 §2.2 requires `aud`; none was given.
     #[error("an access token needs an audience (RFC 9068 §2.2)")]
     MissingAudience,
-    /// The token would outlive the time its key stays published.
+    /// The token would outlive the time its key stays published: its
+    /// lifetime, or its `exp` (given to
+    /// [`SigningKeyRing::sign`]), is beyond the ring's
+    /// [`max_token_lifetime`](SigningKeyRing::max_token_lifetime).
     #[error("token lifetime {requested:?} exceeds the key ring's maximum {max:?}")]
     LifetimeTooLong {
         /// The lifetime asked for.
@@ -41,6 +44,10 @@ pub enum IssueError {
         /// The ring's [`max_token_lifetime`](SigningKeyRing::max_token_lifetime).
         max: Duration,
     },
+    /// A JWT given to [`SigningKeyRing::sign`] has no `exp`, or one that is
+    /// not a NumericDate: its key could leave the JWKS before it expires.
+    #[error("the token has no valid exp claim, so it could outlive its signing key's publication")]
+    MissingExpiry,
     /// An extra claim would overwrite one the issuer sets.
     #[error("claim {0:?} is set by the issuer")]
     ReservedClaim(String),

@@ -99,6 +99,7 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
     }
 
     /// How long a token is kept at most (never beyond its `exp`).
+    /// `Duration::MAX` sets no cap: tokens are kept until their `exp`.
     pub fn max_ttl(mut self, ttl: Duration) -> Self {
         self.max_ttl = ttl;
         self
@@ -132,7 +133,10 @@ impl<V: AccessTokenValidator> CachedValidator<V> {
         let Some(exp) = claims.expires_at() else {
             return;
         };
-        let until = exp.min(now + self.max_ttl);
+        // A `max_ttl` too long to add to the clock is no cap: until `exp`.
+        let until = now
+            .checked_add(self.max_ttl)
+            .map_or(exp, |cap| exp.min(cap));
         let Ok(ttl) = until.duration_since(now) else {
             return;
         };

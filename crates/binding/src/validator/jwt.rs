@@ -126,6 +126,9 @@ pub(super) struct Key {
 /// from the validator's settings.
 pub(super) struct KeySet {
     keys: Vec<Key>,
+    /// The `kid` of every key of the JWK set, usable or not: a token naming
+    /// one of them is only tried with that key.
+    kids: Vec<String>,
 }
 
 impl KeySet {
@@ -134,6 +137,11 @@ impl KeySet {
     /// `key_ops` (`verify`, if present) and own `alg`.
     pub(super) fn build(jwks: &JwkSet, algorithms: &[JwsAlg]) -> Result<Self, JwtValidatorError> {
         let mut keys = Vec::new();
+        let kids = jwks
+            .keys()
+            .iter()
+            .filter_map(|jwk| jwk.key_id().map(str::to_owned))
+            .collect();
         for jwk in jwks.keys() {
             let before = keys.len();
             for &alg in algorithms {
@@ -152,7 +160,7 @@ impl KeySet {
         if keys.is_empty() {
             return Err(JwtValidatorError::NoUsableKey);
         }
-        Ok(Self { keys })
+        Ok(Self { keys, kids })
     }
 
     /// The `kid` and algorithm of each verifier, for display.
@@ -168,7 +176,8 @@ impl KeySet {
 ///
 /// Checks, in order: the compact serialization, `alg` against the
 /// allow-list (never `none`, never `HS*`), `typ`, the signature with the key
-/// named by `kid` (or every key fitting `alg` when there is no `kid`), `cnf`
+/// named by `kid` (or every key fitting `alg` when there is no `kid`; the
+/// keys without `kid` when no key of the set has the token's `kid`), `cnf`
 /// syntax, `iss`, `aud`, `exp` (required) and `nbf` with a leeway. An
 /// issuer and an audience must be configured (RFC 9068 §4), unless the
 /// builder is told to skip them with a `danger_` method.
@@ -411,9 +420,14 @@ impl JwtValidator {
             .ok_or_else(|| TokenError::UnsupportedAlgorithm(name.into()))
     }
 
-    /// `typ` (RFC 9068 §4); the type found.
+    /// `typ` (RFC 9068 §4); the type found. A `typ` that is not a string
+    /// (RFC 7515 §4.1.9) is refused, also with [`TypCheck::Lenient`].
     fn check_typ<'h>(&self, header: &'h Map<String, Value>) -> Result<Option<&'h str>, TokenError> {
-        let typ = header.get("typ").and_then(Value::as_str);
+        let typ = match header.get("typ") {
+            None => None,
+            Some(Value::String(typ)) => Some(typ.as_str()),
+            Some(other) => return Err(TokenError::UnacceptableType(Some(other.to_string()))),
+        };
         let at_jwt = |t: &str| {
             t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
         };
@@ -430,9 +444,12 @@ impl JwtValidator {
         }
     }
 
-    /// The signature, with the key named by `kid` (or, without `kid` or
-    /// when no key has that `kid`, the keys that have none, a JWKS may omit
-    /// them; without `kid`, every key fitting `alg`); the key that verified.
+    /// The signature, with the key named by `kid` (or, when no key of the
+    /// set has that `kid`, the keys that have none, a JWKS may omit them;
+    /// without `kid`, every key fitting `alg`); the key that verified. A
+    /// `kid` naming a key of the set is only tried with that key, so a key
+    /// of another algorithm is an unknown key; a `kid` that is not a string
+    /// (RFC 7515 §4.1.4) makes the token malformed.
     fn check_signature<'k>(
         &self,
         keys: &'k KeySet,
@@ -441,16 +458,28 @@ impl JwtValidator {
         message: &[u8],
         signature: &[u8],
     ) -> Result<&'k Key, TokenError> {
-        let kid = header.get("kid").and_then(Value::as_str);
-        let keys = &keys.keys;
-        let named = |k: &&Key| k.alg == alg && kid.is_some() && k.kid.as_deref() == kid;
-        let unnamed = |k: &&Key| k.alg == alg && (kid.is_none() || k.kid.is_none());
-        let filter: &dyn Fn(&&Key) -> bool = if keys.iter().any(|k| named(&k)) {
-            &named
-        } else {
-            &unnamed
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Value::String(kid)) => Some(kid.as_str()),
+            Some(_) => {
+                return Err(TokenError::Malformed(
+                    "the kid header is not a string".into(),
+                ));
+            }
         };
-        let mut candidates = keys.iter().filter(filter).peekable();
+        let named = kid.is_some_and(|kid| keys.kids.iter().any(|k| k == kid));
+        let mut candidates = keys
+            .keys
+            .iter()
+            .filter(|k| {
+                k.alg == alg
+                    && if named {
+                        k.kid.as_deref() == kid
+                    } else {
+                        kid.is_none() || k.kid.is_none()
+                    }
+            })
+            .peekable();
         if candidates.peek().is_none() {
             return Err(TokenError::UnknownKey {
                 kid: kid.map(str::to_owned),

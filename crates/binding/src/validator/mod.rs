@@ -61,13 +61,16 @@ where
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
-    /// Not a JWS compact serialization, or its parts are not JSON objects.
+    /// Not a JWS compact serialization, its parts are not JSON objects, or
+    /// its header is not one this crate reads (critical extensions, a `kid`
+    /// that is not a string).
     #[error("malformed token: {0}")]
     Malformed(String),
     /// `alg` is `none`, or not in the allow-list.
     #[error("signing algorithm {0:?} is not accepted")]
     UnsupportedAlgorithm(String),
-    /// `typ` is not `at+jwt` (RFC 9068 §4).
+    /// `typ` is not `at+jwt` (RFC 9068 §4): the `typ` found (as JSON text
+    /// when it is not a string), `None` when there is none.
     #[error("token type {0:?} is not an access token type")]
     UnacceptableType(Option<String>),
     /// No key of the key set has the token's `kid` and algorithm.

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use super::TokenError;
 use crate::claims::{audiences, numeric_date};
 
-/// The issuer and audience a token must name, and the clock skew tolerated.
+/// The issuer and audience a token must name, and the clock skew tolerated
+/// (added saturating: `Duration::MAX` tolerates any skew).
 #[derive(Debug, Clone)]
 pub(super) struct ClaimRules {
     pub(super) issuer: Option<String>,
@@ -83,7 +84,7 @@ impl ClaimRules {
         let Some(exp) = date(claims, "exp", required)? else {
             return Ok(None);
         };
-        if since_epoch(now) > exp + self.leeway {
+        if since_epoch(now) > exp.saturating_add(self.leeway) {
             Err(TokenError::Expired(exp.as_secs()))
         } else {
             Ok(Some(exp.as_secs()))
@@ -100,7 +101,7 @@ impl ClaimRules {
         let Some(nbf) = date(claims, "nbf", false)? else {
             return Ok(None);
         };
-        if since_epoch(now) + self.leeway < nbf {
+        if since_epoch(now).saturating_add(self.leeway) < nbf {
             Err(TokenError::NotYetValid(nbf.as_secs()))
         } else {
             Ok(Some(nbf.as_secs()))
