@@ -644,17 +644,14 @@ impl Authenticator {
             let pin = client.issuer_spki_sha256();
             let validated =
                 tls.validate_path(leaf, cert.intermediates(), anchors, pin, now, &state.crls);
-            if matches!(
-                validated,
-                Ok(_) | Err(PathError::Webpki(webpki::Error::UnknownRevocationStatus))
-            ) {
-                // The path chained to an anchor (webpki checks revocation
-                // after the signatures): its distribution points may be
-                // followed.
-                let mut certs = vec![leaf];
-                certs.extend(cert.intermediates());
-                self.inner.tls.note_distribution_points(state, &certs);
-            }
+            // Only the certificates of a path webpki verified to an anchor
+            // name distribution points to follow.
+            let chained = match &validated {
+                Ok(path) => path.chained.as_slice(),
+                Err(PathError::UnknownRevocationStatus { chained }) => chained.as_slice(),
+                Err(_) => &[],
+            };
+            self.inner.tls.note_distribution_points(state, chained);
             match validated {
                 Ok(path) => {
                     rec.pass("path", || {
@@ -717,19 +714,22 @@ impl Authenticator {
                 Err(PathError::Webpki(e)) => {
                     let err = map_webpki(&e);
                     rec.fail("path", || format!("webpki: {e}"));
-                    match err {
-                        AuthError::Revoked => {
-                            rec.fail("revocation", || "revoked by a configured CRL".into());
-                        }
-                        AuthError::RevocationStatusUnknown => rec.fail("revocation", || {
-                            "no CRL covers this issuer: revocation status unknown, and \
-                             refused by configuration"
-                                .into()
-                        }),
-                        _ => {}
+                    if matches!(err, AuthError::Revoked) {
+                        rec.fail("revocation", || "revoked by a configured CRL".into());
                     }
                     tracing::debug!(client_id = client.client_id(), error = %e, "path validation failed");
                     failed!(err);
+                }
+                Err(PathError::UnknownRevocationStatus { .. }) => {
+                    let e = webpki::Error::UnknownRevocationStatus;
+                    rec.fail("path", || format!("webpki: {e}"));
+                    rec.fail("revocation", || {
+                        "no CRL covers this issuer: revocation status unknown, and refused by \
+                         configuration"
+                            .into()
+                    });
+                    tracing::debug!(client_id = client.client_id(), error = %e, "path validation failed");
+                    failed!(AuthError::RevocationStatusUnknown);
                 }
                 Err(PathError::CrlExpired { issuer }) => {
                     rec.fail("revocation", || {

@@ -71,7 +71,9 @@ impl VerificationCache {
 
     /// Remembers a verification until the earlier of the TTL and `valid_until`.
     pub(crate) fn insert(&self, key: Key, now: SystemTime, valid_until: SystemTime) {
-        let until = (now + self.ttl).min(valid_until);
+        let until = now
+            .checked_add(self.ttl)
+            .map_or(valid_until, |end| end.min(valid_until));
         if now < until {
             self.entries.insert(key, until);
         }

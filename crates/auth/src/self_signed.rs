@@ -192,13 +192,13 @@ impl SelfSignedTlsClientAuth {
     ) -> Result<(bool, usize, SetSource), JwksFetchError> {
         // Decided under the entry's lock, so that concurrent misses fetch once.
         let entry = self.cache.entry(uri, None, |_, set| {
-            let fresh = now < set.fetched_at + self.ttl;
+            let fresh = within(now, set.fetched_at, self.ttl);
             if fresh && set.thumbprints.contains(presented) {
                 return EntryAction::Retain(Decision::Answer(set.clone(), SetSource::Cached));
             }
             // A miss, or a stale set: fetch, unless the last attempt
             // (successful or not) was within the interval.
-            if now < set.last_attempt + self.min_refetch_interval {
+            if within(now, set.last_attempt, self.min_refetch_interval) {
                 let source = SetSource::RefetchRateLimited;
                 return EntryAction::Retain(Decision::Answer(set.clone(), source));
             }
@@ -231,7 +231,7 @@ impl SelfSignedTlsClientAuth {
                         "no key set fetched yet, and the last attempt is too recent to retry",
                     ));
                 }
-                if now >= set.fetched_at + self.max_age {
+                if !within(now, set.fetched_at, self.max_age) {
                     return Err(JwksFetchError::new(
                         "the cached key set is past its maximum age",
                     ));
@@ -251,7 +251,7 @@ impl SelfSignedTlsClientAuth {
                 // Keep serving the set we had rather than refusing everyone,
                 // up to its maximum age.
                 Some((set, _))
-                    if !set.thumbprints.is_empty() && now < set.fetched_at + self.max_age =>
+                    if !set.thumbprints.is_empty() && within(now, set.fetched_at, self.max_age) =>
                 {
                     tracing::debug!(jwks_uri = uri, error = %e, "refetch failed; using the cached set");
                     set.thumbprints
@@ -266,6 +266,12 @@ impl SelfSignedTlsClientAuth {
         };
         Ok((set.contains(presented), set.len(), source))
     }
+}
+
+/// Whether `now` is within `period` from `start` (always, for a period
+/// too long to add to a time).
+fn within(now: SystemTime, start: SystemTime, period: Duration) -> bool {
+    start.checked_add(period).is_none_or(|end| now < end)
 }
 
 /// What a lookup does once the cache has been read.

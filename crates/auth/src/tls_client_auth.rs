@@ -55,9 +55,11 @@ pub enum ConfigError {
 /// ([`crl_distribution_points`](Self::crl_distribution_points)), the last
 /// two through a [`CrlFetcher`]. A CRL is used only when its signature
 /// verifies with the key of a trust anchor or configured intermediate of
-/// its issuer's name. Each is refreshed in the background before its
-/// nextUpdate; a certificate whose issuer's CRL is past its nextUpdate is
-/// refused (see [`danger_crl_grace_period`](Self::danger_crl_grace_period)).
+/// its issuer's name; a refreshed file, URL or distribution point that
+/// served one issuer's CRL is not taken when it serves another's. Each is
+/// refreshed in the background before its nextUpdate; a certificate whose
+/// issuer's CRL is past its nextUpdate is refused (see
+/// [`danger_crl_grace_period`](Self::danger_crl_grace_period)).
 ///
 /// ```
 /// use std::time::Duration;
@@ -230,10 +232,11 @@ impl TlsClientAuth {
     /// Follows the CRL distribution points (`http` and `https` URIs) named
     /// in presented certificates issued by a trust anchor or configured
     /// intermediate, fetched with the [`crl_fetcher`](Self::crl_fetcher);
-    /// off by default. Only certificates that chained to an anchor are
-    /// read. A distribution point seen for the first time is fetched in the
-    /// background, at once: the request that revealed it is not held up,
-    /// so its revocation status is unknown (refused with
+    /// off by default. Only the leaf and the presented intermediates of a
+    /// path webpki verified to an anchor are read, never other presented
+    /// certificates. A distribution point seen for the first time is
+    /// fetched in the background, at once: the request that revealed it is
+    /// not held up, so its revocation status is unknown (refused with
     /// [`refuse_unknown_revocation_status`](Self::refuse_unknown_revocation_status),
     /// and the client's next attempt is checked against the CRL).
     pub fn crl_distribution_points(mut self, follow: bool) -> Self {
@@ -289,7 +292,9 @@ impl TlsClientAuth {
 
     /// Refuses a certificate of the path when no configured CRL covers its
     /// issuer (its revocation status is unknown); off by default. With
-    /// [`crl_leaf_only`](Self::crl_leaf_only) only the leaf needs a CRL.
+    /// [`crl_leaf_only`](Self::crl_leaf_only) only the leaf needs a CRL. A
+    /// chain that does not verify to an anchor is refused for that (an
+    /// unknown issuer, say), whatever the CRLs.
     pub fn refuse_unknown_revocation_status(mut self, refuse: bool) -> Self {
         self.refuse_unknown_revocation_status = refuse;
         self
@@ -377,7 +382,9 @@ impl TlsClientAuth {
 
     /// Path validation with webpki, then the issuer pin, the path length
     /// and the anchor's pathLenConstraint (checked for each candidate path,
-    /// so another path may still pass).
+    /// so another path may still pass). A refused unknown revocation status
+    /// is reported only for a path that otherwise verified to an anchor;
+    /// any other failure comes first.
     pub(crate) fn validate_path(
         &self,
         leaf: &Certificate,
@@ -400,26 +407,22 @@ impl TlsClientAuth {
         );
         let time = UnixTime::since_unix_epoch(now.duration_since(UNIX_EPOCH).unwrap_or_default());
         let crl_refs: Vec<&CertRevocationList<'static>> = crls.iter().map(|c| &*c.list).collect();
-        let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
-            Ok(b) => Some(
-                b.with_depth(self.crl_depth)
-                    .with_status_policy(if self.refuse_unknown_revocation_status {
-                        UnknownStatusPolicy::Deny
-                    } else {
-                        UnknownStatusPolicy::Allow
-                    })
-                    // A CRL past its nextUpdate still proves a revocation;
-                    // whether it may prove the contrary is decided below,
-                    // with the grace period.
-                    .with_expiration_policy(ExpirationPolicy::Ignore)
-                    .build(),
-            ),
-            // No CRL at all: every status is unknown.
-            Err(_) if self.refuse_unknown_revocation_status => {
-                return Err(PathError::Webpki(webpki::Error::UnknownRevocationStatus));
-            }
-            Err(_) => None,
-        };
+        // No CRL at all: every status is unknown, refused (if so) below,
+        // once the path is verified.
+        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(self.crl_depth)
+                .with_status_policy(if self.refuse_unknown_revocation_status {
+                    UnknownStatusPolicy::Deny
+                } else {
+                    UnknownStatusPolicy::Allow
+                })
+                // A CRL past its nextUpdate still proves a revocation;
+                // whether it may prove the contrary is decided below,
+                // with the grace period.
+                .with_expiration_policy(ExpirationPolicy::Ignore)
+                .build()
+        });
+        let mut unknown_status = revocation.is_none() && self.refuse_unknown_revocation_status;
         let rejected: Cell<Option<PathError>> = Cell::new(None);
         let max = self.max_intermediates;
         let check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
@@ -446,15 +449,27 @@ impl TlsClientAuth {
             }
             Ok(())
         };
-        let result = ee.verify_for_usage(
-            self.algorithms,
-            anchors.anchors(),
-            &intermediates,
-            time,
-            KeyUsage::client_auth(),
-            revocation,
-            Some(&check),
-        );
+        let verify = |revocation| {
+            ee.verify_for_usage(
+                self.algorithms,
+                anchors.anchors(),
+                &intermediates,
+                time,
+                KeyUsage::client_auth(),
+                revocation,
+                Some(&check),
+            )
+        };
+        let mut result = verify(revocation);
+        if matches!(result, Err(webpki::Error::UnknownRevocationStatus)) {
+            // webpki checks each certificate's revocation right after its
+            // signature, from the anchor down: the certificates below one
+            // of unknown status were not checked. Only a path verified to
+            // an anchor is refused for its status (and has its
+            // distribution points followed).
+            unknown_status = true;
+            result = verify(None);
+        }
         let path = match result {
             Ok(path) => path,
             Err(e) => {
@@ -480,15 +495,23 @@ impl TlsClientAuth {
         if let Some(anchor) = anchor {
             valid_until = valid_until.min(anchor.validity().not_after);
         }
+        // The presented certificates of the path, whose CRL distribution
+        // points may be followed.
+        let mut chained = vec![leaf.clone()];
         for cert in path.intermediate_certificates() {
+            let der = cert.der();
+            let is = |c: &&Certificate| c.der() == der.as_ref();
+            let given = presented.iter().find(is);
+            chained.extend(given.cloned());
             // One of ours, presented or configured; the epoch (nothing
             // cached) should it not be.
-            let not_after = presented
-                .iter()
-                .chain(&self.intermediates)
-                .find(|c| c.der() == cert.der().as_ref())
+            let not_after = given
+                .or_else(|| self.intermediates.iter().find(is))
                 .map_or(UNIX_EPOCH, |c| c.validity().not_after);
             valid_until = valid_until.min(not_after);
+        }
+        if unknown_status {
+            return Err(PathError::UnknownRevocationStatus { chained });
         }
         // The certificates whose revocation webpki checked, by issuer.
         let mut checked: Vec<&[u8]> = vec![ee.issuer()];
@@ -530,6 +553,7 @@ impl TlsClientAuth {
         };
         Ok(ValidatedPath {
             intermediates: path.intermediate_certificates().count(),
+            chained,
             issuer_spki_sha256: Sha256::digest(path.issuer_spki().as_ref()).into(),
             anchor: anchor.cloned(),
             valid_until,
@@ -561,6 +585,8 @@ pub(crate) fn name_from_content(subject: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct ValidatedPath {
     pub(crate) intermediates: usize,
+    /// The leaf and the presented intermediates of the path.
+    pub(crate) chained: Vec<Certificate>,
     pub(crate) issuer_spki_sha256: [u8; 32],
     /// The anchor's certificate (always found: webpki chose one of ours).
     pub(crate) anchor: Option<Certificate>,
@@ -584,6 +610,12 @@ pub(crate) enum Revocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PathError {
     Webpki(webpki::Error),
+    /// The path chained to an anchor, but the revocation status of a
+    /// certificate is unknown, and that is refused. `chained` as in
+    /// [`ValidatedPath`].
+    UnknownRevocationStatus {
+        chained: Vec<Certificate>,
+    },
     TooLong {
         intermediates: usize,
         max: usize,

@@ -260,3 +260,16 @@ async fn cache_never_outlives_a_crl_of_an_intermediate() {
     assert_eq!(auth.metrics().path_validations, 2);
     assert_eq!(auth.metrics().cache_hits, 0);
 }
+
+// A TTL too long to add to the time is bounded by the path's notAfter.
+#[tokio::test]
+async fn a_cache_ttl_too_long_to_add_is_bounded_by_the_path() {
+    let ca = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let clock = TestClock::new();
+    let auth = authenticator(&ca, |t| t.cache_ttl(Duration::MAX), &clock);
+    let cert = presented(&leaf, &[]);
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+    assert_eq!(auth.metrics().path_validations, 1);
+}

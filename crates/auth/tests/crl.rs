@@ -2,10 +2,12 @@
 //! refreshed in the background before nextUpdate, a revocation seen after a
 //! refresh even when the verification was cached, fail closed past
 //! nextUpdate (or within a grace period), CRLs of the wrong issuer or with a
-//! bad signature not used, files read again, distribution points followed.
+//! bad signature not used, a source kept to its issuer, files read again,
+//! distribution points followed (only those of a verified path).
 
 mod common;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,6 +128,38 @@ fn crl(ca: &TestCa, revoked: &[&TestCert], age: Duration, ahead: Duration) -> Ve
     let serials: Vec<&[u8]> = revoked.iter().map(|c| c.serial.as_slice()).collect();
     let now = SystemTime::now();
     ca.crl_with(&serials, now - age, now + ahead)
+}
+
+/// A CRL fetcher that records every URL asked for and serves the bytes
+/// registered for it (an error for any other URL).
+#[derive(Clone, Default)]
+struct RecordingFetcher {
+    asked: Arc<Mutex<Vec<String>>>,
+    bodies: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+}
+
+impl RecordingFetcher {
+    fn serve(&self, url: &str, body: Vec<u8>) {
+        self.bodies.lock().unwrap().insert(url.to_owned(), body);
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+
+    fn fetcher(&self) -> impl CrlFetcher {
+        let (asked, bodies) = (self.asked.clone(), self.bodies.clone());
+        move |url: String| {
+            asked.lock().unwrap().push(url.clone());
+            let body = bodies.lock().unwrap().get(&url).cloned();
+            std::future::ready(body.ok_or_else(|| CrlFetchError::new(format!("404 {url}"))))
+        }
+    }
+}
+
+/// Sets the CRL distribution point URIs of a certificate.
+fn with_dps(urls: Vec<String>) -> impl FnOnce(&mut certbound_testkit::rcgen::CertificateParams) {
+    move |p| p.crl_distribution_points = vec![CrlDistributionPoint { uris: urls }]
 }
 
 /// Polls `f` every 50 ms for up to 20 s until it is true.
@@ -554,6 +588,108 @@ async fn distribution_points_of_untrusted_certificates_are_not_followed() {
     assert!(matches!(err, AuthError::UnknownIssuer), "{err:?}");
     auth.refresh_crls().await;
     assert!(server.hits().is_empty());
+}
+
+// A presented certificate outside the validated path (same issuer name,
+// another key) does not have its distribution points followed.
+#[tokio::test]
+async fn distribution_points_of_certificates_outside_the_path_are_not_followed() {
+    let ca = TestCa::new("Client CA");
+    let impostor = TestCa::new("Client CA");
+    let leaf = ca.leaf("bank-1").issue();
+    let bogus = impostor
+        .leaf("anything")
+        .params(with_dps(vec!["http://10.0.0.1/internal-admin".into()]))
+        .issue();
+    let fetcher = RecordingFetcher::default();
+    let auth = authenticator(
+        TlsClientAuth::new(store(&[&ca]))
+            .crl_distribution_points(true)
+            .crl_fetcher(fetcher.fetcher()),
+        &TestClock::new(),
+    );
+    // The path is leaf -> Client CA; the extra certificate plays no part.
+    auth.authenticate("bank-1", Some(&presented(&leaf, &[&bogus])))
+        .await
+        .unwrap();
+    auth.refresh_crls().await;
+    assert!(fetcher.asked().is_empty(), "{:?}", fetcher.asked());
+}
+
+// Before any CRL is held, with unknown status refused, an untrusted chain
+// is refused as an unknown issuer, without a fetch or a distribution point
+// slot spent, and the real distribution point is still followed.
+#[tokio::test]
+async fn an_untrusted_chain_is_an_unknown_issuer_and_its_distribution_points_are_not_followed() {
+    let ca = TestCa::new("Client CA");
+    let impostor = TestCa::new("Client CA");
+    let real_dp = "http://crl.example/client-ca.crl".to_owned();
+    let legit = ca
+        .leaf("bank-1")
+        .params(with_dps(vec![real_dp.clone()]))
+        .issue();
+    let attacker_urls: Vec<String> = (0..64).map(|i| format!("http://10.0.0.{i}/x")).collect();
+    let forged = impostor
+        .leaf("bank-1")
+        .params(with_dps(attacker_urls))
+        .issue();
+    let fetcher = RecordingFetcher::default();
+    fetcher.serve(&real_dp, crl(&ca, &[], HOUR, HOUR));
+    let auth = authenticator(
+        TlsClientAuth::new(store(&[&ca]))
+            .crl_distribution_points(true)
+            .crl_fetcher(fetcher.fetcher())
+            .refuse_unknown_revocation_status(true),
+        &TestClock::new(),
+    );
+
+    let err = auth
+        .authenticate("bank-1", Some(&presented(&forged, &[])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::UnknownIssuer), "{err:?}");
+    auth.refresh_crls().await;
+    assert!(fetcher.asked().is_empty(), "{:?}", fetcher.asked());
+
+    let cert = presented(&legit, &[]);
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::RevocationStatusUnknown), "{err:?}");
+    auth.refresh_crls().await;
+    let asked = fetcher.asked();
+    assert!(
+        !asked.is_empty() && asked.iter().all(|u| *u == real_dp),
+        "{asked:?}"
+    );
+    auth.authenticate("bank-1", Some(&cert)).await.unwrap();
+}
+
+// A source that serves another known CA's (newer, genuine) CRL keeps the
+// CRL of the issuer it held, with its revocations.
+#[tokio::test]
+async fn a_crl_source_does_not_switch_issuers() {
+    let ca_a = TestCa::new("Client CA A");
+    let ca_b = TestCa::new("Client CA B");
+    let leaf = ca_a.leaf("bank-1").issue();
+    let url = "http://crl.example/client-ca-a.crl";
+    let fetcher = RecordingFetcher::default();
+    fetcher.serve(url, crl(&ca_a, &[&leaf], HOUR, HOUR));
+    let auth = authenticator(
+        TlsClientAuth::new(store(&[&ca_a, &ca_b]))
+            .crl_url(url)
+            .crl_fetcher(fetcher.fetcher()),
+        &TestClock::new(),
+    );
+    auth.refresh_crls().await;
+    let cert = presented(&leaf, &[]);
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::Revoked), "{err:?}");
+
+    fetcher.serve(url, crl(&ca_b, &[], Duration::ZERO, HOUR));
+    auth.refresh_crls().await;
+    assert_eq!(auth.metrics().crl_updates, 1);
+    assert!(auth.metrics().crl_refresh_failures >= 1);
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::Revoked), "{err:?}");
 }
 
 #[tokio::test]

@@ -356,6 +356,27 @@ async fn a_shorter_maximum_age_is_honoured() {
         .unwrap_err();
 }
 
+// Periods too long to add to the time mean "forever", not a panic.
+#[tokio::test]
+async fn periods_too_long_to_add_do_not_panic() {
+    let mine = self_signed("device-1").issue();
+    let keys = KeySet::default();
+    keys.set(&[&mine]);
+    let clock = TestClock::new();
+    let auth = keys.authenticator_with(&clock, |s| {
+        s.jwks_ttl(Duration::MAX)
+            .jwks_max_age(Duration::MAX)
+            .min_refetch_interval(Duration::MAX)
+    });
+    let other = self_signed("device-1").issue();
+    for cert in [&mine, &mine, &other] {
+        let _ = auth
+            .authenticate("device-1", Some(&presented(cert, &[])))
+            .await;
+    }
+    assert_eq!(keys.fetches(), 1);
+}
+
 /// `clients` self-signed clients, each with its own `jwks_uri`, every set
 /// holding `mine`; returns the authenticator and the fetch counter.
 fn many_jwks_uris(

@@ -30,6 +30,8 @@ const RETRY: Duration = Duration::from_secs(30);
 const MIN_GAP: Duration = Duration::from_secs(10);
 /// How long the task sleeps when nothing is due (a new source wakes it).
 const IDLE: Duration = Duration::from_secs(3600);
+/// The longest wait: a longer one could overflow an [`Instant`].
+const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
 
 /// One snapshot of the `tls_client_auth` configuration.
 pub(crate) struct TlsState {
@@ -129,7 +131,8 @@ fn schedule(config: &TlsClientAuth, crl: Option<&Crl>, now: SystemTime) -> Insta
         },
         None => interval.min(RETRY),
     };
-    Instant::now() + wait
+    // A huge interval would overflow the Instant.
+    Instant::now() + wait.min(FAR)
 }
 
 impl LiveTls {
@@ -180,13 +183,18 @@ impl LiveTls {
         for (path, crl, stamp) in &config.crl_files {
             let source = Source::File(path.clone());
             // The configuration read the file just now; keep what the
-            // refresher read if it is later still.
+            // refresher read if it is later still (and of the same issuer:
+            // a new configuration may change a file's issuer).
             let (crl, stamp) = match old.remove(&source) {
                 Some(SourceState {
                     crl: Some(held),
                     stamp: held_stamp,
                     ..
-                }) if held.this_update > crl.this_update => (held, held_stamp),
+                }) if held.this_update > crl.this_update
+                    && held.list.issuer() == crl.list.issuer() =>
+                {
+                    (held, held_stamp)
+                }
                 _ => (crl.clone(), Some(*stamp)),
             };
             let crl = verified(&source, crl);
@@ -324,6 +332,15 @@ impl LiveTls {
                         entry.stamp = stamp;
                         return Ok(None);
                     }
+                    // Another CA's CRL would leave the held issuer's
+                    // certificates without one (RFC 5280 §6.3.3 (b)).
+                    if crl.list.issuer() != held.list.issuer() {
+                        return Err(format!(
+                            "issued by {}, not by {}, the issuer of the CRL held",
+                            crl.issuer_name(),
+                            held.issuer_name()
+                        ));
+                    }
                     // An old CRL served again (a replay, a stale mirror)
                     // would undo revocations.
                     if crl.this_update < held.this_update {
@@ -384,10 +401,11 @@ impl LiveTls {
         }
     }
 
-    /// Adds the CRL distribution points named in `certs` (those issued by a
-    /// CA of the configuration), up to the limit, and wakes the refresher
-    /// to fetch the new ones.
-    pub(crate) fn note_distribution_points(&self, state: &TlsState, certs: &[&Certificate]) {
+    /// Adds the CRL distribution points named in `certs`, certificates of
+    /// a path verified to an anchor (those issued by a CA of the
+    /// configuration: the CRL of another could not be used), up to the
+    /// limit, and wakes the refresher to fetch the new ones.
+    pub(crate) fn note_distribution_points(&self, state: &TlsState, certs: &[Certificate]) {
         let config = &state.config;
         if !config.crl_distribution_points {
             return;
@@ -395,7 +413,7 @@ impl LiveTls {
         let urls: Vec<String> = certs
             .iter()
             .filter(|c| issued_by_one_of(c, config.known_cas()))
-            .flat_map(|c| distribution_points(c))
+            .flat_map(distribution_points)
             .collect();
         if urls.is_empty() {
             return;

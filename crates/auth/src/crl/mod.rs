@@ -1,7 +1,8 @@
 //! CRLs for `tls_client_auth` (sources and use: see [`TlsClientAuth`](crate::TlsClientAuth)),
 //! the [`CrlFetcher`], and the refresher in [`live`]. Of two CRLs of one
 //! issuer and scope the later one (thisUpdate) is used, and a source never
-//! goes back to a CRL older than the one it has.
+//! goes back to a CRL older than the one it has, nor moves to another
+//! issuer's.
 
 pub(crate) mod live;
 
