@@ -480,7 +480,7 @@ fn main() {
     // Authorization server metadata.
     s.clear("discovery_metadata");
     let docs: [&str; 5] = [
-        r#"{"issuer":"https://as.example.com","token_endpoint":"https://as.example.com/token","token_endpoint_auth_methods_supported":["tls_client_auth","self_signed_tls_client_auth"],"tls_client_certificate_bound_access_tokens":true,"mtls_endpoint_aliases":{"token_endpoint":"https://mtls.example.com/token"}}"#,
+        r#"{"issuer":"https://as.example.com","response_types_supported":[],"token_endpoint":"https://as.example.com/token","token_endpoint_auth_methods_supported":["tls_client_auth","self_signed_tls_client_auth"],"tls_client_certificate_bound_access_tokens":true,"mtls_endpoint_aliases":{"token_endpoint":"https://mtls.example.com/token"}}"#,
         r#"{"issuer":"https://as.example.com","token_endpoint":"http://as.example.com/token","mtls_endpoint_aliases":"https://mtls.example.com"}"#,
         r#"{"issuer":"https://as.example.com/?q#f","response_types_supported":["code"],"jwks_uri":"https://as.example.com/jwks","x_endpoint":"https://x"}"#,
         r#"{"issuer":1,"token_endpoint":[],"tls_client_certificate_bound_access_tokens":"yes"}"#,

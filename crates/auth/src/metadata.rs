@@ -57,10 +57,12 @@ pub struct ClientMetadata {
     /// `tls_client_auth_san_email`: an expected rfc822Name SAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_san_email: Option<String>,
-    /// `jwks`: the client's key set, by value.
+    /// `jwks`: the client's key set, by value; never with `jwks_uri`
+    /// (RFC 7591 §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<ClientJwks>,
-    /// `jwks_uri`: where the client's key set is published.
+    /// `jwks_uri`: where the client's key set is published; never with
+    /// `jwks` (RFC 7591 §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// `tls_client_certificate_bound_access_tokens` (RFC 8705 §3.4).
@@ -361,6 +363,15 @@ impl TryFrom<ClientMetadata> for RegisteredClient {
     }
 }
 
+/// RFC 7591 §2: "The "jwks_uri" and "jwks" parameters MUST NOT both be
+/// present", whatever the method.
+fn jwks_and_jwks_uri_together() -> ClientMetadataError {
+    ClientMetadataError::new(
+        "jwks_uri",
+        "jwks and jwks_uri must not both be given (RFC 7591 §2)",
+    )
+}
+
 fn non_empty(field: &'static str, v: &str) -> Result<(), ClientMetadataError> {
     if v.trim().is_empty() {
         Err(ClientMetadataError::new(field, "must not be empty"))
@@ -383,10 +394,12 @@ impl ClientMetadata {
     /// parses what authentication needs.
     ///
     /// - `client_id` is not empty;
+    /// - `jwks` and `jwks_uri` are not both given, whatever the method
+    ///   (RFC 7591 §2);
     /// - `tls_client_auth` has exactly one subject parameter, a DN that
     ///   parses, an IP that parses, others non-empty;
     /// - `self_signed_tls_client_auth` has a `jwks` with at least one `x5c`
-    ///   certificate, or an `https` `jwks_uri`, not both;
+    ///   certificate, or an `https` `jwks_uri`;
     /// - certbound's trust anchors are CA certificates (basicConstraints
     ///   CA:TRUE, keyCertSign when keyUsage is present) usable as anchors,
     ///   and the issuer pin is a SHA-256 digest.
@@ -400,6 +413,9 @@ impl ClientMetadata {
         options: ValidationOptions,
     ) -> Result<RegisteredClient, ClientMetadataError> {
         non_empty("client_id", &self.client_id)?;
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            return Err(jwks_and_jwks_uri_together());
+        }
         let mut subject = None;
         let mut jwks_thumbprints = Vec::new();
         match &self.token_endpoint_auth_method {
@@ -509,10 +525,8 @@ impl ClientMetadata {
         options: ValidationOptions,
     ) -> Result<Vec<Thumbprint>, ClientMetadataError> {
         match (&self.jwks, &self.jwks_uri) {
-            (Some(_), Some(_)) => Err(ClientMetadataError::new(
-                "jwks_uri",
-                "jwks and jwks_uri must not both be given (RFC 7591 §2)",
-            )),
+            // Refused for every method before this is called.
+            (Some(_), Some(_)) => Err(jwks_and_jwks_uri_together()),
             (None, None) => Err(ClientMetadataError::new(
                 "jwks",
                 "self_signed_tls_client_auth needs jwks with x5c certificates, or jwks_uri",
@@ -703,6 +717,46 @@ mod tests {
         m.clone().validate().unwrap();
         m.jwks_uri = Some("c.example/jwks".into());
         assert_eq!(m.validate().unwrap_err().field(), "jwks_uri");
+    }
+
+    #[test]
+    fn jwks_and_jwks_uri_together_are_refused_for_every_method() {
+        for method in [
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+            "private_key_jwt",
+            "client_secret_basic",
+            "none",
+        ] {
+            let m: ClientMetadata = serde_json::from_value(serde_json::json!({
+                "client_id": "bank-1",
+                "token_endpoint_auth_method": method,
+                "tls_client_auth_subject_dn": "CN=bank-1,O=Example Bank,C=GB",
+                "jwks": {"keys": []},
+                "jwks_uri": "https://bank-1.example/jwks"
+            }))
+            .unwrap();
+            let err = m.clone().validate().unwrap_err();
+            assert_eq!(err.field(), "jwks_uri", "{method}");
+            assert!(
+                err.description().contains("must not both be given"),
+                "{method}: {err}"
+            );
+            assert_eq!(err.to_oauth_error().code(), Some("invalid_client_metadata"));
+            // Either one alone is not refused for that reason.
+            let mut only_uri = m.clone();
+            only_uri.jwks = None;
+            let mut only_jwks = m;
+            only_jwks.jwks_uri = None;
+            for one in [only_uri, only_jwks] {
+                if let Err(e) = one.validate() {
+                    assert!(
+                        !e.description().contains("must not both be given"),
+                        "{method}: {e}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::url::{self, AbsoluteUrl};
 /// (`authorization_endpoint`, `end_session_endpoint`), since a browser has no
 /// certificate to present, and `jwks_uri`, which is not an `*_endpoint`.
 /// A document read from JSON is taken as it is, unknown names included;
-/// [`validate`](AuthorizationServerMetadata::validate) reports what is wrong.
+/// [`validate`](AuthorizationServerMetadata::validate) reports what is wrong,
+/// by the same rule: an alias of a browser-facing endpoint is
+/// [`ValidationError::BrowserFacingEndpointAliased`](crate::ValidationError::BrowserFacingEndpointAliased).
 ///
 /// ```
 /// use certbound_discovery::{AuthorizationServerMetadata, Endpoint, MtlsEndpointAliases};
@@ -85,14 +87,11 @@ impl MtlsEndpointAliases {
         endpoint: Endpoint,
         url: impl Into<String>,
     ) -> Result<Option<String>, AliasError> {
-        let name = endpoint.as_str().to_owned();
-        if endpoint.is_browser_facing() {
-            return Err(AliasError::BrowserFacing { name });
+        let name = endpoint.as_str();
+        if let Some(refused) = refusal(name) {
+            return Err(refused);
         }
-        if !endpoint.is_aliasable() {
-            return Err(AliasError::NotAnEndpoint { name });
-        }
-        Ok(self.0.insert(name, url.into()))
+        Ok(self.0.insert(name.to_owned(), url.into()))
     }
 
     /// [`insert`](Self::insert), by value, for chaining.
@@ -180,13 +179,31 @@ impl<'a> IntoIterator for &'a MtlsEndpointAliases {
     }
 }
 
+/// Why `name` may not be a key of `mtls_endpoint_aliases`, or `None` when it
+/// may: the one rule [`MtlsEndpointAliases::insert`], the derived aliases and
+/// [`validate`](AuthorizationServerMetadata::validate) follow. A known
+/// endpoint may be aliased when it is [aliasable](Endpoint::is_aliasable)
+/// (so never when it is [browser-facing](Endpoint::is_browser_facing)); a
+/// name this crate does not know, when it ends in `_endpoint`.
+pub(crate) fn refusal(name: &str) -> Option<AliasError> {
+    match name.parse::<Endpoint>() {
+        Ok(endpoint) if endpoint.is_browser_facing() => Some(AliasError::BrowserFacing {
+            name: name.to_owned(),
+        }),
+        Ok(endpoint) if endpoint.is_aliasable() => None,
+        Err(_) if name.ends_with("_endpoint") => None,
+        Ok(_) | Err(_) => Some(AliasError::NotAnEndpoint {
+            name: name.to_owned(),
+        }),
+    }
+}
+
 /// The endpoints of `metadata` that get an alias: the aliasable known ones,
 /// and every `*_endpoint` kept in `extra`.
 fn aliasable(metadata: &AuthorizationServerMetadata) -> impl Iterator<Item = (&str, &str)> {
-    metadata.endpoints().filter(|(name, _)| {
-        name.parse::<Endpoint>()
-            .map_or(name.ends_with("_endpoint"), Endpoint::is_aliasable)
-    })
+    metadata
+        .endpoints()
+        .filter(|(name, _)| refusal(name).is_none())
 }
 
 fn parse_endpoint(name: &str, url: &str) -> Result<AbsoluteUrl, AliasError> {

@@ -197,8 +197,9 @@ impl MetadataBuilder {
         self
     }
 
-    /// Sets `response_types_supported` (default `["code"]` when there is an
-    /// authorization endpoint).
+    /// Sets `response_types_supported`. The document always has the list
+    /// (RFC 8414 §2: required): unless set, `["code"]` when there is an
+    /// authorization endpoint, `[]` when there is none.
     pub fn response_types(
         mut self,
         response_types: impl IntoIterator<Item = impl Into<String>>,
@@ -256,7 +257,11 @@ impl MetadataBuilder {
         self
     }
 
-    /// The document, validated.
+    /// The document, validated with [`validate_for`](AuthorizationServerMetadata::validate_for)
+    /// and the [`profile`](Self::profile): a broken rule, in a field set with
+    /// [`field`](Self::field) too (an `mtls_endpoint_aliases` entry for a
+    /// browser-facing endpoint, say), is [`BuildError::Invalid`] with the
+    /// errors validation reports.
     pub fn build(self) -> Result<AuthorizationServerMetadata, BuildError> {
         let Self {
             mut md,
@@ -304,8 +309,14 @@ impl MetadataBuilder {
             check_enabled(&md, enabled)?;
         }
 
-        if md.response_types_supported.is_none() && md.authorization_endpoint.is_some() {
-            md.response_types_supported = Some(vec!["code".into()]);
+        if md.response_types_supported.is_none() {
+            // RFC 8414 §2: required. A server without an authorization
+            // endpoint takes no response_type: the truthful list is empty.
+            let code = md
+                .authorization_endpoint
+                .is_some()
+                .then(|| "code".to_owned());
+            md.response_types_supported = Some(code.into_iter().collect());
         }
 
         let mut aliases = match alias_source {
@@ -490,6 +501,68 @@ mod tests {
             err,
             BuildError::Alias(AliasError::BrowserFacing { .. })
         ));
+    }
+
+    #[test]
+    fn browser_facing_alias_given_by_field_is_refused_as_validation_does() {
+        for (endpoint, path) in [
+            (Endpoint::EndSession, "/logout"),
+            (Endpoint::Authorization, "/authorize"),
+        ] {
+            let key = endpoint.as_str();
+            let err = AuthorizationServerMetadata::builder("https://as.example.com")
+                .standard_endpoints()
+                .endpoint(endpoint, format!("https://as.example.com{path}"))
+                .field(
+                    "mtls_endpoint_aliases",
+                    serde_json::json!({
+                        "token_endpoint": "https://mtls.example.com/token",
+                        key: format!("https://mtls.example.com{path}"),
+                    }),
+                )
+                .build()
+                .unwrap_err();
+            let BuildError::Invalid(errors) = err else {
+                panic!("{key}: expected validation errors, got {err:?}");
+            };
+            assert_eq!(
+                errors.as_slice(),
+                [ValidationError::BrowserFacingEndpointAliased { key: key.into() }]
+            );
+        }
+    }
+
+    #[test]
+    fn response_types_supported_is_always_published() {
+        // No authorization endpoint: no response_type is taken.
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .endpoint(Endpoint::Token, "https://as.example.com/token")
+            .auth_methods(["tls_client_auth"])
+            .build()
+            .unwrap();
+        assert_eq!(md.response_types_supported, Some(Vec::new()));
+        assert!(
+            md.to_json().contains(r#""response_types_supported":[]"#),
+            "{}",
+            md.to_json()
+        );
+
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .endpoint(Endpoint::Authorization, "https://as.example.com/authorize")
+            .endpoint(Endpoint::Token, "https://as.example.com/token")
+            .build()
+            .unwrap();
+        assert_eq!(md.response_types_supported.unwrap(), ["code"]);
+
+        let md = AuthorizationServerMetadata::builder("https://as.example.com")
+            .standard_endpoints()
+            .response_types(["code", "code id_token"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            md.response_types_supported.unwrap(),
+            ["code", "code id_token"]
+        );
     }
 
     #[test]

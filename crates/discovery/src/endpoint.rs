@@ -84,6 +84,9 @@ impl Endpoint {
 
     /// Whether a user's browser is sent there. Such endpoints are never
     /// aliased: a browser has no client certificate to present (RFC 8705 §5).
+    /// [`MtlsEndpointAliases::insert`](crate::MtlsEndpointAliases::insert)
+    /// refuses them, and validation reports an alias of one read from JSON
+    /// ([`ValidationError::BrowserFacingEndpointAliased`](crate::ValidationError::BrowserFacingEndpointAliased)).
     pub const fn is_browser_facing(self) -> bool {
         matches!(self, Self::Authorization | Self::EndSession)
     }

@@ -39,7 +39,9 @@ pub struct AuthorizationServerMetadata {
     /// OAuth scope values the server supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes_supported: Option<Vec<String>>,
-    /// `response_type` values the server supports (RFC 8414: required).
+    /// `response_type` values the server supports (RFC 8414: required;
+    /// [`validate`](Self::validate) reports it missing, the builder always
+    /// sets it, empty when there is no authorization endpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_types_supported: Option<Vec<String>>,
     /// `response_mode` values the server supports.

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
+use crate::aliases::{self, AliasError};
 use crate::metadata::AuthorizationServerMetadata;
 use crate::url::AbsoluteUrl;
 
@@ -51,6 +52,10 @@ pub enum ValidationError {
     /// `issuer` is missing.
     #[error("issuer: missing (required)")]
     MissingIssuer,
+    /// `response_types_supported` is missing (RFC 8414 §2: required; an
+    /// empty array when the server takes no `response_type`).
+    #[error("response_types_supported: missing (required)")]
+    MissingResponseTypes,
     /// A known field has the wrong JSON type.
     #[error("{field}: {reason}")]
     WrongType {
@@ -68,11 +73,19 @@ pub enum ValidationError {
         /// The key.
         key: String,
     },
-    /// `mtls_endpoint_aliases` aliases the browser-facing authorization endpoint.
-    #[error(
-        "mtls_endpoint_aliases.authorization_endpoint: the authorization endpoint is browser-facing and must not be aliased"
-    )]
-    AuthorizationEndpointAliased,
+    /// `mtls_endpoint_aliases` aliases a browser-facing endpoint
+    /// (`authorization_endpoint`, `end_session_endpoint`: see
+    /// [`Endpoint::is_browser_facing`]), which a browser calls without a
+    /// client certificate (RFC 8705 §5). [`MtlsEndpointAliases::insert`]
+    /// refuses the same names.
+    ///
+    /// [`Endpoint::is_browser_facing`]: crate::Endpoint::is_browser_facing
+    /// [`MtlsEndpointAliases::insert`]: crate::MtlsEndpointAliases::insert
+    #[error("mtls_endpoint_aliases.{key}: {key} is browser-facing and must not be aliased")]
+    BrowserFacingEndpointAliased {
+        /// The key.
+        key: String,
+    },
     /// An alias has no top-level endpoint of the same name.
     #[error("mtls_endpoint_aliases.{key}: aliased, but there is no top-level {key}")]
     AliasWithoutTopLevel {
@@ -131,11 +144,11 @@ impl ValidationError {
             | Self::NotAUrl { field, .. }
             | Self::NotHttps { field, .. } => field.clone(),
             Self::AliasesNotAnObject => "mtls_endpoint_aliases".into(),
-            Self::AliasKeyNotEndpoint { key } | Self::AliasWithoutTopLevel { key } => {
+            Self::MissingResponseTypes => "response_types_supported".into(),
+            Self::AliasKeyNotEndpoint { key }
+            | Self::AliasWithoutTopLevel { key }
+            | Self::BrowserFacingEndpointAliased { key } => {
                 format!("mtls_endpoint_aliases.{key}")
-            }
-            Self::AuthorizationEndpointAliased => {
-                "mtls_endpoint_aliases.authorization_endpoint".into()
             }
             Self::BoundTokensNotClaimed => "tls_client_certificate_bound_access_tokens".into(),
             Self::NoMtlsAuthMethod => "token_endpoint_auth_methods_supported".into(),
@@ -199,7 +212,10 @@ impl<'a> IntoIterator for &'a ValidationErrors {
 ///     "mtls_endpoint_aliases": "https://mtls.example.com"
 /// });
 /// let errors = check_document(&doc, Profile::Base).unwrap_err();
-/// assert_eq!(errors.as_slice(), [ValidationError::AliasesNotAnObject]);
+/// assert_eq!(
+///     errors.as_slice(),
+///     [ValidationError::AliasesNotAnObject, ValidationError::MissingResponseTypes]
+/// );
 /// ```
 pub fn check_document(
     document: &Value,
@@ -253,6 +269,10 @@ pub fn check_document(
         // A stand-in that breaks no rule, so the other fields are checked.
         usable.insert("issuer".into(), Value::String(PLACEHOLDER_ISSUER.into()));
     }
+    if object.contains_key(RESPONSE_TYPES) && !usable.contains_key(RESPONSE_TYPES) {
+        // Present but of the wrong type (reported above), not missing.
+        usable.insert(RESPONSE_TYPES.into(), Value::Array(Vec::new()));
+    }
     match serde_json::from_value::<AuthorizationServerMetadata>(Value::Object(usable)) {
         Ok(md) => errors.extend(check_typed(&md, profile)),
         Err(e) => {
@@ -263,6 +283,7 @@ pub fn check_document(
 }
 
 const PLACEHOLDER_ISSUER: &str = "https://issuer.invalid";
+const RESPONSE_TYPES: &str = "response_types_supported";
 
 /// Whether `key: value` deserializes on its own (with an issuer beside it).
 fn probe_field(key: &str, value: &Value) -> Result<(), serde_json::Error> {
@@ -294,6 +315,10 @@ pub(crate) fn check_typed(
         }
     }
 
+    if md.response_types_supported.is_none() {
+        errors.push(ValidationError::MissingResponseTypes);
+    }
+
     let url_fields = [
         ("service_documentation", md.service_documentation.as_deref()),
         ("op_policy_uri", md.op_policy_uri.as_deref()),
@@ -308,12 +333,17 @@ pub(crate) fn check_typed(
 
     if let Some(aliases) = &md.mtls_endpoint_aliases {
         for (key, url) in aliases.iter() {
-            if key == "authorization_endpoint" {
-                errors.push(ValidationError::AuthorizationEndpointAliased);
-            } else if !key.ends_with("_endpoint") {
-                errors.push(ValidationError::AliasKeyNotEndpoint { key: key.into() });
-            } else if !md.endpoints().any(|(name, _)| name == key) {
-                errors.push(ValidationError::AliasWithoutTopLevel { key: key.into() });
+            let key_owned = || key.to_owned();
+            // The rule `MtlsEndpointAliases::insert` follows.
+            match aliases::refusal(key) {
+                Some(AliasError::BrowserFacing { .. }) => {
+                    errors.push(ValidationError::BrowserFacingEndpointAliased { key: key_owned() });
+                }
+                Some(_) => errors.push(ValidationError::AliasKeyNotEndpoint { key: key_owned() }),
+                None if !md.endpoints().any(|(name, _)| name == key) => {
+                    errors.push(ValidationError::AliasWithoutTopLevel { key: key_owned() });
+                }
+                None => {}
             }
             check_url(&mut errors, &format!("mtls_endpoint_aliases.{key}"), url);
         }

@@ -76,16 +76,77 @@ fn alias_key_not_ending_in_endpoint_is_refused() {
 }
 
 #[test]
-fn authorization_endpoint_alias_is_refused() {
+fn browser_facing_endpoint_alias_is_refused() {
+    // The endpoints `Endpoint::is_browser_facing` names, which
+    // `MtlsEndpointAliases::insert` refuses too.
+    for (key, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("end_session_endpoint", "/logout"),
+    ] {
+        let mut doc = with_alias(key, &format!("https://mtls.example.com{path}"));
+        doc[key] = json!(format!("https://as.example.com{path}"));
+        let e = only_error(&doc, Profile::Base);
+        assert_eq!(
+            e,
+            ValidationError::BrowserFacingEndpointAliased { key: key.into() }
+        );
+        assert_eq!(e.field(), format!("mtls_endpoint_aliases.{key}"));
+        assert!(e.to_string().contains("browser-facing"), "{e}");
+    }
+    // Without it at the top level, it is still the browser-facing rule.
     let e = only_error(
-        &with_alias(
-            "authorization_endpoint",
-            "https://mtls.example.com/authorize",
-        ),
+        &with_alias("end_session_endpoint", "https://mtls.example.com/logout"),
         Profile::Base,
     );
-    assert_eq!(e, ValidationError::AuthorizationEndpointAliased);
-    assert_eq!(e.field(), "mtls_endpoint_aliases.authorization_endpoint");
+    assert_eq!(
+        e,
+        ValidationError::BrowserFacingEndpointAliased {
+            key: "end_session_endpoint".into()
+        }
+    );
+}
+
+#[test]
+fn missing_response_types_supported_is_refused() {
+    // RFC 8414 §2: REQUIRED, even without an authorization endpoint.
+    let doc = json!({
+        "issuer": "https://as.example.com",
+        "token_endpoint": "https://as.example.com/token",
+        "token_endpoint_auth_methods_supported": ["tls_client_auth"],
+        "tls_client_certificate_bound_access_tokens": true
+    });
+    let e = only_error(&doc, Profile::Base);
+    assert_eq!(e, ValidationError::MissingResponseTypes);
+    assert_eq!(e.field(), "response_types_supported");
+
+    let mut doc = good();
+    doc.as_object_mut()
+        .unwrap()
+        .remove("response_types_supported");
+    assert_eq!(
+        only_error(&doc, Profile::Base),
+        ValidationError::MissingResponseTypes
+    );
+}
+
+#[test]
+fn empty_response_types_supported_is_accepted() {
+    let doc = json!({
+        "issuer": "https://as.example.com",
+        "token_endpoint": "https://as.example.com/token",
+        "response_types_supported": []
+    });
+    check_document(&doc, Profile::Base).unwrap();
+}
+
+#[test]
+fn response_types_supported_of_the_wrong_type_is_not_also_missing() {
+    let e = only_error(
+        &with("response_types_supported", json!("code")),
+        Profile::Base,
+    );
+    assert_eq!(e.field(), "response_types_supported");
+    assert!(matches!(e, ValidationError::WrongType { .. }), "{e:?}");
 }
 
 #[test]
@@ -144,6 +205,7 @@ fn plain_http_on_loopback_is_accepted_for_development() {
         "issuer": "http://127.0.0.1:8080",
         "token_endpoint": "http://localhost:8080/token",
         "jwks_uri": "http://[::1]:8080/jwks",
+        "response_types_supported": [],
         "mtls_endpoint_aliases": {"token_endpoint": "http://127.0.0.1:8443/token"}
     });
     check_document(&doc, Profile::Base).unwrap();
@@ -268,6 +330,7 @@ fn every_problem_of_a_document_is_listed() {
             "issuer",
             "issuer",
             "issuer",
+            "response_types_supported",
             "jwks_uri",
             "mtls_endpoint_aliases.authorization_endpoint",
             "mtls_endpoint_aliases.userinfo_endpoint",
