@@ -4,8 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use x509_parser::asn1_rs::SetOf;
 use x509_parser::certificate::X509Certificate;
+use x509_parser::error::{X509Error, X509Result};
 use x509_parser::prelude::FromDer;
+use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 use crate::{CertError, DistinguishedName, SubjectAltNames, Thumbprint, pem};
 
@@ -79,11 +82,49 @@ fn system_time(unix_seconds: i64) -> SystemTime {
     }
 }
 
+/// `name` (the certificate's `field`) as a [`DistinguishedName`], if
+/// x509-parser read all of it.
+///
+/// x509-parser reads a Name as RDNs up to the first one it cannot read (an
+/// empty SET, an attribute without a type, stray bytes), an RDN as
+/// attributes up to the first one it cannot read, and an attribute as a
+/// type and a value; whatever follows is dropped without an error. The
+/// Name's raw bytes (its header and the RDNs read) are read again here as
+/// asn1-rs `SEQUENCE OF SET OF`, each attribute by x509-parser's own reader,
+/// and must be consumed to the last byte: that fails when the header
+/// promises more than was read, or anything inside was skipped.
+fn read_name(field: &'static str, name: &X509Name<'_>) -> Result<DistinguishedName, CertError> {
+    match <Vec<SetOf<WholeAttribute>> as FromDer<'_, X509Error>>::from_der(name.as_raw()) {
+        Ok((rest, rdns)) if rest.is_empty() && rdns.iter().all(|rdn| !rdn.is_empty()) => {
+            Ok(DistinguishedName::from_x509_name(name))
+        }
+        _ => Err(CertError::MalformedName { field }),
+    }
+}
+
+/// An AttributeTypeAndValue read by x509-parser, with nothing after its
+/// value inside its SEQUENCE.
+struct WholeAttribute;
+
+impl<'a> FromDer<'a, X509Error> for WholeAttribute {
+    fn from_der(bytes: &'a [u8]) -> X509Result<'a, Self> {
+        let (rest, atv) = AttributeTypeAndValue::from_der(bytes)?;
+        // The value is a slice of `bytes` and the last part of the
+        // SEQUENCE, which ends where `rest` starts.
+        if atv.attr_value().data.as_ptr_range().end == rest.as_ptr() {
+            Ok((rest, Self))
+        } else {
+            Err(x509_parser::nom::Err::Error(X509Error::InvalidX509Name))
+        }
+    }
+}
+
 impl Certificate {
     /// Reads one DER-encoded certificate: bytes that are not exactly one
     /// X.509 certificate (as x509-parser reads it, nothing trailing) are an
-    /// error. What an extension holds is checked when asked for: a
-    /// malformed SAN list is an error of
+    /// error, and so is a subject or issuer name x509-parser did not read
+    /// to its last byte ([`CertError::MalformedName`]). What an extension
+    /// holds is checked when asked for: a malformed SAN list is an error of
     /// [`subject_alt_names`](Self::subject_alt_names).
     pub fn from_der(der: impl Into<Vec<u8>> + AsRef<[u8]>) -> Result<Self, CertError> {
         let bytes = der.as_ref();
@@ -101,8 +142,8 @@ impl Certificate {
             Ok((_, c)) => c,
             Err(e) => return Err(CertError::InvalidDer(e.to_string())),
         };
-        let subject = DistinguishedName::from_x509_name(c.subject());
-        let issuer = DistinguishedName::from_x509_name(c.issuer());
+        let subject = read_name("subject", c.subject())?;
+        let issuer = read_name("issuer", c.issuer())?;
         let sans = SubjectAltNames::from_certificate(&c);
         let validity = Validity {
             not_before: system_time(c.validity().not_before.timestamp()),

@@ -39,6 +39,18 @@ pub enum CertError {
     /// One PEM certificate was expected and several were found.
     #[error("expected one certificate, found {0}")]
     NotOne(usize),
+    /// The subject or issuer `Name` is not made only of RDNs, each a
+    /// non-empty SET of AttributeTypeAndValue (RFC 5280 §4.1.2.4), read to
+    /// its last byte. x509-parser stops at the first RDN it cannot read and
+    /// drops the rest, so the name it read would be a part of the one the CA
+    /// signed.
+    #[error(
+        "the certificate's {field} name is malformed: it is not a SEQUENCE of RDNs, each a non-empty SET of AttributeTypeAndValue, read to its last byte (RFC 5280 §4.1.2.4)"
+    )]
+    MalformedName {
+        /// `"subject"` or `"issuer"`.
+        field: &'static str,
+    },
     /// An extension could not be read.
     #[error("invalid certificate extension: {0}")]
     InvalidExtension(String),

@@ -2,7 +2,8 @@
 //!
 //! The ground the other certbound crates stand on: a [`Certificate`] that
 //! owns its DER and knows its `x5t#S256` [`Thumbprint`], RFC 4514
-//! [`DistinguishedName`]s with RFC 4517 matching, and the subject alternative
+//! [`DistinguishedName`]s with RFC 4517 matching (string values compared by
+//! case and white space only, see [`dn`]), and the subject alternative
 //! name rules of RFC 8705 §2.1.2 ([`san`]).
 //!
 //! ```

@@ -26,7 +26,9 @@
 use std::net::IpAddr;
 
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::GeneralName;
+use x509_parser::extensions::{GeneralName, SubjectAlternativeName};
+use x509_parser::oid_registry::OID_X509_EXT_SUBJECT_ALT_NAME;
+use x509_parser::prelude::FromDer;
 
 use crate::CertError;
 
@@ -53,10 +55,25 @@ impl SubjectAltNames {
 
     pub(crate) fn from_certificate(cert: &X509Certificate<'_>) -> Result<Self, CertError> {
         let mut out = Self::default();
-        let ext = cert
-            .subject_alternative_name()
+        let Some(ext) = cert
+            .get_extension_unique(&OID_X509_EXT_SUBJECT_ALT_NAME)
+            .map_err(|e| CertError::InvalidExtension(e.to_string()))?
+        else {
+            return Ok(out);
+        };
+        // x509-parser's reading of the extension when the certificate was
+        // parsed stops after the GeneralNames SEQUENCE and drops whatever
+        // follows it in extnValue. The same reader is used here, and must
+        // read extnValue to its last byte.
+        let (rest, san) = SubjectAlternativeName::from_der(ext.value)
             .map_err(|e| CertError::InvalidExtension(e.to_string()))?;
-        for name in ext.iter().flat_map(|ext| &ext.value.general_names) {
+        if !rest.is_empty() {
+            return Err(CertError::InvalidExtension(format!(
+                "subjectAltName: {} bytes after the GeneralNames",
+                rest.len()
+            )));
+        }
+        for name in &san.general_names {
             match name {
                 GeneralName::DNSName(s) => out.dns.push((*s).to_owned()),
                 GeneralName::URI(s) => out.uri.push((*s).to_owned()),

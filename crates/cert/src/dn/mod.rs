@@ -5,16 +5,30 @@
 //! writes them the other way round (`CN=...,O=...,C=...`), just as
 //! `openssl x509 -nameopt RFC2253` does.
 //!
-//! Matching ([`DistinguishedName::matches`]) follows RFC 4517
-//! `distinguishedNameMatch` the way directory servers apply it:
+//! Matching ([`DistinguishedName::matches`]) is RFC 4517
+//! `distinguishedNameMatch`, with string values compared more strictly than
+//! RFC 4518 string preparation would:
 //!
 //! - the RDNs must pair up in order (an opt-in mode ignores the order);
 //! - the attributes inside a multi-valued RDN pair up in any order;
 //! - attribute types are compared by OID, so `CN`, `commonName` and
 //!   `2.5.4.3` are the same type;
-//! - string values are compared case-insensitively, with leading and
-//!   trailing spaces ignored and inner runs of spaces folded to one
-//!   (RFC 4518 insignificant space handling);
+//! - string values (of any attribute type) are compared after two steps
+//!   only: each character lowercased (`char::to_lowercase`), and white
+//!   space (Unicode `White_Space`: the characters RFC 4518 §2.2 maps to
+//!   SPACE) handled as RFC 4518 §2.6.1 insignificant space: leading and
+//!   trailing white space ignored, each inner run compared as one space;
+//! - the other RFC 4518 steps are not applied: no character is mapped to
+//!   nothing (§2.2: SOFT HYPHEN U+00AD, ZERO WIDTH SPACE U+200B, control
+//!   characters), there is no NFKC normalization (§2.3), case is not folded
+//!   with the stringprep table (`ß` and `ss` stay different), and
+//!   prohibited characters (§2.4) are not refused (a value holding one
+//!   matches the same value). So names that differ only by such characters
+//!   (`CN=ad\u{AD}min` and `CN=admin`, fullwidth `CN=ａｄｍｉｎ` and
+//!   `CN=admin`, the ligature in `CN=\u{FB01}le` and `CN=file`) do not
+//!   match, though a directory server applying RFC 4518 finds them equal.
+//!   The difference is always a refusal, never a wider match: register a
+//!   name as the certificate spells it, up to case and white space;
 //! - values given as `#hex` are compared as their DER: a string type in hex
 //!   equals the same text, anything else is compared byte for byte.
 //!
@@ -46,7 +60,8 @@ pub use parse::{DnError, DnErrorKind, MAX_DN_STRING_LEN};
 /// A distinguished name: a sequence of RDNs in ASN.1 order.
 ///
 /// `==` is structural (same types, same values, same order); use
-/// [`matches`](Self::matches) for RFC 4517 matching.
+/// [`matches`](Self::matches) for RFC 4517 matching (with the string
+/// comparison described in the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
 pub struct DistinguishedName {
     rdns: Vec<Rdn>,
@@ -134,7 +149,12 @@ impl DistinguishedName {
     /// The name of a certificate's subject or issuer, as parsed by x509-parser.
     ///
     /// Values of the ASN.1 string types become text; anything else is kept
-    /// as DER. This never fails.
+    /// as DER. This never fails, and takes the name as x509-parser read it:
+    /// x509-parser stops silently at the first RDN it cannot read (an empty
+    /// SET, stray bytes), so an `X509Name` may hold only the first RDNs of
+    /// the encoded Name. [`Certificate::from_der`](crate::Certificate::from_der)
+    /// refuses such a certificate ([`CertError::MalformedName`](crate::CertError::MalformedName));
+    /// an `X509Name` read elsewhere is taken as it is.
     pub fn from_x509_name(name: &X509Name<'_>) -> Self {
         let rdns = name
             .iter_rdn()
@@ -152,6 +172,11 @@ impl DistinguishedName {
     }
 
     /// RFC 4517 `distinguishedNameMatch` with RDN order significant.
+    ///
+    /// String values are compared by case and white space only, not with
+    /// all of RFC 4518 string preparation: names that differ by characters
+    /// RFC 4518 maps to nothing or by NFKC do not match (see the
+    /// [module docs](self)).
     pub fn matches(&self, other: &Self) -> bool {
         self.matches_with(other, DnMatchOptions::new())
     }
@@ -237,7 +262,8 @@ impl Attribute {
 }
 
 /// Case-insensitive comparison with insignificant spaces folded, without
-/// allocating.
+/// allocating. These are the only RFC 4518 preparation steps applied: no
+/// mapping to nothing, no NFKC (see the module docs).
 fn text_matches(a: &str, b: &str) -> bool {
     if a == b {
         return true;

@@ -28,6 +28,34 @@ fn case_and_space_variants_match() {
     assert!(!matches("CN=client", "CN=client,O=Example"));
 }
 
+/// Only lowercasing and white space handling are applied of RFC 4518 string
+/// preparation (see the module docs): values that differ by characters it
+/// maps to nothing (§2.2), by NFKC (§2.3) or by its case folding do not
+/// match, though a directory server would find them equal. A refusal, never
+/// a wider match.
+#[test]
+fn values_equal_only_after_full_rfc4518_preparation_do_not_match() {
+    for (registered, presented) in [
+        ("CN=admin", "CN=ad\u{AD}min"),
+        ("CN=admin", "CN=ad\u{200B}min"),
+        ("CN=admin", "CN=ad\u{1}min"),
+        ("CN=file", "CN=\u{FB01}le"),
+        ("CN=admin", "CN=\u{FF41}\u{FF44}\u{FF4D}\u{FF49}\u{FF4E}"),
+        ("CN=strasse", "CN=stra\u{DF}e"),
+    ] {
+        assert!(
+            !matches(registered, presented),
+            "{registered:?} vs {presented:?}"
+        );
+        assert!(
+            !matches(presented, registered),
+            "{presented:?} vs {registered:?}"
+        );
+    }
+    // The white space RFC 4518 maps to SPACE is insignificant space here too.
+    assert!(matches("CN=a b", "CN=\u{A0}a\u{3000}\u{2028}b\u{85}"));
+}
+
 #[test]
 fn rdn_order_is_significant_unless_ignored() {
     let a = dn("CN=client,O=Example,C=GB");
