@@ -1,7 +1,8 @@
 //! The demo's authorization server as an RFC 9068 issuer, its key rotation,
-//! its CRL over HTTP with `certbound demo revoke`, and introspection through
-//! certbound's `HttpIntrospector` over mTLS: all against a running demo on
-//! loopback, over real TLS and real HTTP.
+//! its CRL over HTTP with `certbound demo revoke`, introspection through
+//! certbound's `HttpIntrospector` over mTLS, token revocation (RFC 7009),
+//! PKCE's `code_challenge` syntax and the private keys' file modes: all
+//! against a running demo on loopback, over real TLS and real HTTP.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use certbound_cli::demo::{self, DemoConfig, Identity, RunningDemo};
 use certbound_fetch::Fetcher;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("certbound-day2-{name}-{}", std::process::id()));
@@ -419,5 +421,336 @@ async fn http_introspector_against_the_demo_as_over_mtls() {
     assert!(refused.is_err(), "{refused:?}");
 
     drop(demo);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+async fn post(demo: &RunningDemo, id: &Identity, path: &str, form: &[(&str, &str)]) -> Response {
+    client(demo, Some(id))
+        .post_form(&format!("{}{path}", demo.urls.mtls_base), &[], form)
+        .await
+        .unwrap()
+}
+
+/// What introspection (asked by pki-client) says about `token`.
+async fn introspect(demo: &RunningDemo, token: &str) -> Value {
+    let res = post(
+        demo,
+        &demo.pki.pki_client,
+        "/introspect",
+        &[("client_id", "pki-client"), ("token", token)],
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    res.json()
+}
+
+/// RFC 7009 §2.1: the server verifies that the token was issued to the
+/// client asking for its revocation, and refuses otherwise; §2.2: an
+/// unknown token is answered 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_refuses_a_token_issued_to_another_client() {
+    let out = temp_dir("revoke-other");
+    let demo = demo::start(&config(&out)).await.unwrap();
+    let pki = demo.pki.clone();
+    let res = token(&demo, &pki.pki_client, "pki-client").await;
+    assert_eq!(res.status, 200);
+    let victim = res.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&demo, &victim).await["active"], true);
+
+    // san-client, authenticated as itself, may not revoke pki-client's token.
+    let refused = post(
+        &demo,
+        &pki.san_client,
+        "/revoke",
+        &[("client_id", "san-client"), ("token", victim.as_str())],
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"], "unauthorized_client");
+    // The description does not say whose token it is.
+    assert!(
+        !String::from_utf8_lossy(&refused.body).contains("pki-client"),
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert_eq!(introspect(&demo, &victim).await["active"], true);
+
+    // Nor can the public client, unauthenticated.
+    let refused = post(
+        &demo,
+        &pki.public_client,
+        "/revoke",
+        &[("client_id", "public-client"), ("token", victim.as_str())],
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(introspect(&demo, &victim).await["active"], true);
+
+    // An unknown token: 200, nothing to do.
+    let unknown = post(
+        &demo,
+        &pki.san_client,
+        "/revoke",
+        &[("client_id", "san-client"), ("token", "not-a-token")],
+    )
+    .await;
+    assert_eq!(unknown.status, 200);
+
+    // pki-client revokes its own token.
+    let own = post(
+        &demo,
+        &pki.pki_client,
+        "/revoke",
+        &[("client_id", "pki-client"), ("token", victim.as_str())],
+    )
+    .await;
+    assert_eq!(own.status, 200);
+    assert_eq!(introspect(&demo, &victim).await["active"], false);
+
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// An authorization code with PKCE for `public-client`: the token response.
+async fn public_client_tokens(demo: &RunningDemo) -> Value {
+    let verifier = "certbound-test-code-verifier-0123456789-abcdefghijklmnop";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let authorize = format!(
+        "{}/authorize?response_type=code&client_id=public-client&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
+        demo.urls.issuer,
+        demo::client::form_encode(demo::PUBLIC_CLIENT_REDIRECT_URI),
+    );
+    let res = client(demo, None).get(&authorize, &[]).await.unwrap();
+    assert_eq!(res.status, 302);
+    let code = res
+        .header("location")
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_owned();
+    let res = post(
+        demo,
+        &demo.pki.public_client,
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "public-client"),
+            ("code", code.as_str()),
+            ("redirect_uri", demo::PUBLIC_CLIENT_REDIRECT_URI),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    res.json()
+}
+
+async fn refresh(demo: &RunningDemo, refresh_token: &str) -> Response {
+    post(
+        demo,
+        &demo.pki.public_client,
+        "/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "public-client"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+/// The public client revokes its own refresh token by its `client_id`, as
+/// the metadata advertises (`none`), and the refresh token no longer
+/// refreshes; the access tokens issued under it are revoked with it
+/// (RFC 7009 §2.1). Another client may not revoke it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_client_revokes_its_refresh_token_which_then_no_longer_refreshes() {
+    let out = temp_dir("revoke-refresh");
+    let demo = demo::start(&config(&out)).await.unwrap();
+    let pki = demo.pki.clone();
+
+    // The metadata says which endpoints take `none`: token and revocation,
+    // not introspection (authenticated clients only).
+    let md = client(&demo, None)
+        .get(
+            &format!(
+                "{}/.well-known/oauth-authorization-server",
+                demo.urls.issuer
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .json();
+    let has_none = |field: &str| {
+        md[field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{field}: {md}"))
+            .iter()
+            .any(|v| v == "none")
+    };
+    assert!(has_none("token_endpoint_auth_methods_supported"), "{md}");
+    assert!(
+        has_none("revocation_endpoint_auth_methods_supported"),
+        "{md}"
+    );
+    assert!(
+        !has_none("introspection_endpoint_auth_methods_supported"),
+        "{md}"
+    );
+    let anonymous = client(&demo, None)
+        .post_form(
+            &format!("{}/introspect", demo.urls.mtls_base),
+            &[],
+            &[("client_id", "public-client"), ("token", "x")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status, 401);
+
+    let tokens = public_client_tokens(&demo).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let first_access = tokens["access_token"].as_str().unwrap().to_owned();
+    let res = refresh(&demo, &refresh_token).await;
+    assert_eq!(res.status, 200);
+    let refreshed_access = res.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&demo, &first_access).await["active"], true);
+    assert_eq!(introspect(&demo, &refreshed_access).await["active"], true);
+
+    // Another client may not revoke it.
+    let refused = post(
+        &demo,
+        &pki.pki_client,
+        "/revoke",
+        &[
+            ("client_id", "pki-client"),
+            ("token", refresh_token.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refresh(&demo, &refresh_token).await.status, 200);
+
+    // The public client revokes it.
+    let revoked = post(
+        &demo,
+        &pki.public_client,
+        "/revoke",
+        &[
+            ("client_id", "public-client"),
+            ("token", refresh_token.as_str()),
+            ("token_type_hint", "refresh_token"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        revoked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&revoked.body)
+    );
+
+    // The refresh grant refuses it, and its access tokens are inactive.
+    let again = refresh(&demo, &refresh_token).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.json()["error"], "invalid_grant");
+    assert_eq!(introspect(&demo, &first_access).await["active"], false);
+    assert_eq!(introspect(&demo, &refreshed_access).await["active"], false);
+
+    // Revoking it again is answered 200 (RFC 7009 §2.2).
+    let twice = post(
+        &demo,
+        &pki.public_client,
+        "/revoke",
+        &[
+            ("client_id", "public-client"),
+            ("token", refresh_token.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(twice.status, 200);
+
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// RFC 7636 §4.2: a `code_challenge` is 43 to 128 characters of
+/// `A-Z a-z 0-9 - . _ ~`; anything else is refused before a code is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorize_refuses_a_code_challenge_outside_rfc_7636_syntax() {
+    let out = temp_dir("code-challenge");
+    let demo = demo::start(&config(&out)).await.unwrap();
+    let authorize = |challenge: &str| {
+        format!(
+            "{}/authorize?response_type=code&client_id=public-client&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+            demo.urls.issuer,
+            demo::client::form_encode(demo::PUBLIC_CLIENT_REDIRECT_URI),
+            demo::client::form_encode(challenge),
+        )
+    };
+    let cases = [
+        ("a".repeat(42), 400),
+        ("a".repeat(43), 302),
+        ("-._~AZaz09".repeat(12) + "abcdefgh", 302), // 128
+        ("a".repeat(129), 400),
+        (format!("{}+", "a".repeat(42)), 400),
+        (format!("{}=", "a".repeat(43)), 400),
+        (format!("{} ", "a".repeat(43)), 400),
+        (String::new(), 400),
+    ];
+    for (challenge, status) in cases {
+        let res = client(&demo, None)
+            .get(&authorize(&challenge), &[])
+            .await
+            .unwrap();
+        assert_eq!(res.status, status, "code_challenge {challenge:?}");
+        if status == 400 {
+            assert_eq!(res.json()["error"], "invalid_request");
+        }
+    }
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The demo CA's key and every private key are readable by their owner
+/// alone, also when they replace world-readable files of an earlier run.
+#[cfg(unix)]
+#[test]
+fn private_keys_are_written_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let out = temp_dir("key-modes");
+    let pki = demo::DemoPki::generate().unwrap();
+    let keys: Vec<String> = std::iter::once(demo::pki::CA_KEY_FILE.to_owned())
+        .chain(pki.named().iter().map(|(name, _)| format!("{name}.key")))
+        .collect();
+    // An earlier run's files, readable by all.
+    std::fs::create_dir_all(&out).unwrap();
+    for key in &keys {
+        let path = out.join(key);
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    pki.write(&out).unwrap();
+    for key in &keys {
+        let path = out.join(key);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "{key} is readable by others: mode {mode:o}"
+        );
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----"),
+            "{key}"
+        );
+    }
+    // The certificates stay readable.
+    let mode = std::fs::metadata(out.join("ca.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_ne!(mode & 0o400, 0);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -241,6 +241,7 @@ fn check_accepts_the_rfc8705_example_in_every_profile() {
 fn check_lists_each_problem_and_exits_1() {
     let bad = serde_json::json!({
         "issuer": "https://as.example.com?x=1",
+        "response_types_supported": ["code"],
         "authorization_endpoint": "https://as.example.com/authorize",
         "token_endpoint": "http://as.example.com/token",
         "mtls_endpoint_aliases": {
@@ -291,8 +292,7 @@ fn check_with_fapi_profile_refuses_unbound_tokens() {
 
 #[test]
 fn check_of_aliases_that_are_not_an_object_names_the_field() {
-    let doc =
-        r#"{"issuer":"https://as.example.com","mtls_endpoint_aliases":"https://mtls.example.com"}"#;
+    let doc = r#"{"issuer":"https://as.example.com","response_types_supported":["code"],"mtls_endpoint_aliases":"https://mtls.example.com"}"#;
     let o = certbound(&["metadata", "--check", "-"], Some(doc.as_bytes()));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(

@@ -2,7 +2,7 @@
 //! PKCE), `/jwks`, and on the mTLS host `/token`, `/introspect`, `/revoke`
 //! and `/userinfo`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +31,20 @@ use super::DemoError;
 
 /// Access tokens live this long.
 pub(crate) const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(300);
+/// Authorization codes live this long (RFC 6749 §4.1.2: short-lived).
+const CODE_TTL: Duration = Duration::from_secs(60);
+/// Refresh tokens live this long.
+const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// At most this many unredeemed authorization codes are live: `/authorize`
+/// asks for no authentication and approves every request, so beyond this
+/// it answers `503 temporarily_unavailable` until codes expire or are
+/// redeemed.
+const MAX_CODES: usize = 1024;
+/// At most this many refresh tokens are live: anyone can obtain one for
+/// `public-client` (auto-approved `/authorize`, then the code), so beyond
+/// this the authorization code grant answers `503 temporarily_unavailable`
+/// until refresh tokens expire or are revoked.
+const MAX_REFRESH_GRANTS: usize = 4096;
 
 struct CodeGrant {
     client_id: String,
@@ -44,7 +58,86 @@ struct RefreshGrant {
 }
 
 struct IssuedToken {
+    /// The client it was issued to: the one that may revoke it.
+    client_id: String,
+    /// The refresh token it was issued under, if any: revoking that one
+    /// revokes this one too (RFC 7009 §2.1).
+    grant: Option<String>,
+    /// What introspection answers.
     record: Map<String, Value>,
+}
+
+/// Values keyed by token that expire: an entry past its time is never
+/// returned, and is dropped at a later insertion (expired entries are
+/// pruned at most once a second, and whenever the map is full), so the map
+/// holds what is live and no more.
+struct Expiring<V> {
+    entries: HashMap<String, (u64, V)>,
+    pruned_at: u64,
+}
+
+impl<V> Default for Expiring<V> {
+    fn default() -> Self {
+        Self {
+            entries: HashMap::new(),
+            pruned_at: 0,
+        }
+    }
+}
+
+/// The map already holds its maximum of live entries.
+struct Full;
+
+impl<V> Expiring<V> {
+    /// The live value for `key`.
+    fn get(&self, key: &str, now: u64) -> Option<&V> {
+        self.entries
+            .get(key)
+            .filter(|(expires_at, _)| *expires_at > now)
+            .map(|(_, v)| v)
+    }
+
+    /// Removes `key`, returning its value if it was live.
+    fn remove(&mut self, key: &str, now: u64) -> Option<V> {
+        self.entries
+            .remove(key)
+            .filter(|(expires_at, _)| *expires_at > now)
+            .map(|(_, v)| v)
+    }
+
+    /// Keeps the entries whose value satisfies `keep`.
+    fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        self.entries.retain(|_, (_, v)| keep(v));
+    }
+
+    /// Inserts `value` until `expires_at` (seconds since the epoch), after
+    /// dropping expired entries; refused when `max` live entries are held.
+    fn insert(
+        &mut self,
+        key: String,
+        value: V,
+        expires_at: u64,
+        now: u64,
+        max: usize,
+    ) -> Result<(), Full> {
+        if now != self.pruned_at || self.entries.len() >= max {
+            self.entries.retain(|_, (expires_at, _)| *expires_at > now);
+            self.pruned_at = now;
+        }
+        if self.entries.len() >= max {
+            return Err(Full);
+        }
+        self.entries.insert(key, (expires_at, value));
+        Ok(())
+    }
+}
+
+/// Why a revocation was not done.
+enum RevokeError {
+    /// The token was issued to this other client.
+    OtherClient(String),
+    /// The state is unavailable (a poisoned lock).
+    State,
 }
 
 /// The authorization server's state.
@@ -54,10 +147,9 @@ pub(crate) struct AsState {
     pub(crate) audience: String,
     pub(crate) clients: HashMap<String, ClientMetadata>,
     pub(crate) policy: BindingPolicy,
-    codes: Mutex<HashMap<String, CodeGrant>>,
-    refresh: Mutex<HashMap<String, RefreshGrant>>,
-    issued: Mutex<HashMap<String, IssuedToken>>,
-    revoked: Mutex<HashSet<String>>,
+    codes: Mutex<Expiring<CodeGrant>>,
+    refresh: Mutex<Expiring<RefreshGrant>>,
+    issued: Mutex<Expiring<IssuedToken>>,
 }
 
 impl AsState {
@@ -76,15 +168,40 @@ impl AsState {
             codes: Mutex::default(),
             refresh: Mutex::default(),
             issued: Mutex::default(),
-            revoked: Mutex::default(),
         }
     }
 
-    pub(crate) fn is_revoked(&self, token: &str) -> bool {
-        self.revoked
-            .lock()
-            .map(|r| r.contains(token))
-            .unwrap_or(true)
+    /// Revokes `token` for `client_id` (RFC 7009 §2.1): an access token or
+    /// a refresh token issued to that client, and with a refresh token the
+    /// access tokens issued under it. A token of another client is left
+    /// alone and refused; an unknown or expired token needs nothing done.
+    fn revoke(&self, token: &str, client_id: &str) -> Result<(), RevokeError> {
+        let now = now_secs();
+        {
+            let mut issued = self.issued.lock().map_err(|_| RevokeError::State)?;
+            if let Some(t) = issued.get(token, now) {
+                if t.client_id != client_id {
+                    return Err(RevokeError::OtherClient(t.client_id.clone()));
+                }
+                issued.remove(token, now);
+                return Ok(());
+            }
+        }
+        {
+            let mut grants = self.refresh.lock().map_err(|_| RevokeError::State)?;
+            match grants.get(token, now) {
+                None => return Ok(()),
+                Some(g) if g.client_id != client_id => {
+                    return Err(RevokeError::OtherClient(g.client_id.clone()));
+                }
+                Some(_) => {
+                    grants.remove(token, now);
+                }
+            }
+        }
+        let mut issued = self.issued.lock().map_err(|_| RevokeError::State)?;
+        issued.retain(|t| t.grant.as_deref() != Some(token));
+        Ok(())
     }
 }
 
@@ -128,7 +245,8 @@ pub(crate) fn front_router(
 }
 
 /// The mTLS host: `/token`, `/introspect`, `/revoke` behind client
-/// authentication, `/userinfo` behind the bound-token check.
+/// authentication (the public client passes by its `client_id` to `/token`
+/// and `/revoke`), `/userinfo` behind the bound-token check.
 pub(crate) fn mtls_router(
     state: Shared,
     authenticator: Authenticator,
@@ -176,19 +294,44 @@ async fn authorize(
     if get("response_type") != "code" {
         return OAuthError::unsupported_response_type("only code is supported").into_response();
     }
-    if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
+    if get("code_challenge_method") != "S256" {
         return OAuthError::invalid_request("PKCE with S256 is required").into_response();
     }
+    let code_challenge = get("code_challenge");
+    if !is_code_challenge(code_challenge) {
+        return OAuthError::invalid_request(
+            "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.2)",
+        )
+        .into_response();
+    }
     let code = random_token();
-    if let Ok(mut codes) = state.codes.lock() {
+    let now = now_secs();
+    let stored = state.codes.lock().map(|mut codes| {
         codes.insert(
             code.clone(),
             CodeGrant {
                 client_id: client_id.to_owned(),
                 redirect_uri: redirect_uri.to_owned(),
-                code_challenge: get("code_challenge").to_owned(),
+                code_challenge: code_challenge.to_owned(),
             },
-        );
+            now + CODE_TTL.as_secs(),
+            now,
+            MAX_CODES,
+        )
+    });
+    match stored {
+        Ok(Ok(())) => {}
+        Ok(Err(Full)) => {
+            tracing::warn!(
+                max = MAX_CODES,
+                "too many live authorization codes: request refused"
+            );
+            return OAuthError::temporarily_unavailable(
+                "too many pending authorization requests, try again later",
+            )
+            .into_response();
+        }
+        Err(_) => return OAuthError::server_error("state unavailable").into_response(),
     }
     // Auto-approved: the demo has no login page.
     let mut location = format!("{redirect_uri}?code={code}");
@@ -225,7 +368,7 @@ async fn token(
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            match issue_access_token(&state, client.client_id(), &decided, get("scope")) {
+            match issue_access_token(&state, client.client_id(), &decided, get("scope"), None) {
                 Ok(access) => token_response(&access, None),
                 Err(e) => e.into_response(),
             }
@@ -237,13 +380,14 @@ async fn token(
             else {
                 return OAuthError::invalid_client("client authentication failed").into_response();
             };
+            let now = now_secs();
             let grant = state
                 .codes
                 .lock()
                 .ok()
-                .and_then(|mut c| c.remove(get("code")));
+                .and_then(|mut c| c.remove(get("code"), now));
             let Some(grant) = grant else {
-                return OAuthError::invalid_grant("unknown or used code").into_response();
+                return OAuthError::invalid_grant("unknown, used or expired code").into_response();
             };
             if grant.client_id != client_id || grant.redirect_uri != get("redirect_uri") {
                 return OAuthError::invalid_grant(
@@ -260,10 +404,6 @@ async fn token(
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            let access = match issue_access_token(&state, client_id, &decided, get("scope")) {
-                Ok(access) => access,
-                Err(e) => return e.into_response(),
-            };
             // RFC 8705 §4: a public client's refresh token is bound to the
             // certificate its access token is bound to.
             let refresh = match RefreshToken::generate(&decided) {
@@ -273,17 +413,44 @@ async fn token(
                     return OAuthError::server_error("token generation failed").into_response();
                 }
             };
-            if let Ok(mut r) = state.refresh.lock() {
-                let (value, binding) = refresh.clone().into_parts();
+            let (value, binding) = refresh.clone().into_parts();
+            // The refresh grant first: when there is no room for it, no
+            // access token is issued either.
+            let stored = state.refresh.lock().map(|mut r| {
                 r.insert(
-                    value,
+                    value.clone(),
                     RefreshGrant {
                         client_id: client_id.to_owned(),
                         binding,
                     },
-                );
+                    now + REFRESH_TOKEN_TTL.as_secs(),
+                    now,
+                    MAX_REFRESH_GRANTS,
+                )
+            });
+            match stored {
+                Ok(Ok(())) => {}
+                Ok(Err(Full)) => {
+                    tracing::warn!(
+                        max = MAX_REFRESH_GRANTS,
+                        "too many live refresh tokens: authorization_code grant refused"
+                    );
+                    return OAuthError::temporarily_unavailable(
+                        "too many live refresh tokens, try again later",
+                    )
+                    .into_response();
+                }
+                Err(_) => return OAuthError::server_error("state unavailable").into_response(),
             }
-            token_response(&access, Some(&refresh))
+            match issue_access_token(&state, client_id, &decided, get("scope"), Some(&value)) {
+                Ok(access) => token_response(&access, Some(&refresh)),
+                Err(e) => {
+                    if let Ok(mut r) = state.refresh.lock() {
+                        r.remove(&value, now);
+                    }
+                    e.into_response()
+                }
+            }
         }
         "refresh_token" => {
             let client_id = get("client_id");
@@ -292,17 +459,20 @@ async fn token(
             else {
                 return OAuthError::invalid_client("client authentication failed").into_response();
             };
+            // A revoked refresh token is no longer held, nor an expired one.
+            let refresh_token = get("refresh_token");
             let binding_of_grant = {
                 let Ok(grants) = state.refresh.lock() else {
                     return OAuthError::server_error("state unavailable").into_response();
                 };
-                match grants.get(get("refresh_token")) {
+                match grants.get(refresh_token, now_secs()) {
                     Some(g) if g.client_id == client_id => Some(g.binding),
                     _ => None,
                 }
             };
             let Some(refresh_binding) = binding_of_grant else {
-                return OAuthError::invalid_grant("unknown refresh token").into_response();
+                return OAuthError::invalid_grant("unknown, expired or revoked refresh token")
+                    .into_response();
             };
             // RFC 8705 §4: a bound refresh token is only good with its certificate.
             if let Some(b) = &refresh_binding {
@@ -317,7 +487,13 @@ async fn token(
                 Ok(d) => d,
                 Err(e) => return e.to_oauth_error().into_response(),
             };
-            match issue_access_token(&state, client_id, &decided, get("scope")) {
+            match issue_access_token(
+                &state,
+                client_id,
+                &decided,
+                get("scope"),
+                Some(refresh_token),
+            ) {
                 Ok(access) => token_response(&access, None),
                 Err(e) => e.into_response(),
             }
@@ -325,6 +501,15 @@ async fn token(
         "" => OAuthError::invalid_request("grant_type is missing").into_response(),
         _ => OAuthError::unsupported_grant_type("unsupported grant_type").into_response(),
     }
+}
+
+/// Whether `challenge` is a `code_challenge` by RFC 7636 §4.2's syntax:
+/// 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
+fn is_code_challenge(challenge: &str) -> bool {
+    (43..=128).contains(&challenge.len())
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// The registration of a public client (method `none`), or of the
@@ -354,12 +539,14 @@ fn client_binding(registration: &ClientMetadata) -> ClientBinding {
 }
 
 /// Mints an RFC 9068 access token with the key ring's current key, and
-/// records what introspection answers about it.
+/// records what introspection answers about it (until it expires), and the
+/// refresh token `grant` it was issued under.
 fn issue_access_token(
     state: &AsState,
     client_id: &str,
     binding: &TokenBinding,
     scope: &str,
+    grant: Option<&str>,
 ) -> Result<AccessToken, OAuthError> {
     let mut builder = state
         .tokens
@@ -390,8 +577,21 @@ fn issue_access_token(
     if let Some(cnf) = binding.access_token_confirmation() {
         cnf.insert_into_introspection(&mut record);
     }
-    if let Ok(mut issued) = state.issued.lock() {
-        issued.insert(token.as_str().to_owned(), IssuedToken { record });
+    let issued = state.issued.lock().map(|mut issued| {
+        issued.insert(
+            token.as_str().to_owned(),
+            IssuedToken {
+                client_id: client_id.to_owned(),
+                grant: grant.map(str::to_owned),
+                record,
+            },
+            secs(token.expires_at()),
+            now_secs(),
+            usize::MAX,
+        )
+    });
+    if !matches!(issued, Ok(Ok(()))) {
+        return Err(OAuthError::server_error("state unavailable"));
     }
     Ok(token)
 }
@@ -420,20 +620,12 @@ async fn introspect(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let token = form.get("token").map(String::as_str).unwrap_or("");
-    let record = if state.is_revoked(token) {
-        None
-    } else {
-        state
-            .issued
-            .lock()
-            .ok()
-            .and_then(|issued| issued.get(token).map(|t| t.record.clone()))
-            .filter(|r| {
-                r.get("exp")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|exp| exp > now_secs())
-            })
-    };
+    // Revoked tokens are no longer held, nor expired ones.
+    let record = state
+        .issued
+        .lock()
+        .ok()
+        .and_then(|issued| issued.get(token, now_secs()).map(|t| t.record.clone()));
     no_store_json(
         record
             .map(Value::Object)
@@ -441,16 +633,36 @@ async fn introspect(
     )
 }
 
-/// Revocation (RFC 7009) for authenticated clients.
+/// Revocation (RFC 7009) by the client a token was issued to: an
+/// mTLS-authenticated client, or the public client by its `client_id` (as
+/// at the token endpoint). A token of another client is refused (§2.1);
+/// an unknown, expired or already revoked token is answered `200` (§2.2).
 async fn revoke(
     State(state): State<Shared>,
-    _client: AuthenticatedClient,
+    client: Option<Extension<AuthenticatedClient>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if let (Some(token), Ok(mut revoked)) = (form.get("token"), state.revoked.lock()) {
-        revoked.insert(token.clone());
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let client_id = get("client_id");
+    if public_or_authenticated(&state, client_id, client.as_ref().map(|c| &c.0)).is_none() {
+        return OAuthError::invalid_client("client authentication failed").into_response();
     }
-    StatusCode::OK.into_response()
+    let token = get("token");
+    if token.is_empty() {
+        return OAuthError::invalid_request("token is missing").into_response();
+    }
+    match state.revoke(token, client_id) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(RevokeError::OtherClient(owner)) => {
+            tracing::debug!(
+                client_id,
+                issued_to = %owner,
+                "revocation refused: the token was issued to another client"
+            );
+            OAuthError::unauthorized_client("the client may not revoke this token").into_response()
+        }
+        Err(RevokeError::State) => OAuthError::server_error("state unavailable").into_response(),
+    }
 }
 
 async fn userinfo(
@@ -461,4 +673,46 @@ async fn userinfo(
     let bound = token.bound_thumbprint().map(|t| t.to_string());
     let _ = &state;
     Json(json!({"sub": sub, "x5t#S256": bound})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_entries_are_not_returned_and_are_dropped_at_the_next_insertion() {
+        let mut map = Expiring::default();
+        assert!(map.insert("a".into(), 1, 110, 100, 8).is_ok());
+        assert!(map.insert("b".into(), 2, 200, 100, 8).is_ok());
+        assert_eq!(map.get("a", 109), Some(&1));
+        assert_eq!(map.get("a", 110), None);
+        assert!(map.insert("c".into(), 3, 300, 110, 8).is_ok());
+        assert!(!map.entries.contains_key("a"));
+        assert_eq!(map.entries.len(), 2);
+        assert_eq!(map.remove("b", 200), None);
+    }
+
+    #[test]
+    fn a_full_map_refuses_until_entries_expire() {
+        let mut map = Expiring::default();
+        for i in 0..4 {
+            assert!(map.insert(format!("{i}"), i, 160, 100, 4).is_ok());
+        }
+        // Full of live entries, even within the same second.
+        assert!(map.insert("x".into(), 9, 160, 100, 4).is_err());
+        assert!(map.insert("x".into(), 9, 160, 159, 4).is_err());
+        // Once they expire, there is room again.
+        assert!(map.insert("x".into(), 9, 260, 160, 4).is_ok());
+        assert_eq!(map.entries.len(), 1);
+    }
+
+    #[test]
+    fn code_challenge_syntax_is_rfc_7636s() {
+        assert!(is_code_challenge(&"a".repeat(43)));
+        assert!(is_code_challenge(&"Az09-._~".repeat(16)));
+        assert!(!is_code_challenge(&"a".repeat(42)));
+        assert!(!is_code_challenge(&"a".repeat(129)));
+        assert!(!is_code_challenge(&format!("{}/", "a".repeat(42))));
+        assert!(!is_code_challenge(&format!("{}é", "a".repeat(42))));
+    }
 }

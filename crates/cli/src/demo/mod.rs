@@ -318,13 +318,16 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .build()
         .map_err(|e| DemoError::Config(e.to_string()))?;
 
-    let mut methods: Vec<String> = authenticator
+    // The mTLS methods at every endpoint; `none` (the public client, by its
+    // `client_id`) at the token and revocation endpoints, not at
+    // introspection, which answers authenticated clients only.
+    let methods: Vec<String> = authenticator
         .supported_methods()
         .iter()
         .map(|m| m.to_string())
         .collect();
-    methods.push(TokenEndpointAuthMethod::None.to_string());
-    let metadata = AuthorizationServerMetadata::builder(urls.issuer.clone())
+    let none = TokenEndpointAuthMethod::None.to_string();
+    let mut metadata = AuthorizationServerMetadata::builder(urls.issuer.clone())
         .endpoint(
             Endpoint::Authorization,
             format!("{}/authorize", urls.issuer),
@@ -338,6 +341,7 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .endpoint(Endpoint::Userinfo, format!("{}/userinfo", urls.issuer))
         .endpoint(Endpoint::JwksUri, format!("{}/jwks", urls.issuer))
         .auth_methods(methods)
+        .token_endpoint_auth_methods([none.clone()])
         .tls_client_certificate_bound_access_tokens(true)
         .grant_types(["client_credentials", "authorization_code", "refresh_token"])
         .response_types(["code"])
@@ -345,6 +349,10 @@ pub async fn start(config: &DemoConfig) -> Result<RunningDemo, DemoError> {
         .mtls_base_url(urls.mtls_base.clone())
         .build()
         .map_err(|e| DemoError::Config(e.to_string()))?;
+    metadata
+        .revocation_endpoint_auth_methods_supported
+        .get_or_insert_with(Vec::new)
+        .push(none);
 
     let ring = SigningKeyRing::builder()
         .algorithm(JwsAlg::Es256)

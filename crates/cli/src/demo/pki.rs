@@ -198,16 +198,18 @@ impl DemoPki {
 
     /// Writes `ca.pem`, the CA's key `ca.key` (`demo revoke` signs the CRL
     /// with it), an empty CRL `ca.crl`, `server.pem`/`.key` and
-    /// `NAME.pem`/`.key` for each client into `dir`.
+    /// `NAME.pem`/`.key` for each client into `dir`. On unix the private
+    /// keys are created with mode `0600` (readable by the owner alone),
+    /// replacing any file of the same name.
     pub fn write(&self, dir: &Path) -> Result<(), DemoError> {
         let io = |e: std::io::Error| DemoError::Io(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
         std::fs::write(dir.join("ca.pem"), &self.ca.cert_pem).map_err(io)?;
-        std::fs::write(dir.join(CA_KEY_FILE), &self.ca.key_pem).map_err(io)?;
+        write_private_key(&dir.join(CA_KEY_FILE), &self.ca.key_pem).map_err(io)?;
         write_crl(dir, &self.ca.cert_pem, &self.ca.key_pem, Vec::new())?;
         for (name, id) in self.named() {
             std::fs::write(dir.join(format!("{name}.pem")), &id.cert_pem).map_err(io)?;
-            std::fs::write(dir.join(format!("{name}.key")), &id.key_pem).map_err(io)?;
+            write_private_key(&dir.join(format!("{name}.key")), &id.key_pem).map_err(io)?;
         }
         Ok(())
     }
@@ -222,6 +224,35 @@ impl DemoPki {
             ("public-client", &self.public_client),
             ("intruder", &self.intruder),
         ]
+    }
+}
+
+/// Writes a private key so that no other user can read it, not even
+/// briefly: on unix a file left by an earlier run is removed (opening it
+/// would keep its mode) and the new one is created with mode `0600`
+/// (`create_new`, so a symbolic link planted under the name is not
+/// followed either).
+fn write_private_key(path: &Path, pem: &str) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
+        file.write_all(pem.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, pem)
     }
 }
 
