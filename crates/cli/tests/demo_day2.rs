@@ -444,6 +444,17 @@ async fn introspect(demo: &RunningDemo, token: &str) -> Value {
     res.json()
 }
 
+/// `client_id` (authenticated as `id`) asks to revoke `token`.
+async fn revoke(demo: &RunningDemo, id: &Identity, client_id: &str, token: &str) -> Response {
+    post(
+        demo,
+        id,
+        "/revoke",
+        &[("client_id", client_id), ("token", token)],
+    )
+    .await
+}
+
 /// RFC 7009 §2.1: the server verifies that the token was issued to the
 /// client asking for its revocation, and refuses otherwise; §2.2: an
 /// unknown token is answered 200.
@@ -458,13 +469,7 @@ async fn revocation_refuses_a_token_issued_to_another_client() {
     assert_eq!(introspect(&demo, &victim).await["active"], true);
 
     // san-client, authenticated as itself, may not revoke pki-client's token.
-    let refused = post(
-        &demo,
-        &pki.san_client,
-        "/revoke",
-        &[("client_id", "san-client"), ("token", victim.as_str())],
-    )
-    .await;
+    let refused = revoke(&demo, &pki.san_client, "san-client", &victim).await;
     assert_eq!(refused.status, 400);
     assert_eq!(refused.json()["error"], "unauthorized_client");
     // The description does not say whose token it is.
@@ -476,34 +481,16 @@ async fn revocation_refuses_a_token_issued_to_another_client() {
     assert_eq!(introspect(&demo, &victim).await["active"], true);
 
     // Nor can the public client, unauthenticated.
-    let refused = post(
-        &demo,
-        &pki.public_client,
-        "/revoke",
-        &[("client_id", "public-client"), ("token", victim.as_str())],
-    )
-    .await;
+    let refused = revoke(&demo, &pki.public_client, "public-client", &victim).await;
     assert_eq!(refused.status, 400);
     assert_eq!(introspect(&demo, &victim).await["active"], true);
 
     // An unknown token: 200, nothing to do.
-    let unknown = post(
-        &demo,
-        &pki.san_client,
-        "/revoke",
-        &[("client_id", "san-client"), ("token", "not-a-token")],
-    )
-    .await;
+    let unknown = revoke(&demo, &pki.san_client, "san-client", "not-a-token").await;
     assert_eq!(unknown.status, 200);
 
     // pki-client revokes its own token.
-    let own = post(
-        &demo,
-        &pki.pki_client,
-        "/revoke",
-        &[("client_id", "pki-client"), ("token", victim.as_str())],
-    )
-    .await;
+    let own = revoke(&demo, &pki.pki_client, "pki-client", &victim).await;
     assert_eq!(own.status, 200);
     assert_eq!(introspect(&demo, &victim).await["active"], false);
 
@@ -618,16 +605,7 @@ async fn public_client_revokes_its_refresh_token_which_then_no_longer_refreshes(
     assert_eq!(introspect(&demo, &refreshed_access).await["active"], true);
 
     // Another client may not revoke it.
-    let refused = post(
-        &demo,
-        &pki.pki_client,
-        "/revoke",
-        &[
-            ("client_id", "pki-client"),
-            ("token", refresh_token.as_str()),
-        ],
-    )
-    .await;
+    let refused = revoke(&demo, &pki.pki_client, "pki-client", &refresh_token).await;
     assert_eq!(refused.status, 400);
     assert_eq!(refresh(&demo, &refresh_token).await.status, 200);
 
@@ -658,16 +636,7 @@ async fn public_client_revokes_its_refresh_token_which_then_no_longer_refreshes(
     assert_eq!(introspect(&demo, &refreshed_access).await["active"], false);
 
     // Revoking it again is answered 200 (RFC 7009 §2.2).
-    let twice = post(
-        &demo,
-        &pki.public_client,
-        "/revoke",
-        &[
-            ("client_id", "public-client"),
-            ("token", refresh_token.as_str()),
-        ],
-    )
-    .await;
+    let twice = revoke(&demo, &pki.public_client, "public-client", &refresh_token).await;
     assert_eq!(twice.status, 200);
 
     drop(demo);

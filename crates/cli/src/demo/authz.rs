@@ -132,6 +132,34 @@ impl<V> Expiring<V> {
     }
 }
 
+/// Stores `value` under `key` in `entries` for `ttl` from `now`, or the
+/// refusal: `temporarily_unavailable` (503) when `max` live entries are
+/// already held (logged with `what` the entries are), `server_error` when
+/// the state is unavailable.
+fn store<V>(
+    what: &'static str,
+    entries: &Mutex<Expiring<V>>,
+    key: String,
+    value: V,
+    now: u64,
+    ttl: Duration,
+    max: usize,
+) -> Result<(), OAuthError> {
+    let stored = entries
+        .lock()
+        .map(|mut e| e.insert(key, value, now + ttl.as_secs(), now, max));
+    match stored {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Full)) => {
+            tracing::warn!(max, "too many live {what}: request refused");
+            Err(OAuthError::temporarily_unavailable(
+                "too many pending grants, try again later",
+            ))
+        }
+        Err(_) => Err(OAuthError::server_error("state unavailable")),
+    }
+}
+
 /// Why a revocation was not done.
 enum RevokeError {
     /// The token was issued to this other client.
@@ -306,32 +334,22 @@ async fn authorize(
     }
     let code = random_token();
     let now = now_secs();
-    let stored = state.codes.lock().map(|mut codes| {
-        codes.insert(
-            code.clone(),
-            CodeGrant {
-                client_id: client_id.to_owned(),
-                redirect_uri: redirect_uri.to_owned(),
-                code_challenge: code_challenge.to_owned(),
-            },
-            now + CODE_TTL.as_secs(),
-            now,
-            MAX_CODES,
-        )
-    });
-    match stored {
-        Ok(Ok(())) => {}
-        Ok(Err(Full)) => {
-            tracing::warn!(
-                max = MAX_CODES,
-                "too many live authorization codes: request refused"
-            );
-            return OAuthError::temporarily_unavailable(
-                "too many pending authorization requests, try again later",
-            )
-            .into_response();
-        }
-        Err(_) => return OAuthError::server_error("state unavailable").into_response(),
+    let grant = CodeGrant {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        code_challenge: code_challenge.to_owned(),
+    };
+    let stored = store(
+        "authorization codes",
+        &state.codes,
+        code.clone(),
+        grant,
+        now,
+        CODE_TTL,
+        MAX_CODES,
+    );
+    if let Err(refused) = stored {
+        return refused.into_response();
     }
     // Auto-approved: the demo has no login page.
     let mut location = format!("{redirect_uri}?code={code}");
@@ -416,31 +434,21 @@ async fn token(
             let (value, binding) = refresh.clone().into_parts();
             // The refresh grant first: when there is no room for it, no
             // access token is issued either.
-            let stored = state.refresh.lock().map(|mut r| {
-                r.insert(
-                    value.clone(),
-                    RefreshGrant {
-                        client_id: client_id.to_owned(),
-                        binding,
-                    },
-                    now + REFRESH_TOKEN_TTL.as_secs(),
-                    now,
-                    MAX_REFRESH_GRANTS,
-                )
-            });
-            match stored {
-                Ok(Ok(())) => {}
-                Ok(Err(Full)) => {
-                    tracing::warn!(
-                        max = MAX_REFRESH_GRANTS,
-                        "too many live refresh tokens: authorization_code grant refused"
-                    );
-                    return OAuthError::temporarily_unavailable(
-                        "too many live refresh tokens, try again later",
-                    )
-                    .into_response();
-                }
-                Err(_) => return OAuthError::server_error("state unavailable").into_response(),
+            let grant = RefreshGrant {
+                client_id: client_id.to_owned(),
+                binding,
+            };
+            let stored = store(
+                "refresh tokens",
+                &state.refresh,
+                value.clone(),
+                grant,
+                now,
+                REFRESH_TOKEN_TTL,
+                MAX_REFRESH_GRANTS,
+            );
+            if let Err(refused) = stored {
+                return refused.into_response();
             }
             match issue_access_token(&state, client_id, &decided, get("scope"), Some(&value)) {
                 Ok(access) => token_response(&access, Some(&refresh)),
