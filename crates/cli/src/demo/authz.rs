@@ -45,6 +45,11 @@ const MAX_CODES: usize = 1024;
 /// this the authorization code grant answers `503 temporarily_unavailable`
 /// until refresh tokens expire or are revoked.
 const MAX_REFRESH_GRANTS: usize = 4096;
+/// At most this many access tokens are live (each for `ACCESS_TOKEN_TTL`):
+/// a holder of a refresh token can ask for access tokens in a loop, so
+/// beyond this the token endpoint answers `503 temporarily_unavailable`
+/// until access tokens expire or are revoked.
+const MAX_ISSUED: usize = 16384;
 
 struct CodeGrant {
     client_id: String,
@@ -132,8 +137,8 @@ impl<V> Expiring<V> {
     }
 }
 
-/// Stores `value` under `key` in `entries` for `ttl` from `now`, or the
-/// refusal: `temporarily_unavailable` (503) when `max` live entries are
+/// Stores `value` under `key` in `entries` until `expires_at` (seconds
+/// since the epoch), or the refusal: `temporarily_unavailable` (503) when `max` live entries are
 /// already held (logged with `what` the entries are), `server_error` when
 /// the state is unavailable.
 fn store<V>(
@@ -141,19 +146,19 @@ fn store<V>(
     entries: &Mutex<Expiring<V>>,
     key: String,
     value: V,
+    expires_at: u64,
     now: u64,
-    ttl: Duration,
     max: usize,
 ) -> Result<(), OAuthError> {
     let stored = entries
         .lock()
-        .map(|mut e| e.insert(key, value, now + ttl.as_secs(), now, max));
+        .map(|mut e| e.insert(key, value, expires_at, now, max));
     match stored {
         Ok(Ok(())) => Ok(()),
         Ok(Err(Full)) => {
             tracing::warn!(max, "too many live {what}: request refused");
             Err(OAuthError::temporarily_unavailable(
-                "too many pending grants, try again later",
+                "too many live tokens or grants, try again later",
             ))
         }
         Err(_) => Err(OAuthError::server_error("state unavailable")),
@@ -215,16 +220,18 @@ impl AsState {
                 return Ok(());
             }
         }
-        {
-            let mut grants = self.refresh.lock().map_err(|_| RevokeError::State)?;
-            match grants.get(token, now) {
-                None => return Ok(()),
-                Some(g) if g.client_id != client_id => {
-                    return Err(RevokeError::OtherClient(g.client_id.clone()));
-                }
-                Some(_) => {
-                    grants.remove(token, now);
-                }
+        // The grant's lock is held until its access tokens are gone, and
+        // `issue_access_token` records a token under a grant only while
+        // holding it too (the same order: `refresh`, then `issued`), so no
+        // token issued under the grant outlives its revocation.
+        let mut grants = self.refresh.lock().map_err(|_| RevokeError::State)?;
+        match grants.get(token, now) {
+            None => return Ok(()),
+            Some(g) if g.client_id != client_id => {
+                return Err(RevokeError::OtherClient(g.client_id.clone()));
+            }
+            Some(_) => {
+                grants.remove(token, now);
             }
         }
         let mut issued = self.issued.lock().map_err(|_| RevokeError::State)?;
@@ -344,8 +351,8 @@ async fn authorize(
         &state.codes,
         code.clone(),
         grant,
+        now + CODE_TTL.as_secs(),
         now,
-        CODE_TTL,
         MAX_CODES,
     );
     if let Err(refused) = stored {
@@ -443,8 +450,8 @@ async fn token(
                 &state.refresh,
                 value.clone(),
                 grant,
+                now + REFRESH_TOKEN_TTL.as_secs(),
                 now,
-                REFRESH_TOKEN_TTL,
                 MAX_REFRESH_GRANTS,
             );
             if let Err(refused) = stored {
@@ -585,22 +592,42 @@ fn issue_access_token(
     if let Some(cnf) = binding.access_token_confirmation() {
         cnf.insert_into_introspection(&mut record);
     }
-    let issued = state.issued.lock().map(|mut issued| {
-        issued.insert(
-            token.as_str().to_owned(),
-            IssuedToken {
-                client_id: client_id.to_owned(),
-                grant: grant.map(str::to_owned),
-                record,
-            },
-            secs(token.expires_at()),
-            now_secs(),
-            usize::MAX,
-        )
-    });
-    if !matches!(issued, Ok(Ok(()))) {
-        return Err(OAuthError::server_error("state unavailable"));
+    // Under a refresh token, recorded only while that grant is still held,
+    // with its lock held (see `AsState::revoke`).
+    let grants = match grant {
+        Some(_) => Some(
+            state
+                .refresh
+                .lock()
+                .map_err(|_| OAuthError::server_error("state unavailable"))?,
+        ),
+        None => None,
+    };
+    let now = now_secs();
+    if let (Some(grant), Some(grants)) = (grant, &grants) {
+        if grants.get(grant, now).is_none() {
+            return Err(OAuthError::invalid_grant(
+                "unknown, expired or revoked refresh token",
+            ));
+        }
     }
+    let record = IssuedToken {
+        client_id: client_id.to_owned(),
+        grant: grant.map(str::to_owned),
+        record,
+    };
+    let expires_at = secs(token.expires_at());
+    let key = token.as_str().to_owned();
+    store(
+        "access tokens",
+        &state.issued,
+        key,
+        record,
+        expires_at,
+        now,
+        MAX_ISSUED,
+    )?;
+    drop(grants);
     Ok(token)
 }
 
