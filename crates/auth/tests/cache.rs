@@ -272,4 +272,11 @@ async fn a_cache_ttl_too_long_to_add_is_bounded_by_the_path() {
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     auth.authenticate("bank-1", Some(&cert)).await.unwrap();
     assert_eq!(auth.metrics().path_validations, 1);
+    assert_eq!(auth.metrics().cache_hits, 1);
+    // Past the leaf's notAfter (30 days), the entry is not served: the
+    // client is refused as expired.
+    clock.advance(31 * DAY);
+    let err = auth.authenticate("bank-1", Some(&cert)).await.unwrap_err();
+    assert!(matches!(err, AuthError::Expired), "{err:?}");
+    assert_eq!(auth.metrics().cache_hits, 1);
 }

@@ -360,6 +360,16 @@ async fn crl_of_the_wrong_issuer_or_with_a_bad_signature_is_not_used() {
             matches!(err, AuthError::RevocationStatusUnknown),
             "{what}: {err:?}"
         );
+        // The path verified; only its revocation status is refused.
+        let report = given.explain("bank-1", Some(&cert)).await;
+        assert!(!report.passed(), "{what}: {report}");
+        let path = report.checks.iter().find(|c| c.name == "path");
+        assert_eq!(
+            path.map(|c| c.verdict),
+            Some(Verdict::Pass),
+            "{what}: {report}"
+        );
+        assert_eq!(revocation_verdict(&report).0, Verdict::Fail, "{what}");
 
         let server = CrlServer::start(Some(bytes)).await;
         let fetched = authenticator(
