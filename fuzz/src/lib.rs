@@ -126,15 +126,31 @@ pub fn check_certificate(cert: &certbound_cert::Certificate) {
 /// every certificate's DER found whole in the value's decoded bytes (the
 /// decoder returns nothing the value does not hold), a list that is a leaf
 /// and then CA certificates, and the same answer from `ClientCertLayer`
-/// (twice: the second from its memo) as from the decoder.
+/// (twice: the second from its memo) as from the decoder. All of it with
+/// the leaf alone in the value (the default) and with `chain_in_value`.
 pub fn check_header(
     format: certbound_extract::header::HeaderFormat,
     value: &[u8],
     chain: Option<&[u8]>,
     hop: usize,
 ) {
+    for in_value in [false, true] {
+        check_header_as(format, value, chain, hop, in_value);
+    }
+}
+
+/// [`check_header`] with `chain_in_value(in_value)`.
+fn check_header_as(
+    format: certbound_extract::header::HeaderFormat,
+    value: &[u8],
+    chain: Option<&[u8]>,
+    hop: usize,
+    in_value: bool,
+) {
     use certbound_extract::header::{DEFAULT_MAX_CHAIN_LEN, HeaderDecoder};
-    let decoder = HeaderDecoder::new(format).xfcc_hop(hop);
+    let decoder = HeaderDecoder::new(format)
+        .xfcc_hop(hop)
+        .chain_in_value(in_value);
     let decoded = decoder.decode_chain(value, chain);
     if let Ok(Some((leaf, intermediates))) = &decoded {
         assert!(1 + intermediates.len() <= DEFAULT_MAX_CHAIN_LEN);
@@ -171,7 +187,7 @@ pub fn check_header(
     // `certbound inspect` calls), and the layer below.
     if let Err(e) = &decoded {
         if e.is_combined() {
-            if hop == 1 {
+            if hop == 1 && !in_value {
                 assert!(
                     certbound_extract::header::decode(format, value, chain).is_err(),
                     "header::decode took a combined value"
@@ -194,10 +210,10 @@ pub fn check_header(
             .map(|(leaf, _)| leaf.thumbprint().to_string())),
         Err(_) => Err(()),
     };
-    if let Some(first) = layer_answer(format, value, chain, hop) {
+    if let Some(first) = layer_answer(format, value, chain, hop, in_value) {
         assert_eq!(first, expected, "the layer and the decoder disagree");
         assert_eq!(
-            layer_answer(format, value, chain, hop),
+            layer_answer(format, value, chain, hop, in_value),
             Some(first),
             "the memo changed the answer"
         );
@@ -205,6 +221,7 @@ pub fn check_header(
     // A tight limit must never be exceeded either.
     let tight = HeaderDecoder::new(format)
         .xfcc_hop(hop)
+        .chain_in_value(in_value)
         .max_chain_len(1)
         .max_header_len(64);
     if let Ok(Some((_, intermediates))) = tight.decode_chain(value, chain) {
@@ -235,7 +252,7 @@ pub fn check_header_lines(
         more => {
             assert_eq!(read, Err(HeaderError::Repeated { count: more.len() }));
             assert!(read.is_err_and(|e| e.is_combined()));
-            if let Some(answer) = layer_answer_lines(format, lines, None, hop) {
+            if let Some(answer) = layer_answer_lines(format, lines, None, hop, false) {
                 assert_eq!(answer, Err(()), "the layer took repeated header lines");
             }
         }
@@ -310,8 +327,9 @@ fn layer_answer(
     value: &[u8],
     chain: Option<&[u8]>,
     hop: usize,
+    in_value: bool,
 ) -> Option<Result<Option<String>, ()>> {
-    layer_answer_lines(format, &[value], chain, hop)
+    layer_answer_lines(format, &[value], chain, hop, in_value)
 }
 
 /// [`layer_answer`] with the header on these field lines.
@@ -320,6 +338,7 @@ fn layer_answer_lines(
     lines: &[&[u8]],
     chain: Option<&[u8]>,
     hop: usize,
+    in_value: bool,
 ) -> Option<Result<Option<String>, ()>> {
     use certbound_extract::header::HeaderFormat;
     use certbound_extract::{ClientCert, ClientCertLayer, HeaderSource, PeerAddr};
@@ -350,24 +369,26 @@ fn layer_answer_lines(
         }
     }
 
-    // One layer per format and hop for the process, so that a value seen
-    // before is answered from the layer's memo.
+    // One layer per format, hop and `chain_in_value` for the process, so
+    // that a value seen before is answered from the layer's memo.
+    type Key = (HeaderFormat, usize, bool);
     thread_local! {
-        static LAYERS: std::cell::RefCell<Vec<((HeaderFormat, usize), ClientCertLayer)>> =
+        static LAYERS: std::cell::RefCell<Vec<(Key, ClientCertLayer)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
     let layer = LAYERS.with(|layers| {
         let mut layers = layers.borrow_mut();
-        if let Some((_, l)) = layers.iter().find(|(k, _)| *k == (format, hop)) {
+        if let Some((_, l)) = layers.iter().find(|(k, _)| *k == (format, hop, in_value)) {
             return l.clone();
         }
         let trusted = "192.0.2.0/24".parse().expect("a network");
         let l = ClientCertLayer::header(
             HeaderSource::new(format)
                 .xfcc_hop(hop)
+                .chain_in_value(in_value)
                 .trusted_proxies([trusted]),
         );
-        layers.push(((format, hop), l.clone()));
+        layers.push(((format, hop, in_value), l.clone()));
         l
     });
 

@@ -27,8 +27,11 @@
 //!   (`CN=ad\u{AD}min` and `CN=admin`, fullwidth `CN=ａｄｍｉｎ` and
 //!   `CN=admin`, the ligature in `CN=\u{FB01}le` and `CN=file`) do not
 //!   match, though a directory server applying RFC 4518 finds them equal.
-//!   The difference is always a refusal, never a wider match: register a
-//!   name as the certificate spells it, up to case and white space;
+//!   The difference is a refusal where RFC 4518 finds a match, never a
+//!   match between values it tells apart (a value with a prohibited
+//!   character, which RFC 4518 leaves undefined, matches only itself, up
+//!   to case and white space): register a name as the certificate spells
+//!   it, up to case and white space;
 //! - values given as `#hex` are compared as their DER: a string type in hex
 //!   equals the same text, anything else is compared byte for byte.
 //!

@@ -10,7 +10,7 @@
 //! | [`Rfc9440`](HeaderFormat::Rfc9440) | RFC 9440 `Client-Cert: :MIIB...:` and `Client-Cert-Chain` |
 //! | [`PemUrlEncoded`](HeaderFormat::PemUrlEncoded) | nginx `$ssl_client_escaped_cert`, ingress-nginx, AWS ALB `X-Amzn-Mtls-Clientcert[-Leaf]` |
 //! | [`Pem`](HeaderFormat::Pem) | Apache `%{SSL_CLIENT_CERT}s`, nginx `$ssl_client_cert` |
-//! | [`DerBase64`](HeaderFormat::DerBase64) | HAProxy `%[ssl_c_der,base64]` and `%[ssl_c_chain_der,base64]`, Caddy `{http.request.tls.client.certificate_der_base64}`, Traefik v3 `X-Forwarded-Tls-Client-Cert`, Azure `X-ARR-ClientCert`, Cloudflare |
+//! | [`DerBase64`](HeaderFormat::DerBase64) | HAProxy `%[ssl_c_der,base64]` (and `%[ssl_c_chain_der,base64]`, the intermediates without the leaf, as a chain header), Caddy `{http.request.tls.client.certificate_der_base64}`, Traefik v3 `X-Forwarded-Tls-Client-Cert`, Azure `X-ARR-ClientCert`, Cloudflare |
 //! | [`Xfcc`](HeaderFormat::Xfcc) | Envoy and Istio `x-forwarded-client-cert` |
 //!
 //! An empty value (and Apache's literal `(null)`) means "no certificate", as
@@ -220,8 +220,9 @@ impl HeaderDecoder {
 
     /// Whether the proxy puts the client's chain into the header's value,
     /// after the leaf (Traefik's `X-Forwarded-Tls-Client-Cert`, AWS ALB's
-    /// `X-Amzn-Mtls-Clientcert`, HAProxy's `ssl_c_chain_der`); default
-    /// `false`. Applies to PEM, URL-encoded PEM and base64 DER (an RFC 9440
+    /// `X-Amzn-Mtls-Clientcert`); default `false`. HAProxy's
+    /// `ssl_c_chain_der` holds the intermediates without the leaf: it goes
+    /// in a chain header ([`HeaderSource::chain_header`](crate::HeaderSource::chain_header)), not here. Applies to PEM, URL-encoded PEM and base64 DER (an RFC 9440
     /// `Client-Cert` holds one certificate, an XFCC `Cert` too, and Envoy
     /// writes `Chain` itself).
     ///
