@@ -138,9 +138,9 @@ impl<V> Expiring<V> {
 }
 
 /// Stores `value` under `key` in `entries` until `expires_at` (seconds
-/// since the epoch), or the refusal: `temporarily_unavailable` (503) when `max` live entries are
-/// already held (logged with `what` the entries are), `server_error` when
-/// the state is unavailable.
+/// since the epoch), or the refusal: `temporarily_unavailable` (503) when
+/// `max` live entries are already held (logged with `what` the entries
+/// are), `server_error` when the state is unavailable.
 fn store<V>(
     what: &'static str,
     entries: &Mutex<Expiring<V>>,
@@ -594,23 +594,22 @@ fn issue_access_token(
     }
     // Under a refresh token, recorded only while that grant is still held,
     // with its lock held (see `AsState::revoke`).
+    let now = now_secs();
     let grants = match grant {
-        Some(_) => Some(
-            state
+        Some(grant) => {
+            let grants = state
                 .refresh
                 .lock()
-                .map_err(|_| OAuthError::server_error("state unavailable"))?,
-        ),
+                .map_err(|_| OAuthError::server_error("state unavailable"))?;
+            if grants.get(grant, now).is_none() {
+                return Err(OAuthError::invalid_grant(
+                    "unknown, expired or revoked refresh token",
+                ));
+            }
+            Some(grants)
+        }
         None => None,
     };
-    let now = now_secs();
-    if let (Some(grant), Some(grants)) = (grant, &grants) {
-        if grants.get(grant, now).is_none() {
-            return Err(OAuthError::invalid_grant(
-                "unknown, expired or revoked refresh token",
-            ));
-        }
-    }
     let record = IssuedToken {
         client_id: client_id.to_owned(),
         grant: grant.map(str::to_owned),

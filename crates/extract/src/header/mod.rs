@@ -220,11 +220,13 @@ impl HeaderDecoder {
 
     /// Whether the proxy puts the client's chain into the header's value,
     /// after the leaf (Traefik's `X-Forwarded-Tls-Client-Cert`, AWS ALB's
-    /// `X-Amzn-Mtls-Clientcert`); default `false`. HAProxy's
-    /// `ssl_c_chain_der` holds the intermediates without the leaf: it goes
-    /// in a chain header ([`HeaderSource::chain_header`](crate::HeaderSource::chain_header)), not here. Applies to PEM, URL-encoded PEM and base64 DER (an RFC 9440
-    /// `Client-Cert` holds one certificate, an XFCC `Cert` too, and Envoy
-    /// writes `Chain` itself).
+    /// `X-Amzn-Mtls-Clientcert`); default `false`. Applies to PEM,
+    /// URL-encoded PEM and base64 DER (an RFC 9440 `Client-Cert` holds one
+    /// certificate, an XFCC `Cert` too, and Envoy writes `Chain` itself).
+    /// HAProxy's `ssl_c_chain_der` holds the intermediates without the
+    /// leaf: it goes in a chain header
+    /// ([`HeaderSource::chain_header`](crate::HeaderSource::chain_header)),
+    /// not here.
     ///
     /// By default a value holds the leaf alone, as nginx, Apache, HAProxy's
     /// `ssl_c_der` and Caddy write it, and a second certificate in it means
